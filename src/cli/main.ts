@@ -1,0 +1,28 @@
+import { Command, CommanderError } from 'commander';
+import { EXIT_BAD_INPUT } from './command.js';
+import { estimateCommand } from './estimate.js';
+
+export function program(): Command {
+  const root = new Command('vidgate')
+    .description('budget-aware job router for AI video generation')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const cmd of [estimateCommand()]) {
+    root.addCommand(cmd.exitOverride().showHelpAfterError('(run with --help for usage)'));
+  }
+  return root;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are successes; every other commander error is a bad invocation.
+      process.exitCode = err.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+      return;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Errors a user can act on. `where` points at the bad thing (a flag, a file and field path,
+ * a job line); `allowed` says what would have been accepted. The CLI prints these and exits 2.
+ */
+export class InputError extends Error {
+  override readonly name: string = 'InputError';
+  constructor(
+    message: string,
+    readonly details: { where?: string; allowed?: string } = {},
+  ) {
+    super(message);
+  }
+}
+
+/** A job that cannot be priced: unknown combination, duration out of range, audio not offered. */
+export class PricingError extends InputError {
+  override readonly name = 'PricingError';
+}
+
+/** A policy file (or policy object) that does not validate. */
+export class PolicyError extends InputError {
+  override readonly name = 'PolicyError';
+}

@@ -1,0 +1,6 @@
+// The public API of vidgate.
+export * from './catalog.js';
+export * from './errors.js';
+export * from './job.js';
+export * from './money.js';
+export * from './pricing/index.js';

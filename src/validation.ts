@@ -1,0 +1,32 @@
+import type { z } from 'zod';
+import { InputError } from './errors.js';
+
+/** "products[2].pricing.rates.720p" from a zod issue path. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out || '(top level)';
+}
+
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+}
+
+/**
+ * Validates `value` against `schema`, or throws an InputError that names `where` (a file, a
+ * flag, a job line) and every bad field with what is allowed there.
+ */
+export function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: string,
+  ErrorClass: new (message: string, details?: { where?: string }) => InputError = InputError,
+): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const lines = describeIssues(result.error);
+  throw new ErrorClass(`${where} is not valid:\n  ${lines.join('\n  ')}`, { where });
+}

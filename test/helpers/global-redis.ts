@@ -1,0 +1,30 @@
+import type { TestProject } from 'vitest/node';
+import { redisServerInstalled, startRedisServer } from './redis-server.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    redisUrl: string;
+  }
+}
+
+/**
+ * The Redis every test uses: REDIS_URL if set; else a redis-server this run starts (and stops);
+ * else a container, where a Docker engine exists. Tests never flush it: each uses its own prefix.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  if (process.env.REDIS_URL) {
+    project.provide('redisUrl', process.env.REDIS_URL);
+    return async () => {};
+  }
+  if (redisServerInstalled()) {
+    const server = await startRedisServer();
+    project.provide('redisUrl', server.url);
+    return () => server.stop();
+  }
+  const { GenericContainer } = await import('testcontainers');
+  const container = await new GenericContainer('redis:7-alpine').withExposedPorts(6379).start();
+  project.provide('redisUrl', `redis://${container.getHost()}:${container.getMappedPort(6379)}`);
+  return async () => {
+    await container.stop();
+  };
+}
