@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './job.js';
 export * from './money.js';
 export * from './pricing/index.js';
+export * from './ledger/index.js';

@@ -1,0 +1,6 @@
+export * from './keys.js';
+export * from './ledger.js';
+export * from './reaper.js';
+export * from './schema.js';
+export { SCRIPT_NAMES, scriptSource } from './scripts.js';
+export * from './windows.js';

@@ -1,0 +1,49 @@
+import { Period } from './windows.js';
+
+/**
+ * The key layout. Every key of a team carries the hash tag `{team}`, so one team's keys share a
+ * Redis Cluster slot and each script touches one node; teams spread across nodes. The budget
+ * window is part of a balance key: a new window starts empty, with no reset job.
+ */
+export class LedgerKeys {
+  constructor(readonly prefix: string) {}
+
+  private team(team: string): string {
+    return `${this.prefix}:{${team}}`;
+  }
+
+  budget(team: string, project?: string): string {
+    return project === undefined ? `${this.team(team)}:budget` : `${this.team(team)}:budget:p:${project}`;
+  }
+
+  balance(team: string, project: string | undefined, window: string): string {
+    return project === undefined ? `${this.team(team)}:bal:${window}` : `${this.team(team)}:bal:p:${project}:${window}`;
+  }
+
+  /** One balance key per period, in Period order (none, daily, weekly, monthly). */
+  balances(team: string, project: string | undefined, windows: Record<Period, string>): string[] {
+    return Period.options.map((p) => this.balance(team, project, windows[p]));
+  }
+
+  reservation(team: string, id: string): string {
+    return `${this.team(team)}:res:${id}`;
+  }
+
+  leases(team: string): string {
+    return `${this.team(team)}:leases`;
+  }
+
+  audit(team: string): string {
+    return `${this.team(team)}:audit`;
+  }
+
+  /** Outside every team's slot: which team a reservation id belongs to (ids are global). */
+  locator(id: string): string {
+    return `${this.prefix}:locator:${id}`;
+  }
+
+  /** Outside every team's slot: the teams with budgets, for the reaper. */
+  teams(): string {
+    return `${this.prefix}:teams`;
+  }
+}

@@ -1,0 +1,310 @@
+import { EventEmitter } from 'node:events';
+import { Redis } from 'ioredis';
+import { InputError } from '../errors.js';
+import { formatMoney, fromMicros, toMicros } from '../money.js';
+import { parseOrThrow } from '../validation.js';
+import { LedgerKeys } from './keys.js';
+import {
+  BudgetInput,
+  CommitInput,
+  ExtendInput,
+  ReleaseInput,
+  ReservationId,
+  ReserveInput,
+  type Alert,
+  type AuditEntry,
+  type BudgetView,
+  type ExtendResult,
+  type ResolveResult,
+  type ReserveResult,
+} from './schema.js';
+import { scriptRunner, type ScriptRunner } from './scripts.js';
+import { Period, windowsAt } from './windows.js';
+
+export interface LedgerOptions {
+  /** An ioredis connection (left open by close()) or a URL (closed by close()). */
+  redis: Redis | string;
+  /** Key prefix; tests use a fresh one each. Default "vidgate". */
+  prefix?: string;
+  /** Milliseconds since the epoch; tests move it to cross windows and leases. */
+  clock?: () => number;
+  /** Who is acting, for the audit stream. */
+  actor?: string;
+  defaultLeaseMs?: number;
+  /** Approximate bound on each team's audit stream. */
+  auditMaxLen?: number;
+  /** How long a resolved or rejected reservation is kept for idempotent replays. */
+  retentionMs?: number;
+}
+
+const MICRO_FIELDS = new Set(['amount', 'reserved', 'actual', 'charged', 'overrun', 'refunded', 'limit', 'spent', 'available']);
+const PPM = 1_000_000;
+/** Audit fields that hold micro-units: amounts, limits and the balances after the operation. */
+const AUDIT_MICRO_FIELD = /^(amount|charged|actual|limit|previousLimit|spent|reserved|(team|project)\.(spent|reserved))$/;
+
+/** Lua replies carry micro-units as integer strings; the API speaks decimal strings. */
+function fromLua(value: unknown, key = ''): unknown {
+  if (Array.isArray(value)) return value.map((v) => fromLua(v));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      // cjson encodes an empty Lua table as {}; every table we return empty is a list.
+      out[k] = (k === 'scopes' || k === 'alerts') && !Array.isArray(v) ? [] : fromLua(v, k);
+    }
+    return out;
+  }
+  if (typeof value === 'string' && MICRO_FIELDS.has(key)) return formatMoney(fromMicros(value));
+  if (key === 'threshold') return Number(value) / PPM;
+  if (key === 'leaseUntil') return Number(value);
+  return value;
+}
+
+function parseReply<T>(raw: string): T {
+  const out = fromLua(JSON.parse(raw)) as Record<string, unknown>;
+  out.replayed = out.replayed === true;
+  return out as T;
+}
+
+const toPpm = (fraction: number) => Math.round(fraction * PPM);
+
+interface Located {
+  team: string;
+  scopeKeys: string[];
+}
+
+/**
+ * The budget ledger: two-phase reservations (reserve → commit | release | expire) against team
+ * and project budgets in Redis, each operation one atomic Lua script.
+ */
+export class Ledger extends EventEmitter<{ alert: [Alert] }> {
+  readonly keys: LedgerKeys;
+  private readonly redis: Redis;
+  private readonly ownsConnection: boolean;
+  private readonly run: ScriptRunner;
+  private readonly clock: () => number;
+  private readonly actor: string;
+  private readonly defaultLeaseMs: number;
+  private readonly auditMaxLen: string;
+  private readonly retentionMs: string;
+  /** Reservation id → team and recorded scope keys, so a commit in this process skips the lookup. */
+  private readonly located = new Map<string, Located>();
+
+  constructor(opts: LedgerOptions) {
+    super();
+    this.ownsConnection = typeof opts.redis === 'string';
+    this.redis = typeof opts.redis === 'string' ? new Redis(opts.redis, { maxRetriesPerRequest: null }) : opts.redis;
+    this.keys = new LedgerKeys(opts.prefix ?? 'vidgate');
+    this.run = scriptRunner(this.redis);
+    this.clock = opts.clock ?? Date.now;
+    this.actor = opts.actor ?? `pid-${process.pid}`;
+    this.defaultLeaseMs = opts.defaultLeaseMs ?? 5 * 60_000;
+    this.auditMaxLen = String(opts.auditMaxLen ?? 100_000);
+    this.retentionMs = String(opts.retentionMs ?? 30 * 86_400_000);
+  }
+
+  async setBudget(input: BudgetInput): Promise<{ changed: boolean }> {
+    const b = parseOrThrow(BudgetInput, input, 'budget');
+    const alerts = [...new Set(b.alerts.map(toPpm))].sort((x, y) => x - y).join(',');
+    const reply = await this.run('set-budget', [this.keys.budget(b.team, b.project), this.keys.audit(b.team)], [
+      toMicros(b.limit),
+      b.period,
+      alerts,
+      this.clock(),
+      this.auditMaxLen,
+      this.actor,
+      b.project === undefined ? 'team' : 'project',
+      b.project ?? b.team,
+    ]);
+    await this.redis.sadd(this.keys.teams(), b.team);
+    return JSON.parse(reply) as { changed: boolean };
+  }
+
+  /** The budget and its current window's balances, or null when none is set. */
+  async getBudget(scope: { team: string; project?: string }): Promise<BudgetView | null> {
+    const team = parseOrThrow(BudgetInput.shape.team, scope.team, 'team');
+    const project = scope.project === undefined ? undefined : parseOrThrow(BudgetInput.shape.team, scope.project, 'project');
+    const cfg = await this.redis.hmget(this.keys.budget(team, project), 'limit', 'period', 'alerts');
+    if (cfg[0] === null) return null;
+    const period = Period.parse(cfg[1]);
+    const window = windowsAt(this.clock())[period];
+    const [spentRaw, reservedRaw] = await this.redis.hmget(this.keys.balance(team, project, window), 'spent', 'reserved');
+    const limit = fromMicros(cfg[0]!);
+    const spent = fromMicros(spentRaw ?? '0');
+    const reserved = fromMicros(reservedRaw ?? '0');
+    const available = limit.minus(spent).minus(reserved);
+    return {
+      team,
+      ...(project === undefined ? {} : { project }),
+      limit: formatMoney(limit),
+      period,
+      alerts: cfg[2] ? cfg[2].split(',').map((p) => Number(p) / PPM) : [],
+      window,
+      spent: formatMoney(spent),
+      reserved: formatMoney(reserved),
+      available: formatMoney(available.isNegative() ? fromMicros('0') : available),
+    };
+  }
+
+  /**
+   * Reserves the first candidate that fits every scope (project, and team when it has a budget),
+   * atomically; or none. The same reservation id returns the original result.
+   */
+  async reserve(input: ReserveInput): Promise<ReserveResult> {
+    const r = parseOrThrow(ReserveInput, input, 'reservation');
+    const now = this.clock();
+    const w = windowsAt(now);
+    const k = this.keys;
+    const keys = [
+      k.reservation(r.team, r.reservationId),
+      k.leases(r.team),
+      k.audit(r.team),
+      k.budget(r.team, r.project),
+      ...k.balances(r.team, r.project, w),
+      k.budget(r.team),
+      ...k.balances(r.team, undefined, w),
+    ];
+    const args: (string | number)[] = [
+      r.reservationId,
+      r.team,
+      r.project,
+      now,
+      r.leaseMs ?? this.defaultLeaseMs,
+      this.auditMaxLen,
+      this.actor,
+      w.none,
+      w.daily,
+      w.weekly,
+      w.monthly,
+      this.retentionMs,
+      r.candidates.length,
+    ];
+    for (const c of r.candidates) args.push(toMicros(c.cost, 'up'), toPpm(c.ceiling));
+    // Both go out before either reply is awaited: one round trip. The locator is set first-wins.
+    const locating = this.redis.set(k.locator(r.reservationId), r.team, 'PX', Number(this.retentionMs), 'NX', 'GET');
+    const reply = this.run('reserve', keys, args);
+    const [owner, raw] = await Promise.all([locating, reply]);
+    const result = parseReply<ReserveResult>(raw);
+    if (owner !== null && owner !== r.team) {
+      if (result.status === 'reserved' && !result.replayed) await this.resolveWith('release', r.reservationId, r.team, ['id reused']);
+      throw new InputError(`reservation id ${r.reservationId} already belongs to team ${owner}`, { where: 'reservationId' });
+    }
+    if (result.status === 'reserved') {
+      this.remember(r.reservationId, { team: r.team, scopeKeys: this.scopeKeysOf(r.team, r.project, result) });
+      for (const a of result.alerts) this.emit('alert', a);
+    }
+    return result;
+  }
+
+  /** Settles a reservation with what the provider billed. Once: later calls replay the outcome. */
+  async commit(input: CommitInput): Promise<ResolveResult> {
+    const c = parseOrThrow(CommitInput, input, 'commit');
+    return this.resolve('commit', c.reservationId, [toMicros(c.actual, 'up')]);
+  }
+
+  async release(input: ReleaseInput): Promise<ResolveResult> {
+    const r = parseOrThrow(ReleaseInput, input, 'release');
+    return this.resolve('release', r.reservationId, [r.reason ?? '']);
+  }
+
+  async extend(input: ExtendInput): Promise<ExtendResult> {
+    const e = parseOrThrow(ExtendInput, input, 'extend');
+    const located = await this.locate(e.reservationId);
+    if (!located) return { status: 'unknown', reservationId: e.reservationId, extended: false };
+    const k = this.keys;
+    const raw = await this.run(
+      'extend',
+      [k.reservation(located.team, e.reservationId), k.leases(located.team), k.audit(located.team)],
+      [e.reservationId, this.clock(), e.leaseMs, this.auditMaxLen, this.actor],
+    );
+    return fromLua(JSON.parse(raw)) as ExtendResult;
+  }
+
+  /**
+   * Expires every reservation whose lease has run out, across all teams with budgets. Safe to run
+   * in several processes at once. Returns the reservations it expired.
+   */
+  async expireDue(batch = 500): Promise<ResolveResult[]> {
+    const expired: ResolveResult[] = [];
+    const now = this.clock();
+    for (const team of await this.redis.smembers(this.keys.teams())) {
+      const due = await this.redis.zrangebyscore(this.keys.leases(team), '-inf', now, 'LIMIT', 0, batch);
+      for (const id of due) {
+        const out = await this.resolveWith('expire-due', id, team, []);
+        if (out.status === 'expired' && !out.replayed) expired.push(out);
+      }
+    }
+    return expired;
+  }
+
+  /** The newest audit entries of a team, oldest first. */
+  async audit(team: string, opts: { count?: number; after?: string } = {}): Promise<AuditEntry[]> {
+    const key = this.keys.audit(parseOrThrow(BudgetInput.shape.team, team, 'team'));
+    const rows = opts.after
+      ? await this.redis.xrange(key, `(${opts.after}`, '+', 'COUNT', opts.count ?? 1000)
+      : (await this.redis.xrevrange(key, '+', '-', 'COUNT', opts.count ?? 1000)).reverse();
+    return rows.map(([id, flat]) => {
+      const fields: Record<string, string> = {};
+      for (let i = 0; i < flat.length; i += 2) {
+        const [name, value] = [flat[i]!, flat[i + 1]!];
+        fields[name] = AUDIT_MICRO_FIELD.test(name) && value !== '' ? formatMoney(fromMicros(value)) : value;
+      }
+      return { id, op: fields.op ?? '', at: Number(fields.at ?? 0), fields };
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsConnection) await this.redis.quit();
+  }
+
+  private scopeKeysOf(team: string, project: string, result: { scopes: { scope: string; window: string }[] }): string[] {
+    return result.scopes.flatMap((s) =>
+      s.scope === 'project'
+        ? [this.keys.balance(team, project, s.window), this.keys.budget(team, project)]
+        : [this.keys.balance(team, undefined, s.window), this.keys.budget(team)],
+    );
+  }
+
+  private remember(id: string, located: Located): void {
+    if (this.located.size >= 10_000) this.located.delete(this.located.keys().next().value!);
+    this.located.set(id, located);
+  }
+
+  /** Which team holds a reservation, and the balance and config keys it recorded. */
+  private async locate(id: string, team?: string): Promise<Located | null> {
+    const cached = this.located.get(id);
+    if (cached && (team === undefined || cached.team === team)) return cached;
+    const owner = team ?? (await this.redis.get(this.keys.locator(id)));
+    if (!owner) return null;
+    const recorded = await this.redis.hget(this.keys.reservation(owner, id), 'scopes');
+    const scopes = recorded ? (JSON.parse(recorded) as { bal: string; cfg: string }[]) : [];
+    return { team: owner, scopeKeys: scopes.flatMap((s) => [s.bal, s.cfg]) };
+  }
+
+  private async resolve(op: 'commit' | 'release', rawId: string, extra: string[]): Promise<ResolveResult> {
+    const id = parseOrThrow(ReservationId, rawId, 'reservationId');
+    const located = await this.locate(id);
+    if (!located) return { status: 'unknown', reservationId: id, replayed: false };
+    return this.resolveWith(op, id, located.team, extra);
+  }
+
+  private async resolveWith(op: 'commit' | 'release' | 'expire-due', id: string, team: string, extra: string[]): Promise<ResolveResult> {
+    const located = (await this.locate(id, team))!;
+    const k = this.keys;
+    const keys = [k.reservation(team, id), k.leases(team), k.audit(team), ...located.scopeKeys];
+    const now = this.clock();
+    const args: (string | number)[] =
+      op === 'commit'
+        ? [id, extra[0]!, now, this.auditMaxLen, this.actor, this.retentionMs]
+        : [id, now, this.auditMaxLen, this.actor, this.retentionMs, ...extra];
+    const raw = await this.run(op, keys, args);
+    const result = parseReply<ResolveResult>(raw);
+    if ((result.status as string) === 'stale-keys') throw new Error(`ledger: reservation ${id} recorded other keys than were passed`);
+    this.located.delete(id);
+    if ('alerts' in result) for (const a of result.alerts) this.emit('alert', a);
+    return result;
+  }
+}
+
+export function createLedger(opts: LedgerOptions): Ledger {
+  return new Ledger(opts);
+}

@@ -1,0 +1,136 @@
+-- Shared helpers, inlined into the ledger scripts by the loader (`--@include util.lua`).
+-- Amounts are integer micro-units. Lua numbers are doubles, exact below 2^53 (about 9e9 units of
+-- currency); setBudget refuses limits above 1e9 so every sum stays exact.
+
+-- An integer as a string without exponent, for HINCRBY, XADD and JSON.
+local function fmt(n)
+  return string.format('%.0f', n)
+end
+
+local function num(v)
+  if v == false or v == nil then return 0 end
+  return tonumber(v) or 0
+end
+
+-- floor(limit * ppm / 1e6) without ever forming limit * ppm (which could pass 2^53).
+local function threshold(limit, ppm)
+  local q = math.floor(limit / 1000000)
+  local r = limit - q * 1000000
+  return q * ppm + math.floor(r * ppm / 1000000)
+end
+
+-- spent and reserved of one scope in one window.
+local function balance(balKey)
+  local b = redis.call('HMGET', balKey, 'spent', 'reserved')
+  return num(b[1]), num(b[2])
+end
+
+local function splitCsv(s)
+  local out = {}
+  if s == nil or s == false or s == '' then return out end
+  for part in string.gmatch(s, '[^,]+') do out[#out + 1] = tonumber(part) end
+  return out
+end
+
+local function audit(auditKey, auditMax, fields)
+  redis.call('XADD', auditKey, 'MAXLEN', '~', auditMax, '*', unpack(fields))
+end
+
+-- Fires each alert threshold (ppm of the limit) that spent + reserved has reached and that has not
+-- fired in this window yet; the window's balance hash remembers which fired, so a new window
+-- starts with none fired.
+local function fireAlerts(scope, auditKey, auditMax, now, fired)
+  if scope.limit <= 0 then return end
+  local spent, reserved = balance(scope.bal)
+  for _, ppm in ipairs(splitCsv(scope.alerts)) do
+    if spent + reserved >= threshold(scope.limit, ppm) and redis.call('HSETNX', scope.bal, 'alert:' .. fmt(ppm), now) == 1 then
+      fired[#fired + 1] = { scope = scope.kind, name = scope.name, window = scope.window, threshold = fmt(ppm),
+        limit = fmt(scope.limit), spent = fmt(spent), reserved = fmt(reserved) }
+      audit(auditKey, auditMax, { 'op', 'alert', 'at', now, 'scope', scope.kind, 'name', scope.name,
+        'window', scope.window, 'threshold', fmt(ppm), 'limit', fmt(scope.limit), 'spent', fmt(spent),
+        'reserved', fmt(reserved) })
+    end
+  end
+end
+
+-- A scope's balances for results and audit entries.
+local function scopeView(scope)
+  local spent, reserved = balance(scope.bal)
+  local available = scope.limit - spent - reserved
+  if available < 0 then available = 0 end
+  return { scope = scope.kind, name = scope.name, window = scope.window, limit = fmt(scope.limit),
+    spent = fmt(spent), reserved = fmt(reserved), available = fmt(available) }
+end
+
+-- The scopes a reservation recorded, project first, then team when the team had a budget. Their
+-- keys come in as pairs (balance, config) from KEYS[first] on, and must be the recorded ones.
+local function recordedScopes(res, first)
+  local scopes = {}
+  for i, s in ipairs(cjson.decode(res.scopes)) do
+    local bal, cfgKey = KEYS[first + 2 * (i - 1)], KEYS[first + 2 * (i - 1) + 1]
+    if bal ~= s.bal or cfgKey ~= s.cfg then
+      return nil
+    end
+    local cfg = redis.call('HMGET', cfgKey, 'limit', 'alerts')
+    scopes[i] = { kind = s.kind, name = s.name, window = s.window, bal = bal, cfg = cfgKey,
+      limit = num(cfg[1]), alerts = cfg[2] }
+  end
+  return scopes
+end
+
+local function readHash(key)
+  local flat = redis.call('HGETALL', key)
+  if #flat == 0 then return nil end
+  local h = {}
+  for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
+  return h
+end
+
+-- The stored outcome of a reservation that has resolved, marked as a replay.
+local function replay(res)
+  local out = cjson.decode(res.outcome or res.result)
+  out.replayed = true
+  return cjson.encode(out)
+end
+
+local function balanceFields(fields, scopes)
+  for _, s in ipairs(scopes) do
+    local spent, reserved = balance(s.bal)
+    fields[#fields + 1] = s.kind .. '.spent'
+    fields[#fields + 1] = fmt(spent)
+    fields[#fields + 1] = s.kind .. '.reserved'
+    fields[#fields + 1] = fmt(reserved)
+  end
+  return fields
+end
+
+-- Resolves a pending reservation once: its amount leaves `reserved` in every scope and `charged`
+-- enters `spent`. KEYS[1] is the reservation, KEYS[2] the lease set, KEYS[3] the audit stream.
+local function resolve(res, scopes, charged, status, extra, now, auditMax, actor, retentionMs)
+  local amount = num(res.amount)
+  for _, s in ipairs(scopes) do
+    redis.call('HINCRBY', s.bal, 'reserved', fmt(-amount))
+    if charged > 0 then redis.call('HINCRBY', s.bal, 'spent', fmt(charged)) end
+  end
+  redis.call('ZREM', KEYS[2], res.id)
+  local alerts = {}
+  if charged > amount then
+    for _, s in ipairs(scopes) do fireAlerts(s, KEYS[3], auditMax, now, alerts) end
+  end
+  local views = {}
+  for i, s in ipairs(scopes) do views[i] = scopeView(s) end
+  local out = extra
+  out.status = status
+  out.reservationId = res.id
+  out.reserved = fmt(amount)
+  out.charged = fmt(charged)
+  out.scopes = views
+  out.alerts = alerts
+  local encoded = cjson.encode(out)
+  redis.call('HSET', KEYS[1], 'status', status, 'outcome', encoded, 'resolvedAt', now)
+  redis.call('PEXPIRE', KEYS[1], retentionMs)
+  audit(KEYS[3], auditMax, balanceFields({ 'op', status, 'at', now, 'id', res.id, 'team', res.team,
+    'project', res.project, 'actor', actor, 'amount', fmt(amount), 'charged', fmt(charged),
+    'actual', extra.actual or fmt(charged) }, scopes))
+  return encoded
+end

@@ -1,0 +1,143 @@
+import { Decimal } from 'decimal.js';
+import { z } from 'zod';
+import { money, parseMoney, type Money } from '../money.js';
+import { Period } from './windows.js';
+
+/** The largest limit the ledger takes: every sum of micro-units then stays exact in Lua. */
+export const MAX_LIMIT = money('1000000000');
+
+export const Name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use 1-63 lowercase letters, digits, "-" or "_"');
+export const ReservationId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'use 1-200 letters, digits, ".", "_", ":" or "-"');
+
+/** An amount as a decimal string or a Decimal; never a JavaScript number. */
+export const Amount = z
+  .union([z.string(), z.custom<Decimal>((v) => Decimal.isDecimal(v), 'expected a Decimal')])
+  .transform((v, ctx): Money => {
+    const m = typeof v === 'string' ? parseMoney(v) : money(v);
+    if (!m || m.isNegative() || m.decimalPlaces() > 6) {
+      ctx.addIssue({ code: 'custom', message: 'expected a non-negative amount with at most 6 decimals, such as "12.50"' });
+      return z.NEVER;
+    }
+    return m;
+  });
+
+export const Fraction = z.number().gt(0, 'must be above 0').lte(1, 'must be at most 1');
+
+export const BudgetInput = z.strictObject({
+  team: Name,
+  project: Name.optional(),
+  limit: Amount.refine((m) => m.lte(MAX_LIMIT), `must be at most ${MAX_LIMIT.toString()}`),
+  period: Period,
+  alerts: z.array(Fraction).default([]),
+});
+export type BudgetInput = z.input<typeof BudgetInput>;
+
+export const Candidate = z.strictObject({
+  cost: Amount,
+  /** Admit this candidate only if every scope stays at or under this share of its limit. */
+  ceiling: Fraction.default(1),
+});
+
+export const ReserveInput = z.strictObject({
+  reservationId: ReservationId,
+  team: Name,
+  project: Name,
+  candidates: z.array(Candidate).min(1, 'give at least one candidate'),
+  leaseMs: z.number().int().positive().optional(),
+});
+export type ReserveInput = z.input<typeof ReserveInput>;
+
+export const CommitInput = z.strictObject({ reservationId: ReservationId, actual: Amount });
+export type CommitInput = z.input<typeof CommitInput>;
+export const ReleaseInput = z.strictObject({ reservationId: ReservationId, reason: z.string().max(500).optional() });
+export type ReleaseInput = z.input<typeof ReleaseInput>;
+export const ExtendInput = z.strictObject({ reservationId: ReservationId, leaseMs: z.number().int().positive() });
+export type ExtendInput = z.input<typeof ExtendInput>;
+
+/** A scope's balances after an operation; amounts are decimal strings. */
+export interface ScopeBalance {
+  scope: 'team' | 'project';
+  name: string;
+  window: string;
+  limit: string;
+  spent: string;
+  reserved: string;
+  available: string;
+}
+
+export interface Alert {
+  scope: 'team' | 'project';
+  name: string;
+  window: string;
+  threshold: number;
+  limit: string;
+  spent: string;
+  reserved: string;
+}
+
+export type ReserveResult =
+  | {
+      status: 'reserved';
+      reservationId: string;
+      candidate: number;
+      amount: string;
+      leaseUntil: number;
+      scopes: ScopeBalance[];
+      alerts: Alert[];
+      replayed: boolean;
+    }
+  | {
+      status: 'rejected';
+      reservationId: string;
+      reason: 'insufficient-budget' | 'no-budget';
+      scopes: ScopeBalance[];
+      replayed: boolean;
+    };
+
+export type ResolveResult =
+  | {
+      status: 'committed' | 'released' | 'expired';
+      reservationId: string;
+      reserved: string;
+      charged: string;
+      /** commit only: what the provider billed, and what could not be charged for want of headroom */
+      actual?: string;
+      overrun?: string;
+      refunded?: string;
+      reason?: string;
+      scopes: ScopeBalance[];
+      alerts: Alert[];
+      replayed: boolean;
+    }
+  | { status: 'rejected'; reservationId: string; replayed: true }
+  | { status: 'unknown'; reservationId: string; replayed: false };
+
+export type ExtendResult = {
+  status: 'reserved' | 'committed' | 'released' | 'expired' | 'rejected' | 'unknown';
+  reservationId: string;
+  extended: boolean;
+  leaseUntil?: number;
+};
+
+export interface BudgetView {
+  team: string;
+  project?: string;
+  limit: string;
+  period: z.infer<typeof Period>;
+  alerts: number[];
+  window: string;
+  spent: string;
+  reserved: string;
+  available: string;
+}
+
+export interface AuditEntry {
+  id: string;
+  op: string;
+  at: number;
+  fields: Record<string, string>;
+}
