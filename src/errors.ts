@@ -21,3 +21,8 @@ export class PricingError extends InputError {
 export class PolicyError extends InputError {
   override readonly name = 'PolicyError';
 }
+
+/** A service vidgate needs is not there (Redis, the provider): the message says what to start. */
+export class UnavailableError extends Error {
+  override readonly name = 'UnavailableError';
+}

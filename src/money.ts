@@ -41,3 +41,15 @@ export function sumMoney(amounts: Iterable<Decimal>): Money {
   for (const a of amounts) total = total.plus(a);
   return total;
 }
+
+/**
+ * formatMoney(fromMicros(micros)) by string work alone: the ledger's replies are integer strings,
+ * and this is on the hot path of every reservation.
+ */
+export function microsToMoneyText(micros: string): string {
+  const negative = micros.startsWith('-');
+  const digits = (negative ? micros.slice(1) : micros).padStart(7, '0');
+  const whole = digits.slice(0, -6).replace(/^0+(?=\d)/, '');
+  const fraction = digits.slice(-6).replace(/0+$/, '').padEnd(2, '0');
+  return `${negative && /[1-9]/.test(digits) ? '-' : ''}${whole}.${fraction}`;
+}

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { InputError } from '../errors.js';
+import { InputError, UnavailableError } from '../errors.js';
 import { parseMoney, type Money } from '../money.js';
 
 /** Exit code for bad input (flags, files, jobs); 1 is for failures of the system itself. */
@@ -19,7 +19,8 @@ export function action<A extends unknown[]>(body: (...args: A) => Promise<void> 
         process.exitCode = EXIT_BAD_INPUT;
         return;
       }
-      process.stderr.write(`vidgate: ${(err as Error).stack ?? String(err)}\n`);
+      const text = err instanceof UnavailableError ? err.message : ((err as Error).stack ?? String(err));
+      process.stderr.write(`vidgate: ${text}\n`);
       process.exitCode = 1;
     }
   };
@@ -65,10 +66,6 @@ export function csv(value: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-}
-
-export function redisUrlOf(flag: string | undefined): string {
-  return flag ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 }
 
 export function printJson(value: unknown): void {

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_BAD_INPUT } from './command.js';
+import { budgetCommand } from './budget.js';
 import { estimateCommand } from './estimate.js';
 
 export function program(): Command {
@@ -8,9 +9,13 @@ export function program(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const cmd of [estimateCommand()]) {
-    root.addCommand(cmd.exitOverride().showHelpAfterError('(run with --help for usage)'));
-  }
+  for (const cmd of [estimateCommand(), budgetCommand()]) root.addCommand(cmd);
+  // Subcommands (and theirs) report usage errors through the same path, which exits 2.
+  const visit = (c: Command) => {
+    c.exitOverride().showHelpAfterError('(run with --help for usage)');
+    c.commands.forEach(visit);
+  };
+  root.commands.forEach(visit);
   return root;
 }
 

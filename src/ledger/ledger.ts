@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
 import { InputError } from '../errors.js';
-import { formatMoney, fromMicros, toMicros } from '../money.js';
+import { formatMoney, fromMicros, microsToMoneyText, toMicros } from '../money.js';
 import { parseOrThrow } from '../validation.js';
 import { LedgerKeys } from './keys.js';
 import {
@@ -53,7 +53,7 @@ function fromLua(value: unknown, key = ''): unknown {
     }
     return out;
   }
-  if (typeof value === 'string' && MICRO_FIELDS.has(key)) return formatMoney(fromMicros(value));
+  if (typeof value === 'string' && MICRO_FIELDS.has(key)) return microsToMoneyText(value);
   if (key === 'threshold') return Number(value) / PPM;
   if (key === 'leaseUntil') return Number(value);
   return value;
@@ -246,7 +246,7 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
       const fields: Record<string, string> = {};
       for (let i = 0; i < flat.length; i += 2) {
         const [name, value] = [flat[i]!, flat[i + 1]!];
-        fields[name] = AUDIT_MICRO_FIELD.test(name) && value !== '' ? formatMoney(fromMicros(value)) : value;
+        fields[name] = AUDIT_MICRO_FIELD.test(name) && value !== '' ? microsToMoneyText(value) : value;
       }
       return { id, op: fields.op ?? '', at: Number(fields.at ?? 0), fields };
     });

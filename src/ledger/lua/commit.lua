@@ -14,7 +14,7 @@
 local id, actual, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local res = readHash(KEYS[1])
 if not res then return cjson.encode({ status = 'unknown', reservationId = id }) end
-if res.status ~= 'reserved' then return replay(res) end
+if res.status ~= 'reserved' then return replay(res, 'outcome') end
 local scopes = recordedScopes(res, 4)
 if not scopes then return cjson.encode({ status = 'stale-keys', reservationId = id }) end
 
@@ -23,7 +23,7 @@ local charged = actual
 if actual > amount then
   local headroom = nil
   for _, s in ipairs(scopes) do
-    local spent, reserved = balance(s.bal)
+    local spent, reserved = balance(s)
     local room = s.limit - spent - reserved
     if room < 0 then room = 0 end
     if headroom == nil or room < headroom then headroom = room end

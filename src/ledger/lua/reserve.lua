@@ -18,7 +18,7 @@ local id, team, project, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local leaseMs, auditMax, actor, retentionMs = tonumber(ARGV[5]), ARGV[6], ARGV[7], ARGV[12]
 
 local existing = readHash(KEYS[1])
-if existing then return replay(existing) end
+if existing then return replay(existing, 'result') end
 
 local function openScope(kind, name, cfgKey, firstBal)
   local cfg = redis.call('HMGET', cfgKey, 'limit', 'period', 'alerts')
@@ -59,7 +59,7 @@ for c = 1, n do
   local cost, ppm = tonumber(ARGV[12 + 2 * c]), tonumber(ARGV[13 + 2 * c])
   local fits = true
   for _, s in ipairs(scopes) do
-    local spent, reserved = balance(s.bal)
+    local spent, reserved = balance(s)
     local cap = s.limit
     if ppm < 1000000 then cap = threshold(s.limit, ppm) end
     if spent + reserved + cost > cap then fits = false break end
@@ -71,7 +71,7 @@ if not chosen then return reject('insufficient-budget') end
 local leaseUntil = now + leaseMs
 local recorded = {}
 for i, s in ipairs(scopes) do
-  redis.call('HINCRBY', s.bal, 'reserved', fmt(amount))
+  adjust(s, 'reserved', amount)
   recorded[i] = { kind = s.kind, name = s.name, window = s.window, bal = s.bal, cfg = s.cfg }
 end
 redis.call('ZADD', KEYS[2], fmt(leaseUntil), id)

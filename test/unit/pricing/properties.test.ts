@@ -74,3 +74,14 @@ describe('pricing properties', () => {
     );
   });
 });
+
+describe('microsToMoneyText', () => {
+  it('equals formatMoney(fromMicros(x)) for every integer', async () => {
+    const { formatMoney, microsToMoneyText } = await import('../../../src/money.js');
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 18n), max: 10n ** 18n }), (micros) => {
+        expect(microsToMoneyText(micros.toString())).toBe(formatMoney(fromMicros(micros)));
+      }),
+    );
+  });
+});

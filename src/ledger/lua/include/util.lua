@@ -2,8 +2,10 @@
 -- Amounts are integer micro-units. Lua numbers are doubles, exact below 2^53 (about 9e9 units of
 -- currency); setBudget refuses limits above 1e9 so every sum stays exact.
 
--- An integer as a string without exponent, for HINCRBY, XADD and JSON.
+-- An integer as a string without exponent, for HINCRBY, XADD and JSON. tostring is exact up to
+-- 14 digits and much cheaper than string.format, which takes the rest.
 local function fmt(n)
+  if n < 1e14 and n > -1e14 then return tostring(n) end
   return string.format('%.0f', n)
 end
 
@@ -19,10 +21,20 @@ local function threshold(limit, ppm)
   return q * ppm + math.floor(r * ppm / 1000000)
 end
 
--- spent and reserved of one scope in one window.
-local function balance(balKey)
-  local b = redis.call('HMGET', balKey, 'spent', 'reserved')
-  return num(b[1]), num(b[2])
+-- spent and reserved of one scope in one window, read once per script and kept on the scope
+-- table; `adjust` keeps that copy in step with what the script writes.
+local function balance(scope)
+  if scope.spent == nil then
+    local b = redis.call('HMGET', scope.bal, 'spent', 'reserved')
+    scope.spent, scope.reserved = num(b[1]), num(b[2])
+  end
+  return scope.spent, scope.reserved
+end
+
+local function adjust(scope, field, delta)
+  balance(scope)
+  redis.call('HINCRBY', scope.bal, field, fmt(delta))
+  scope[field] = scope[field] + delta
 end
 
 local function splitCsv(s)
@@ -40,8 +52,8 @@ end
 -- fired in this window yet; the window's balance hash remembers which fired, so a new window
 -- starts with none fired.
 local function fireAlerts(scope, auditKey, auditMax, now, fired)
-  if scope.limit <= 0 then return end
-  local spent, reserved = balance(scope.bal)
+  if scope.limit <= 0 or scope.alerts == nil or scope.alerts == false or scope.alerts == '' then return end
+  local spent, reserved = balance(scope)
   for _, ppm in ipairs(splitCsv(scope.alerts)) do
     if spent + reserved >= threshold(scope.limit, ppm) and redis.call('HSETNX', scope.bal, 'alert:' .. fmt(ppm), now) == 1 then
       fired[#fired + 1] = { scope = scope.kind, name = scope.name, window = scope.window, threshold = fmt(ppm),
@@ -55,7 +67,7 @@ end
 
 -- A scope's balances for results and audit entries.
 local function scopeView(scope)
-  local spent, reserved = balance(scope.bal)
+  local spent, reserved = balance(scope)
   local available = scope.limit - spent - reserved
   if available < 0 then available = 0 end
   return { scope = scope.kind, name = scope.name, window = scope.window, limit = fmt(scope.limit),
@@ -86,16 +98,17 @@ local function readHash(key)
   return h
 end
 
--- The stored outcome of a reservation that has resolved, marked as a replay.
-local function replay(res)
-  local out = cjson.decode(res.outcome or res.result)
+-- A stored reply, marked as a replay: `result` (what reserve answered) or `outcome` (how the
+-- reservation resolved; a rejected reservation has only its result).
+local function replay(res, field)
+  local out = cjson.decode(res[field] or res.result)
   out.replayed = true
   return cjson.encode(out)
 end
 
 local function balanceFields(fields, scopes)
   for _, s in ipairs(scopes) do
-    local spent, reserved = balance(s.bal)
+    local spent, reserved = balance(s)
     fields[#fields + 1] = s.kind .. '.spent'
     fields[#fields + 1] = fmt(spent)
     fields[#fields + 1] = s.kind .. '.reserved'
@@ -109,8 +122,8 @@ end
 local function resolve(res, scopes, charged, status, extra, now, auditMax, actor, retentionMs)
   local amount = num(res.amount)
   for _, s in ipairs(scopes) do
-    redis.call('HINCRBY', s.bal, 'reserved', fmt(-amount))
-    if charged > 0 then redis.call('HINCRBY', s.bal, 'spent', fmt(charged)) end
+    adjust(s, 'reserved', -amount)
+    if charged > 0 then adjust(s, 'spent', charged) end
   end
   redis.call('ZREM', KEYS[2], res.id)
   local alerts = {}

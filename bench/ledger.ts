@@ -1,0 +1,44 @@
+// bench/ledger: reservations per second and latency, against a trivial one-key EVALSHA on the same
+// Redis in the same run. Run: npm run bench -- ledger   (REDIS_URL, default redis://127.0.0.1:6379)
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { createLedger } from '../src/ledger/index.js';
+import { redisUrlFromEnv } from '../src/queue/connection.js';
+import { pipelined, report, sequential } from './stats.js';
+
+export async function benchLedger(n = Number(process.env.BENCH_N ?? 20_000)): Promise<void> {
+  const url = redisUrlFromEnv();
+  const prefix = `vgbench-${randomUUID().slice(0, 8)}`;
+  const redis = new Redis(url, { maxRetriesPerRequest: null });
+  const ledger = createLedger({ redis, prefix, actor: 'bench' });
+  const baselineKey = `${prefix}:baseline`;
+  redis.defineCommand('trivialIncr', { numberOfKeys: 1, lua: "return redis.call('INCR', KEYS[1])" });
+  const trivial = () => (redis as unknown as { trivialIncr(k: string): Promise<number> }).trivialIncr(baselineKey);
+
+  try {
+    await ledger.setBudget({ team: 'bench', limit: '1000000000', period: 'monthly' });
+    await ledger.setBudget({ team: 'bench', project: 'p', limit: '1000000000', period: 'monthly' });
+    const reserve = (tag: string) => (i: number) =>
+      ledger.reserve({ reservationId: `${tag}-${i}`, team: 'bench', project: 'p', candidates: [{ cost: '2.50', ceiling: 0.9 }, { cost: '1.25' }] });
+
+    // Warm both paths (script load, JIT) before measuring.
+    await sequential('warm-up', 500, () => trivial());
+    await sequential('warm-up', 500, reserve('warm'));
+
+    process.stdout.write(`bench/ledger on ${url.replace(/\/\/[^@]*@/, '//***@')}, ${n} operations each\n`);
+    const baseSeq = await sequential('baseline: trivial EVALSHA, sequential', n, () => trivial());
+    const seq = await sequential('ledger.reserve, sequential', n, reserve('seq'));
+    const basePipe = await pipelined('baseline: trivial EVALSHA, pipelined x64', n, 64, () => trivial());
+    const pipe = await pipelined('ledger.reserve, pipelined x64', n, 64, reserve('pipe'));
+    for (const line of [report(baseSeq), report(seq, baseSeq), report(basePipe), report(pipe, basePipe)]) process.stdout.write(`${line}\n`);
+  } finally {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+    await ledger.close();
+    await redis.quit();
+  }
+}

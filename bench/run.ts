@@ -1,0 +1,13 @@
+// npm run bench [-- ledger|pipeline]: runs the named benchmarks (all by default).
+import { benchLedger } from './ledger.js';
+
+const all: Record<string, () => Promise<void>> = { ledger: () => benchLedger() };
+const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(all);
+for (const name of names) {
+  const run = all[name];
+  if (!run) {
+    process.stderr.write(`unknown benchmark "${name}"; one of: ${Object.keys(all).join(', ')}\n`);
+    process.exit(2);
+  }
+  await run();
+}

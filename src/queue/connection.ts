@@ -1,0 +1,46 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { UnavailableError } from '../errors.js';
+
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+export function redisUrlFromEnv(flag?: string): string {
+  return flag ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
+}
+
+/** Hides a password in a URL before it is printed. */
+export function safeUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@');
+}
+
+/**
+ * A connection for long-running workers: BullMQ needs maxRetriesPerRequest null, and commands
+ * wait through a Redis restart instead of failing, so nothing is lost while it is away.
+ */
+export function workerConnection(url: string, extra: RedisOptions = {}): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...extra });
+}
+
+/**
+ * A connection for a command a person runs: it fails fast with a message that says what to start
+ * instead of retrying forever.
+ */
+export async function cliConnection(url: string): Promise<Redis> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 3000,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => (times > 2 ? null : 200),
+  });
+  let lastError: Error | undefined;
+  redis.on('error', (err: Error) => (lastError = err)); // reported by the awaited connect below
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (err) {
+    redis.disconnect();
+    throw new UnavailableError(
+      `cannot reach Redis at ${safeUrl(url)} (${(lastError ?? (err as Error)).message}). Start one (redis-server, or docker compose up -d redis) or pass --redis URL / set REDIS_URL.`,
+    );
+  }
+  return redis;
+}
