@@ -5,3 +5,5 @@ export * from './job.js';
 export * from './money.js';
 export * from './pricing/index.js';
 export * from './ledger/index.js';
+export * from './names.js';
+export * from './policy/index.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ModelId, Mode, ReferenceKind, Resolution } from './catalog.js';
+import { Name, ReservationId } from './names.js';
 
 export const AudioRequest = z.enum(['none', 'required', 'deferrable']);
 export type AudioRequest = z.infer<typeof AudioRequest>;
@@ -7,29 +8,21 @@ export type AudioRequest = z.infer<typeof AudioRequest>;
 export const Stage = z.enum(['draft', 'production']);
 export type Stage = z.infer<typeof Stage>;
 
-const name = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use 1-63 lowercase letters, digits, "-" or "_"');
-
 export const Reference = z.strictObject({
   kind: ReferenceKind,
   durationSeconds: z.number().positive().finite().optional(),
-  url: z.string().optional(),
 });
 export type Reference = z.infer<typeof Reference>;
 
 /** A generation job as a pipeline submits it. */
 export const Job = z.strictObject({
-  id: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'use 1-128 letters, digits, ".", "-" or "_"')
-    .optional(),
-  team: name,
-  project: name,
+  id: ReservationId.optional(),
+  team: Name,
+  project: Name,
   model: ModelId,
   mode: Mode.optional(),
   resolution: Resolution,
-  audio: AudioRequest.default('none'),
+  audio: AudioRequest,
   durationSeconds: z.number().positive().finite(),
   stage: Stage.default('production'),
   reference: Reference.optional(),
@@ -46,7 +39,7 @@ export const PriceRequest = z.strictObject({
   resolution: Resolution,
   audio: z.boolean(),
   durationSeconds: z.number().positive().finite(),
-  reference: Reference.pick({ kind: true, durationSeconds: true }).partial({ durationSeconds: true }).optional(),
+  reference: Reference.optional(),
 });
 export type PriceRequest = z.infer<typeof PriceRequest>;
 

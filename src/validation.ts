@@ -11,8 +11,18 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out || '(top level)';
 }
 
+/** zod's message, with a missing field said plainly. */
+export function issueMessage(issue: z.core.$ZodIssue): string {
+  return issue.message.replace(/^Invalid input: expected (.+), received undefined$/, 'missing (expected $1)');
+}
+
+/** The path of the field an issue is about; for an unknown key, the key itself. */
+export function issuePath(issue: z.core.$ZodIssue): PropertyKey[] {
+  return issue.code === 'unrecognized_keys' && issue.keys.length === 1 ? [...issue.path, issue.keys[0]!] : [...issue.path];
+}
+
 export function describeIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+  return error.issues.map((issue) => `${formatPath(issue.path)}: ${issueMessage(issue)}`);
 }
 
 /**

@@ -3,13 +3,13 @@ import { Redis } from 'ioredis';
 import { InputError } from '../errors.js';
 import { formatMoney, fromMicros, microsToMoneyText, toMicros } from '../money.js';
 import { parseOrThrow } from '../validation.js';
+import { ReservationId } from '../names.js';
 import { LedgerKeys } from './keys.js';
 import {
   BudgetInput,
   CommitInput,
   ExtendInput,
   ReleaseInput,
-  ReservationId,
   ReserveInput,
   type Alert,
   type AuditEntry,

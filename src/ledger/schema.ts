@@ -1,17 +1,12 @@
 import { Decimal } from 'decimal.js';
 import { z } from 'zod';
 import { money, parseMoney, type Money } from '../money.js';
+import { Name, ReservationId } from '../names.js';
 import { Period } from './windows.js';
 
 /** The largest limit the ledger takes: every sum of micro-units then stays exact in Lua. */
 export const MAX_LIMIT = money('1000000000');
 
-export const Name = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use 1-63 lowercase letters, digits, "-" or "_"');
-export const ReservationId = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'use 1-200 letters, digits, ".", "_", ":" or "-"');
 
 /** An amount as a decimal string or a Decimal; never a JavaScript number. */
 export const Amount = z

@@ -180,16 +180,14 @@ it('random reserve/commit/release/extend/expire/retry sequences match the refere
       };
       await fc.asyncModelRun(
         () => ({ model, real: { clients, clock } }),
-        cmds.commands
-          ? [...cmds].map((c) => ({
+        [...cmds].map((c) => ({
               check: c.check.bind(c),
               run: async (m: Model, r: Real) => {
                 await c.run(m, r);
                 await checkBalances();
               },
               toString: () => c.toString(),
-            }))
-          : cmds,
+            })),
       );
       expect([...model.resolutions.values()].every((n) => n === 1)).toBe(true);
 

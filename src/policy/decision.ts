@@ -1,0 +1,91 @@
+import { formatMoney, money, type Money } from '../money.js';
+import type { Job } from '../job.js';
+import type { Ladder, LadderCandidate } from './types.js';
+
+export type Outcome = 'admit' | 'downgrade' | 'reject';
+
+/** The explained decision on one job, as the quote command and the router report it. */
+export interface Decision {
+  outcome: Outcome;
+  chosen: number | null;
+  ladder: Ladder;
+  reasons: string[];
+}
+
+/** A simulated scope for quotes: a limit and what is already used (spent + reserved). */
+export interface ScopeState {
+  limit: Money;
+  used: Money;
+}
+
+/** Why the ladder itself has nothing to offer (every candidate broke a cap or an allow-list). */
+export function ladderReasons(l: Ladder): string[] {
+  return l.candidates.length === 0 ? l.dropped.map((d) => `${describeVariant(d.job)}: ${d.reason}`) : [];
+}
+
+export function decisionOf(l: Ladder, chosen: number | null, reasons: string[] = []): Decision {
+  // "admit" is the request as given (after staging and deferral); any ladder variant is a downgrade.
+  const outcome: Outcome = chosen === null ? 'reject' : l.candidates[chosen]!.downgraded ? 'downgrade' : 'admit';
+  return { outcome, chosen, ladder: l, reasons: chosen === null ? [...ladderReasons(l), ...reasons] : reasons };
+}
+
+function fits(c: LadderCandidate, scope: ScopeState): boolean {
+  return scope.used.plus(c.reserve).lte(scope.limit.times(c.ceiling));
+}
+
+/** What the router would decide against one scope (unlimited when none is given). */
+export function decide(l: Ladder, scope?: ScopeState): Decision {
+  if (l.candidates.length === 0) return decisionOf(l, null);
+  if (!scope) return decisionOf(l, 0);
+  const index = l.candidates.findIndex((c) => fits(c, scope));
+  if (index >= 0) return decisionOf(l, index);
+  const available = scope.limit.minus(scope.used);
+  return decisionOf(l, null, [
+    `no candidate fits: ${formatMoney(available.isNegative() ? money('0') : available)} of ${formatMoney(scope.limit)} available, cheapest candidate reserves ${formatMoney(l.candidates.at(-1)!.reserve)}`,
+  ]);
+}
+
+export function describeVariant(job: Job): string {
+  const audio = job.audio === 'none' ? 'silent' : job.audio === 'required' ? 'with audio' : 'with deferrable audio';
+  return `${job.model} ${job.mode ?? ''} ${job.resolution} ${audio} ${job.durationSeconds}s`.replace(/\s+/g, ' ');
+}
+
+function candidateJson(c: LadderCandidate, requested: Money) {
+  return {
+    model: c.job.model,
+    mode: c.job.mode,
+    resolution: c.job.resolution,
+    audio: c.job.audio,
+    durationSeconds: c.job.durationSeconds,
+    billedSeconds: c.price.billedSeconds,
+    cost: formatMoney(c.price.cost),
+    reserve: formatMoney(c.reserve),
+    saving: formatMoney(requested.minus(c.price.cost)),
+    ceiling: c.ceiling,
+    downgraded: c.downgraded,
+    steps: c.steps,
+    fallbacks: c.fallbacks.map((f) => ({ model: f.model, cost: formatMoney(f.cost) })),
+  };
+}
+
+/** The JSON shape of a decision (`vidgate quote --json`, the router's explanation): amounts as decimal strings. */
+export function decisionJson(d: Decision) {
+  const l = d.ladder;
+  const requested = l.requestPrice.cost;
+  const chosen = d.chosen === null ? null : l.candidates[d.chosen]!;
+  return {
+    outcome: d.outcome,
+    rateCard: l.rateCard,
+    currency: l.currency,
+    chosen: chosen ? { index: d.chosen, ...candidateJson(chosen, requested) } : null,
+    requestedCost: formatMoney(requested),
+    cost: chosen ? formatMoney(chosen.price.cost) : null,
+    reserve: chosen ? formatMoney(chosen.reserve) : null,
+    saving: chosen ? formatMoney(requested.minus(chosen.price.cost)) : null,
+    candidates: l.candidates.map((c) => candidateJson(c, requested)),
+    dropped: l.dropped.map((c) => ({ ...candidateJson(c, requested), reason: c.reason })),
+    rules: l.rules,
+    reasons: d.reasons,
+  };
+}
+export type DecisionJson = ReturnType<typeof decisionJson>;

@@ -1,0 +1,5 @@
+export * from './decision.js';
+export * from './ladder.js';
+export * from './load.js';
+export * from './schema.js';
+export * from './types.js';

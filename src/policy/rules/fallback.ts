@@ -1,0 +1,40 @@
+import type { ModelId } from '../../catalog.js';
+import { priceRequestOf, type Job } from '../../job.js';
+import { money, type Money } from '../../money.js';
+import { tryPrice } from '../../pricing/price.js';
+import type { RateCard } from '../../pricing/rate-card-schema.js';
+import type { Rules } from '../schema.js';
+
+export function allowedModel(model: ModelId, rules: Rules): boolean {
+  return !rules.allowModels || rules.allowModels.includes(model);
+}
+
+/**
+ * Every other allowed model that the card prices for the same output: same mode (the ladder makes
+ * it explicit on every variant), resolution, audio and duration.
+ */
+export function equivalents(job: Job, rules: Rules, card: RateCard): { model: ModelId; cost: Money }[] {
+  const out: { model: ModelId; cost: Money }[] = [];
+  for (const product of card.products) {
+    if (product.mode !== job.mode || product.model === job.model || !allowedModel(product.model, rules)) continue;
+    const p = tryPrice({ ...priceRequestOf(job), model: product.model }, card);
+    if (p) out.push({ model: product.model, cost: p.cost });
+  }
+  return out;
+}
+
+/**
+ * The models a job may move to if its model is unavailable, nearest in price first, and what must
+ * be reserved so that no fallback can overspend: the dearest of them for `any`, the job's own
+ * price for `cheaper` and `none`.
+ */
+export function fallbackSet(job: Job, cost: Money, rules: Rules, card: RateCard): { fallbacks: { model: ModelId; cost: Money }[]; reserve: Money } {
+  const f = rules.fallback;
+  if (f.direction === 'none') return { fallbacks: [], reserve: cost };
+  const ceiling = f.direction === 'cheaper' ? cost : cost.times(money('1').plus(f.maxPremium));
+  const fallbacks = equivalents(job, rules, card)
+    .filter((e) => e.cost.lte(ceiling))
+    .sort((a, b) => a.cost.minus(cost).abs().comparedTo(b.cost.minus(cost).abs()) || a.model.localeCompare(b.model));
+  const reserve = fallbacks.reduce((max, e) => (e.cost.gt(max) ? e.cost : max), cost);
+  return { fallbacks, reserve };
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { ModelId, Resolution } from '../catalog.js';
+import { Period } from '../ledger/windows.js';
+import { Name } from '../names.js';
+import { MoneyText } from '../pricing/rate-card-schema.js';
+
+const Fraction = z.number().gt(0, 'must be above 0').lte(1, 'must be at most 1');
+
+export const BudgetSpec = z.strictObject({
+  limit: MoneyText,
+  period: Period,
+  alerts: z.array(Fraction).optional(),
+});
+export type BudgetSpec = z.infer<typeof BudgetSpec>;
+
+export const LadderStep = z.enum(['drop-deferrable-audio', 'downscale-720p', 'cheaper-model']);
+export type LadderStep = z.infer<typeof LadderStep>;
+
+export const AudioDeferral = z.discriminatedUnion('when', [
+  z.strictObject({ when: z.literal('always') }),
+  z.strictObject({ when: z.literal('never') }),
+  /** Defer only while the budget is more than `above` used (e.g. 0.8 = above 80%). */
+  z.strictObject({ when: z.literal('above'), above: Fraction }),
+]);
+export type AudioDeferral = z.infer<typeof AudioDeferral>;
+
+export const Fallback = z.discriminatedUnion('direction', [
+  z.strictObject({ direction: z.literal('none') }),
+  z.strictObject({ direction: z.literal('cheaper') }),
+  /** Any model up to `maxPremium` (a fraction: "0.25" = 25%) above the candidate's price. */
+  z.strictObject({
+    direction: z.literal('any'),
+    maxPremium: z.string().regex(/^(0|[1-9]\d*)(\.\d{1,6})?$/, 'a fraction as a decimal string, e.g. "0.25" for 25%'),
+  }),
+]);
+export type Fallback = z.infer<typeof Fallback>;
+
+export const Rules = z.strictObject({
+  /** Draft jobs render at this resolution ("720p prototyping, 1080p production"). */
+  staging: z.strictObject({ draft: Resolution }).optional(),
+  audioDeferral: AudioDeferral.default({ when: 'never' }),
+  fallback: Fallback.default({ direction: 'none' }),
+  maxJobCost: MoneyText.optional(),
+  allowModels: z.array(ModelId).min(1).optional(),
+  allowResolutions: z.array(Resolution).min(1).optional(),
+  /** Above this utilization only downgraded candidates are admitted. */
+  fullQualityCeiling: Fraction.default(1),
+  ladder: z.array(LadderStep).default([]),
+});
+export type Rules = z.infer<typeof Rules>;
+
+export const Policy = z
+  .strictObject({
+    $schema: z.string().optional(),
+    team: Name,
+    rateCard: z.string().min(1).optional(),
+    budgets: z
+      .strictObject({
+        team: BudgetSpec.optional(),
+        projects: z.record(Name, BudgetSpec).default({}),
+      })
+      .default({ projects: {} }),
+    rules: Rules.default(Rules.parse({})),
+  })
+  .superRefine((p, ctx) => {
+    const seen = new Set<string>();
+    p.rules.ladder.forEach((step, i) => {
+      if (seen.has(step)) ctx.addIssue({ code: 'custom', path: ['rules', 'ladder', i], message: `${step} is listed twice` });
+      seen.add(step);
+    });
+  });
+export type Policy = z.infer<typeof Policy>;
+export type PolicyInput = z.input<typeof Policy>;

@@ -1,0 +1,89 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ModelId, Resolution } from '../../../src/catalog.js';
+import { Job } from '../../../src/job.js';
+import { money } from '../../../src/money.js';
+import { decide, decisionJson } from '../../../src/policy/decision.js';
+import { ladder } from '../../../src/policy/ladder.js';
+import { LadderStep, Policy } from '../../../src/policy/schema.js';
+import { price, tryPrice } from '../../../src/pricing/price.js';
+import { builtInRateCards } from '../../../src/pricing/rate-cards.js';
+import { priceRequestOf } from '../../../src/job.js';
+
+const jobs = fc
+  .record({
+    model: fc.constantFrom(...ModelId.options),
+    resolution: fc.constantFrom<Resolution>('720p', '1080p'),
+    audio: fc.constantFrom('none', 'required', 'deferrable'),
+    durationSeconds: fc.constantFrom(3, 5, 7.5, 10, 15, 20, 30),
+    stage: fc.constantFrom('draft', 'production'),
+    reference: fc.option(fc.record({ kind: fc.constantFrom('image', 'video') }), { nil: undefined }),
+  })
+  .map((j) => Job.parse({ team: 't', project: 'p', ...j }));
+
+const policies = fc
+  .record({
+    staging: fc.option(fc.constant({ draft: '720p' as const }), { nil: undefined }),
+    audioDeferral: fc.constantFrom({ when: 'always' as const }, { when: 'never' as const }, { when: 'above' as const, above: 0.5 }),
+    fallback: fc.constantFrom({ direction: 'none' as const }, { direction: 'cheaper' as const }, { direction: 'any' as const, maxPremium: '0.3' }),
+    maxJobCost: fc.option(fc.constantFrom('0.50', '1.00', '2.00', '4.00'), { nil: undefined }),
+    allowModels: fc.option(fc.subarray([...ModelId.options], { minLength: 1 }), { nil: undefined }),
+    fullQualityCeiling: fc.constantFrom(0.8, 0.9, 1),
+    ladder: fc.shuffledSubarray([...LadderStep.options]),
+  })
+  .map((rules) => Policy.parse({ team: 't', rules: JSON.parse(JSON.stringify(rules)) }));
+
+const cards = fc.constantFrom(...builtInRateCards());
+const utilization = fc.option(fc.integer({ min: 0, max: 100 }).map((n) => money(String(n)).dividedBy(100)), { nil: undefined });
+
+/** Jobs the card can price at all; the rest are errors, tested elsewhere. */
+const priced = fc.tuple(jobs, policies, cards, utilization).filter(([j, , c]) => tryPrice(priceRequestOf(j), c) !== null);
+
+describe('ladder properties', () => {
+  it('every candidate is cheaper than the one before, and none breaks a cap, an allow-list, a duration rule or required audio', () => {
+    fc.assert(
+      fc.property(priced, ([j, p, c, u]) => {
+        const l = ladder(j, p, c, { utilization: u });
+        for (let i = 0; i < l.candidates.length; i++) {
+          const cand = l.candidates[i]!;
+          if (i > 0) expect(cand.price.cost.lt(l.candidates[i - 1]!.price.cost)).toBe(true);
+          if (p.rules.maxJobCost) expect(cand.reserve.lte(money(p.rules.maxJobCost))).toBe(true);
+          if (p.rules.allowModels) expect(p.rules.allowModels).toContain(cand.job.model);
+          expect(price(priceRequestOf(cand.job), c).cost.equals(cand.price.cost)).toBe(true); // a valid duration, re-priced
+          if (j.audio === 'required') expect(cand.job.audio).toBe('required');
+          expect(cand.job.durationSeconds).toBe(j.durationSeconds);
+          expect(cand.ceiling).toBe(cand.downgraded ? 1 : p.rules.fullQualityCeiling);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('the reserve is never below the candidate’s price, and covers every fallback', () => {
+    fc.assert(
+      fc.property(priced, ([j, p, c, u]) => {
+        for (const cand of ladder(j, p, c, { utilization: u }).candidates) {
+          expect(cand.reserve.gte(cand.price.cost)).toBe(true);
+          for (const f of cand.fallbacks) {
+            expect(f.cost.lte(cand.reserve)).toBe(true);
+            if (p.rules.fallback.direction === 'cheaper') expect(f.cost.lte(cand.price.cost)).toBe(true);
+          }
+          if (p.rules.fallback.direction === 'none') expect(cand.fallbacks).toEqual([]);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('the decision is deterministic', () => {
+    fc.assert(
+      fc.property(priced, fc.integer({ min: 0, max: 1000 }), ([j, p, c, u], used) => {
+        const scope = { limit: money('100'), used: money(String(used)).dividedBy(10) };
+        const a = decisionJson(decide(ladder(j, p, c, { utilization: u }), scope));
+        const b = decisionJson(decide(ladder(structuredClone(j), p, c, { utilization: u }), scope));
+        expect(a).toEqual(b);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
