@@ -7,3 +7,4 @@ export * from './pricing/index.js';
 export * from './ledger/index.js';
 export * from './names.js';
 export * from './policy/index.js';
+export * from './providers/index.js';

@@ -3,6 +3,7 @@ import { EXIT_BAD_INPUT } from './command.js';
 import { budgetCommand } from './budget.js';
 import { estimateCommand } from './estimate.js';
 import { quoteCommand } from './quote.js';
+import { fakeKlingCommand } from './fake-kling.js';
 
 export function program(): Command {
   const root = new Command('vidgate')
@@ -10,7 +11,7 @@ export function program(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const cmd of [estimateCommand(), quoteCommand(), budgetCommand()]) root.addCommand(cmd);
+  for (const cmd of [estimateCommand(), quoteCommand(), budgetCommand(), fakeKlingCommand()]) root.addCommand(cmd);
   // Subcommands (and theirs) report usage errors through the same path, which exits 2.
   const visit = (c: Command) => {
     c.exitOverride().showHelpAfterError('(run with --help for usage)');

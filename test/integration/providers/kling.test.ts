@@ -1,0 +1,220 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Job, type JobInput } from '../../../src/job.js';
+import { money } from '../../../src/money.js';
+import { price } from '../../../src/pricing/price.js';
+import { loadRateCard } from '../../../src/pricing/rate-cards.js';
+import { startFakeKling, type FakeKling, type FakeKlingOptions } from '../../../src/providers/fake-kling/server.js';
+import { KlingAdapter, type KlingAdapterOptions } from '../../../src/providers/kling/adapter.js';
+import { klingAuthorizer } from '../../../src/providers/kling/auth.js';
+import { signCallback } from '../../../src/providers/kling/webhooks.js';
+import { followTask } from '../../../src/providers/poll.js';
+import { CallbackRejected, ProviderError } from '../../../src/providers/provider.js';
+
+const open: { close(): Promise<void> | void }[] = [];
+afterEach(async () => {
+  for (const o of open.splice(0)) await o.close();
+});
+
+async function fake(opts: FakeKlingOptions = {}): Promise<FakeKling> {
+  const f = await startFakeKling({ latencyMs: 20, apiKey: 'test-key', ...opts });
+  open.push(f);
+  return f;
+}
+function adapter(f: FakeKling, opts: Partial<KlingAdapterOptions> = {}): KlingAdapter {
+  return new KlingAdapter({ baseUrl: f.url, credentials: { apiKey: 'test-key' }, unitPrice: '1', retry: { attempts: 3, baseMs: 5 }, ...opts });
+}
+const job = (over: Partial<JobInput> = {}) =>
+  Job.parse({ team: 't', project: 'p', model: 'kling-3.0', resolution: '1080p', audio: 'required', durationSeconds: 5, prompt: 'a fox', ...over });
+const follow = (a: KlingAdapter, h: Awaited<ReturnType<KlingAdapter['submit']>>) => followTask(a, h, { intervalMs: 5, maxIntervalMs: 20, timeoutMs: 5000 });
+async function providerError(p: Promise<unknown>): Promise<ProviderError> {
+  const err = await p.then(() => null, (e: unknown) => e);
+  expect(err).toBeInstanceOf(ProviderError);
+  return err as ProviderError;
+}
+
+describe('each mode, polled to completion, billed as the rate card prices the reported duration', () => {
+  const card = loadRateCard();
+  it.each([
+    ['text-to-video', { model: 'kling-3.0', resolution: '1080p', audio: 'required', durationSeconds: 5 }, 'text2video'],
+    ['image-to-video', { model: 'kling-o1', resolution: '720p', audio: 'none', durationSeconds: 10, input: { image_url: 'https://example.test/a.png' } }, 'image2video'],
+    ['motion control', { model: 'kling-motion-control', resolution: '720p', audio: 'none', durationSeconds: 10, reference: { kind: 'video' }, input: { image_url: 'https://example.test/a.png', video_url: 'https://example.test/m.mp4', character_orientation: 'video' } }, 'motion-control'],
+  ] as const)('%s', async (_, over, route) => {
+    const f = await fake();
+    const a = adapter(f);
+    const j = job(over as Partial<JobInput>);
+    const handle = await a.submit(j, `ext-${route}`);
+    expect(handle).toMatchObject({ provider: 'kling', externalId: `ext-${route}`, route });
+    const seen: string[] = [];
+    const done = await followTask(a, handle, { intervalMs: 5, maxIntervalMs: 10, onPoll: (s) => void seen.push(s.status) });
+    expect(done.status).toBe('succeeded');
+    expect(done.model).toBe(j.model);
+    expect(done.outputs).toHaveLength(1);
+    const duration = done.outputs[0]!.durationSeconds;
+    expect(duration).toBeGreaterThanOrEqual(j.durationSeconds);
+    expect(duration).toBeLessThan(j.durationSeconds + 0.5);
+    const expected = price({ model: j.model, resolution: j.resolution, audio: j.audio !== 'none', durationSeconds: duration, reference: j.reference }, card).cost;
+    expect(done.billing!.amount.equals(expected)).toBe(true);
+    expect(f.tasks()).toHaveLength(1);
+    expect(seen.at(-1)).toBe('succeeded');
+  });
+});
+
+describe('auth', () => {
+  it('rejects a wrong API key as an account problem, without echoing any secret', async () => {
+    const f = await fake();
+    const err = await providerError(adapter(f, { credentials: { apiKey: 'wrong-key-123' } }).submit(job(), 'x1'));
+    expect(err).toMatchObject({ action: 'fail-account', details: { code: 1002, httpStatus: 401 } });
+    expect(err.message).not.toContain('wrong-key-123');
+  });
+
+  it('signs JWTs the server verifies, and the server refuses expired or foreign ones', async () => {
+    const f = await fake({ apiKey: undefined, accessKey: 'ak-1', secretKey: 'sk-secret' });
+    const ok = adapter(f, { credentials: { accessKey: 'ak-1', secretKey: 'sk-secret' } });
+    expect((await follow(ok, await ok.submit(job(), 'jwt-1'))).status).toBe('succeeded');
+    const expired = adapter(f, { credentials: { accessKey: 'ak-1', secretKey: 'sk-secret' }, clock: () => Date.now() - 3_600_000 });
+    expect(await providerError(expired.submit(job(), 'jwt-2'))).toMatchObject({ action: 'fail-account', details: { code: 1004 } });
+    const early = adapter(f, { credentials: { accessKey: 'ak-1', secretKey: 'sk-secret' }, clock: () => Date.now() + 600_000 });
+    expect(await providerError(early.submit(job(), 'jwt-3'))).toMatchObject({ details: { code: 1003 } });
+    const forged = adapter(f, { credentials: { accessKey: 'ak-1', secretKey: 'not-the-secret' } });
+    expect(await providerError(forged.submit(job(), 'jwt-4'))).toMatchObject({ details: { code: 1002 } });
+    const otherIssuer = adapter(f, { credentials: { accessKey: 'ak-2', secretKey: 'sk-secret' } });
+    expect(await providerError(otherIssuer.submit(job(), 'jwt-5'))).toMatchObject({ details: { code: 1002 } });
+  });
+
+  it('re-signs the JWT five minutes before it expires', async () => {
+    let now = Date.UTC(2026, 10, 26, 12);
+    const auth = klingAuthorizer({ accessKey: 'ak', secretKey: 'sk' }, () => now);
+    const first = await auth();
+    now += 24 * 60_000;
+    expect(await auth()).toBe(first);
+    now += 2 * 60_000;
+    const second = await auth();
+    expect(second).not.toBe(first);
+    const claims = JSON.parse(Buffer.from(second.slice(7).split('.')[1]!, 'base64url').toString());
+    expect(claims).toEqual({ iss: 'ak', exp: now / 1000 + 1800, nbf: now / 1000 - 5 });
+  });
+});
+
+describe('creates whose fate is unknown are looked up, never sent twice', () => {
+  it('a create that timed out is found by its external id', async () => {
+    const f = await fake();
+    const a = adapter(f, { timeoutMs: 150 });
+    const handle = await a.submit(job({ input: { x_fake: { delayMs: 500 } } }), 'slow-1');
+    expect(f.createsFor('slow-1')).toBe(1);
+    expect(f.tasks().filter((t) => t.externalId === 'slow-1')).toHaveLength(1);
+    expect(handle.taskId).toBe(f.tasks()[0]!.id);
+  });
+
+  it('a 5000 whose task was created anyway is found, not re-created', async () => {
+    const f = await fake();
+    const handle = await adapter(f).submit(job({ input: { x_fake: { failure: 'server-error' } } }), 'err-1');
+    expect(f.createsFor('err-1')).toBe(1);
+    expect(handle.taskId).toBe(f.tasks()[0]!.id);
+  });
+
+  it('a second create with the same external id is rejected by the server, and the adapter returns the first task', async () => {
+    const f = await fake();
+    const a = adapter(f);
+    const first = await a.submit(job(), 'dup-1');
+    const second = await a.submit(job(), 'dup-1');
+    expect(second.taskId).toBe(first.taskId);
+    expect(f.createsFor('dup-1')).toBe(2);
+    expect(f.tasks()).toHaveLength(1);
+  });
+});
+
+describe('each error class maps to the right action', () => {
+  it('content block: fail the job, no retry', async () => {
+    const f = await fake();
+    expect(await providerError(adapter(f).submit(job({ input: { x_fake: { failure: 'content-block' } } }), 'cb'))).toMatchObject({ action: 'fail-job', details: { code: 1301 } });
+    expect(f.createsFor('cb')).toBe(1);
+  });
+  it('rate limit: retried with backoff, then left to retry later', async () => {
+    const f = await fake();
+    expect(await providerError(adapter(f).submit(job({ input: { x_fake: { failure: 'rate-limit' } } }), 'rl'))).toMatchObject({ action: 'retry', details: { code: 1302 } });
+    expect(f.createsFor('rl')).toBe(3);
+  });
+  it('concurrency over the pack limit: retried, then a fallback candidate', async () => {
+    const f = await fake({ concurrencyLimit: 1, latencyMs: 60_000 });
+    const a = adapter(f);
+    await a.submit(job(), 'busy-1');
+    expect(await providerError(a.submit(job(), 'busy-2'))).toMatchObject({ action: 'fallback', details: { code: 1303 } });
+    expect(f.createsFor('busy-2')).toBe(3);
+  });
+  it('maintenance: a fallback candidate', async () => {
+    const f = await fake({ unavailable: ['kling-o3'] });
+    expect(await providerError(adapter(f).submit(job({ model: 'kling-o3' }), 'm1'))).toMatchObject({ action: 'fallback', details: { code: 5001 } });
+  });
+  it('bad parameters: fail the job', async () => {
+    const f = await fake();
+    const err = await providerError(adapter(f).submit(job({ model: 'kling-o1', audio: 'none', durationSeconds: 7 }), 'bad'));
+    expect(err).toMatchObject({ action: 'fail-job', details: { code: 1201 } });
+    expect(err.message).toContain('kling-o1 image-to-video takes 5 or 10 seconds');
+  });
+  it('a task that fails while generating reports its failure', async () => {
+    const f = await fake();
+    const a = adapter(f);
+    const done = await follow(a, await a.submit(job({ input: { x_fake: { failure: 'task-failure' } } }), 'tf'));
+    expect(done).toMatchObject({ status: 'failed', billing: null, failure: { code: 'task-failed', message: 'generation failed (injected)' } });
+  });
+  it('a lookup of an unknown external id is null', async () => {
+    const f = await fake();
+    expect(await adapter(f).findByExternalId('never', job())).toBeNull();
+  });
+  it('an unreachable server is a retry for reads and a lookup for creates', async () => {
+    const f = await fake();
+    const url = f.url;
+    await f.close();
+    const a = new KlingAdapter({ baseUrl: url, credentials: { apiKey: 'k' }, retry: { attempts: 1, baseMs: 1 } });
+    expect(await providerError(a.status({ provider: 'kling', taskId: '1', externalId: 'e', route: 'text2video' }))).toMatchObject({ action: 'retry' });
+    expect(await providerError(a.submit(job(), 'e'))).toMatchObject({ action: 'retry' });
+  });
+});
+
+describe('callbacks', () => {
+  const secret = `whsec_${Buffer.from('a-very-secret-callback-key-0123').toString('base64')}`;
+
+  it('the server posts signed callbacks; the adapter accepts them and refuses forged, stale or unsigned ones', async () => {
+    const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+    let resolveFinal!: () => void;
+    const final = new Promise<void>((r) => (resolveFinal = r));
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.end('ok');
+        if (JSON.parse(body).task_status === 'succeed') resolveFinal();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    open.push({ close: () => new Promise<void>((r) => receiver.close(() => r())) });
+    const f = await fake({ callbackSecret: secret, latencyMs: 30 });
+    const a = adapter(f, { callbackSecret: secret });
+    await a.submit(job(), 'cb-1', { callbackUrl: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/kling` });
+    await final;
+
+    const states = received.map((r) => a.parseCallback(r.headers as Record<string, string>, r.body));
+    expect(states.map((s) => s.status)).toEqual(['submitted', 'processing', 'succeeded']);
+    expect(states[2]).toMatchObject({ handle: { externalId: 'cb-1' }, model: 'kling-3.0' });
+
+    const last = received.at(-1)!;
+    const headers = last.headers as Record<string, string>;
+    expect(() => a.parseCallback(headers, last.body.replace('succeed', 'failed'))).toThrow(CallbackRejected);
+    const stale = signCallback(secret, 'msg_old', last.body, new Date(Date.now() - 10 * 60_000));
+    expect(() => a.parseCallback(stale, last.body)).toThrow(/callback rejected/);
+    expect(() => a.parseCallback({}, last.body)).toThrow('callback is not signed');
+    const rotated = signCallback(secret, 'msg_new', last.body);
+    rotated['webhook-signature'] = `v1,bm90LXRoZS1yaWdodC1vbmU= ${rotated['webhook-signature']}`;
+    expect(a.parseCallback(rotated, last.body).status).toBe('succeeded');
+  });
+});
+
+it('billing amounts never pass through a float: units are decimal strings', async () => {
+  const f = await fake();
+  const a = adapter(f, { unitPrice: '0.14' });
+  const done = await follow(a, await a.submit(job({ resolution: '720p', audio: 'required', durationSeconds: 7 }), 'units'));
+  expect(done.billing!.units).toBe('0.791');
+  expect(done.billing!.amount.equals(money('0.791').times('0.14'))).toBe(true);
+});
