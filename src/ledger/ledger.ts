@@ -9,6 +9,7 @@ import {
   BudgetInput,
   CommitInput,
   ExtendInput,
+  TopUpInput,
   ReleaseInput,
   ReserveInput,
   type Alert,
@@ -17,6 +18,7 @@ import {
   type ExtendResult,
   type ResolveResult,
   type ReserveResult,
+  type TopUpResult,
 } from './schema.js';
 import { scriptRunner, type ScriptRunner } from './scripts.js';
 import { Period, windowsAt } from './windows.js';
@@ -217,6 +219,25 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
       [e.reservationId, this.clock(), e.leaseMs, this.auditMaxLen, this.actor],
     );
     return fromLua(JSON.parse(raw)) as ExtendResult;
+  }
+
+  /**
+   * Raises a pending reservation to `amount` (an upward fallback) if every scope still has the
+   * headroom; otherwise changes nothing and says why.
+   */
+  async topUp(input: TopUpInput): Promise<TopUpResult> {
+    const t = parseOrThrow(TopUpInput, input, 'top-up');
+    const located = await this.locate(t.reservationId);
+    if (!located) return { status: 'unknown', reservationId: t.reservationId, toppedUp: false };
+    const k = this.keys;
+    const raw = await this.run(
+      'top-up',
+      [k.reservation(located.team, t.reservationId), k.leases(located.team), k.audit(located.team), ...located.scopeKeys],
+      [t.reservationId, toMicros(t.amount, 'up'), this.clock(), this.auditMaxLen, this.actor],
+    );
+    const result = fromLua(JSON.parse(raw)) as TopUpResult;
+    if ((result.status as string) === 'stale-keys') throw new Error(`ledger: reservation ${t.reservationId} recorded other keys than were passed`);
+    return result;
   }
 
   /**

@@ -50,6 +50,16 @@ export const CommitInput = z.strictObject({ reservationId: ReservationId, actual
 export type CommitInput = z.input<typeof CommitInput>;
 export const ReleaseInput = z.strictObject({ reservationId: ReservationId, reason: z.string().max(500).optional() });
 export type ReleaseInput = z.input<typeof ReleaseInput>;
+export const TopUpInput = z.strictObject({ reservationId: ReservationId, amount: Amount });
+export type TopUpInput = z.input<typeof TopUpInput>;
+export interface TopUpResult {
+  status: 'reserved' | 'committed' | 'released' | 'expired' | 'rejected' | 'unknown';
+  reservationId: string;
+  toppedUp: boolean;
+  amount?: string;
+  reason?: 'insufficient-budget' | 'already-covered';
+  scopes?: ScopeBalance[];
+}
 export const ExtendInput = z.strictObject({ reservationId: ReservationId, leaseMs: z.number().int().positive() });
 export type ExtendInput = z.input<typeof ExtendInput>;
 

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 
 // One Lua file per ledger operation. ioredis' defineCommand runs each by EVALSHA and falls back to
 // EVAL (which loads it) on NOSCRIPT, e.g. after a Redis restart or failover.
-export const SCRIPT_NAMES = ['reserve', 'commit', 'release', 'extend', 'expire-due', 'set-budget'] as const;
+export const SCRIPT_NAMES = ['reserve', 'commit', 'release', 'extend', 'top-up', 'expire-due', 'set-budget'] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 const dir = new URL('./lua/', import.meta.url);

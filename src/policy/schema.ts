@@ -27,10 +27,15 @@ export type AudioDeferral = z.infer<typeof AudioDeferral>;
 export const Fallback = z.discriminatedUnion('direction', [
   z.strictObject({ direction: z.literal('none') }),
   z.strictObject({ direction: z.literal('cheaper') }),
-  /** Any model up to `maxPremium` (a fraction: "0.25" = 25%) above the candidate's price. */
+  /**
+   * Any model up to `maxPremium` (a fraction: "0.25" = 25%) above the candidate's price. `reserve`:
+   * `upfront` reserves the dearest reachable model at admission; `top-up` reserves the candidate's
+   * own price and tops the reservation up at fallback time, only if the budget still holds.
+   */
   z.strictObject({
     direction: z.literal('any'),
     maxPremium: z.string().regex(/^(0|[1-9]\d*)(\.\d{1,6})?$/, 'a fraction as a decimal string, e.g. "0.25" for 25%'),
+    reserve: z.enum(['upfront', 'top-up']).default('upfront'),
   }),
 ]);
 export type Fallback = z.infer<typeof Fallback>;

@@ -25,8 +25,8 @@ export function equivalents(job: Job, rules: Rules, card: RateCard): { model: Mo
 
 /**
  * The models a job may move to if its model is unavailable, nearest in price first, and what must
- * be reserved so that no fallback can overspend: the dearest of them for `any`, the job's own
- * price for `cheaper` and `none`.
+ * be reserved so that no fallback can overspend: the dearest of them for `any` reserved upfront;
+ * the job's own price for `cheaper`, `none` and `any` with top-up (the generator tops up then).
  */
 export function fallbackSet(job: Job, cost: Money, rules: Rules, card: RateCard): { fallbacks: { model: ModelId; cost: Money }[]; reserve: Money } {
   const f = rules.fallback;
@@ -35,6 +35,7 @@ export function fallbackSet(job: Job, cost: Money, rules: Rules, card: RateCard)
   const fallbacks = equivalents(job, rules, card)
     .filter((e) => e.cost.lte(ceiling))
     .sort((a, b) => a.cost.minus(cost).abs().comparedTo(b.cost.minus(cost).abs()) || a.model.localeCompare(b.model));
-  const reserve = fallbacks.reduce((max, e) => (e.cost.gt(max) ? e.cost : max), cost);
+  const upfront = f.direction === 'any' && f.reserve === 'upfront';
+  const reserve = upfront ? fallbacks.reduce((max, e) => (e.cost.gt(max) ? e.cost : max), cost) : cost;
   return { fallbacks, reserve };
 }

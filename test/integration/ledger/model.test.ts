@@ -128,6 +128,23 @@ class Extend implements fc.AsyncCommand<Model, Real> {
   toString = () => `extend(c${this.client}, ${this.id}, ${this.leaseMs})`;
 }
 
+class TopUp implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly client: number, readonly id: string, readonly amount: bigint) {}
+  check = () => true;
+  async run(m: Model, r: Real) {
+    const got = await r.clients[this.client]!.topUp({ reservationId: this.id, amount: cents(this.amount) });
+    const res = m.reservations.get(this.id);
+    if (!res || res.status !== 'reserved') return expect(got).toMatchObject({ status: res?.status ?? 'unknown', toppedUp: false });
+    const delta = this.amount - res.amount;
+    const fits = delta > 0n && scopesOf(res.project).every((s) => headroom(m, s) >= delta);
+    expect(got).toMatchObject({ status: 'reserved', toppedUp: fits });
+    if (!fits) return;
+    for (const s of scopesOf(res.project)) m.reserved[s]! += delta;
+    res.amount = this.amount;
+  }
+  toString = () => `topUp(c${this.client}, ${this.id}, ${this.amount})`;
+}
+
 class AdvanceAndExpire implements fc.AsyncCommand<Model, Real> {
   constructor(readonly client: number, readonly ms: number) {}
   check = () => true;
@@ -152,6 +169,7 @@ const commands = [
   fc.tuple(client, id).map(([c, i]) => new Release(c, i)),
   fc.tuple(client, id, fc.integer({ min: 100, max: 5000 })).map(([c, i, ms]) => new Extend(c, i, ms)),
   fc.tuple(client, fc.integer({ min: 1, max: 3000 })).map(([c, ms]) => new AdvanceAndExpire(c, ms)),
+  fc.tuple(client, id, fc.bigInt({ min: 1n, max: 12_00n })).map(([c, i, a]) => new TopUp(c, i, a)),
 ];
 
 const opened: Ledger[] = [];
@@ -199,7 +217,7 @@ it('random reserve/commit/release/extend/expire/retry sequences match the refere
         if (!project) continue;
         let reservedDelta = 0n;
         let spentDelta = 0n;
-        if (e.op === 'reserve') reservedDelta = micros(e.fields.amount);
+        if (e.op === 'reserve' || e.op === 'top-up') reservedDelta = micros(e.fields.amount);
         else if (['committed', 'released', 'expired'].includes(e.op)) {
           reservedDelta = -micros(e.fields.amount);
           spentDelta = micros(e.fields.charged);

@@ -174,6 +174,22 @@ describe('commit, release, extend, expire', () => {
   });
 });
 
+describe('top-up', () => {
+  it('raises a pending reservation only if every scope holds it, and never a resolved one', async () => {
+    const { ledger } = setup();
+    await ledger.setBudget({ team: 'studio', limit: '10', period: 'monthly' });
+    await ledger.setBudget({ team: 'studio', project: 'trailer', limit: '8', period: 'monthly' });
+    await reserve(ledger, 'a', '4');
+    expect(await ledger.topUp({ reservationId: 'a', amount: '5.5' })).toMatchObject({ status: 'reserved', toppedUp: true, amount: '5.50' });
+    expect(await ledger.topUp({ reservationId: 'a', amount: '9' })).toMatchObject({ toppedUp: false, reason: 'insufficient-budget', amount: '5.50' });
+    expect(await ledger.topUp({ reservationId: 'a', amount: '5' })).toMatchObject({ toppedUp: false, reason: 'already-covered' });
+    expect(await ledger.getBudget({ team: 'studio', project: 'trailer' })).toMatchObject({ reserved: '5.50' });
+    expect(await ledger.commit({ reservationId: 'a', actual: '5.5' })).toMatchObject({ status: 'committed', charged: '5.50', refunded: '0.00' });
+    expect(await ledger.topUp({ reservationId: 'a', amount: '6' })).toMatchObject({ status: 'committed', toppedUp: false });
+    expect((await ledger.audit('studio')).filter((e) => e.op === 'top-up').map((e) => e.fields.amount)).toEqual(['1.50']);
+  });
+});
+
 describe('windows and alerts', () => {
   it('a new period starts empty, and a reservation settles in the window it was made in', async () => {
     const { ledger, clock } = setup();

@@ -53,6 +53,7 @@ describe('each rule', () => {
     ['ladder: cheaper model respects allowModels', { audio: 'required' }, { ladder: ['cheaper-model'], allowModels: ['kling-3.0'] }, ['kling-3.0 1080p required 1.50 r1.50 c1']],
     ['fallback cheaper reserves the own price', { model: 'kling-o3', audio: 'required' }, { fallback: { direction: 'cheaper' } }, ['kling-o3 1080p required 1.25 r1.25 c1']],
     ['fallback any reserves the dearest reachable model', { model: 'kling-o3', audio: 'required' }, { fallback: { direction: 'any', maxPremium: '0.25' } }, ['kling-o3 1080p required 1.25 r1.50 c1']],
+    ['fallback any with top-up reserves the own price', { model: 'kling-o3', audio: 'required' }, { fallback: { direction: 'any', maxPremium: '0.25', reserve: 'top-up' } }, ['kling-o3 1080p required 1.25 r1.25 c1']],
     ['fallback any within a smaller premium reserves the own price', { model: 'kling-o3', audio: 'required' }, { fallback: { direction: 'any', maxPremium: '0.1' } }, ['kling-o3 1080p required 1.25 r1.25 c1']],
     ['allowResolutions drops a variant', {}, { allowResolutions: ['720p'], ladder: ['downscale-720p'] }, ['kling-3.0 720p none 0.75 r0.75 c1']],
   ])('%s', (_, j, rules, expected) => {

@@ -25,7 +25,12 @@ const policies = fc
   .record({
     staging: fc.option(fc.constant({ draft: '720p' as const }), { nil: undefined }),
     audioDeferral: fc.constantFrom({ when: 'always' as const }, { when: 'never' as const }, { when: 'above' as const, above: 0.5 }),
-    fallback: fc.constantFrom({ direction: 'none' as const }, { direction: 'cheaper' as const }, { direction: 'any' as const, maxPremium: '0.3' }),
+    fallback: fc.constantFrom(
+      { direction: 'none' as const },
+      { direction: 'cheaper' as const },
+      { direction: 'any' as const, maxPremium: '0.3' },
+      { direction: 'any' as const, maxPremium: '0.3', reserve: 'top-up' as const },
+    ),
     maxJobCost: fc.option(fc.constantFrom('0.50', '1.00', '2.00', '4.00'), { nil: undefined }),
     allowModels: fc.option(fc.subarray([...ModelId.options], { minLength: 1 }), { nil: undefined }),
     fullQualityCeiling: fc.constantFrom(0.8, 0.9, 1),
@@ -64,8 +69,9 @@ describe('ladder properties', () => {
       fc.property(priced, ([j, p, c, u]) => {
         for (const cand of ladder(j, p, c, { utilization: u }).candidates) {
           expect(cand.reserve.gte(cand.price.cost)).toBe(true);
+          const topUp = p.rules.fallback.direction === 'any' && p.rules.fallback.reserve === 'top-up';
           for (const f of cand.fallbacks) {
-            expect(f.cost.lte(cand.reserve)).toBe(true);
+            if (!topUp) expect(f.cost.lte(cand.reserve)).toBe(true);
             if (p.rules.fallback.direction === 'cheaper') expect(f.cost.lte(cand.price.cost)).toBe(true);
           }
           if (p.rules.fallback.direction === 'none') expect(cand.fallbacks).toEqual([]);
