@@ -1,4 +1,6 @@
-// tsc copies imported JSON but not the Lua scripts, which the ledger reads at run time.
+// tsc copies imported JSON but not the Lua scripts, which the ledger and the queue read at run time.
 import { cpSync, existsSync } from 'node:fs';
 
-if (existsSync('src/ledger/lua')) cpSync('src/ledger/lua', 'dist/src/ledger/lua', { recursive: true });
+for (const dir of ['src/ledger/lua', 'src/queue/lua']) {
+  if (existsSync(dir)) cpSync(dir, `dist/${dir}`, { recursive: true });
+}

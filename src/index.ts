@@ -8,3 +8,4 @@ export * from './ledger/index.js';
 export * from './names.js';
 export * from './policy/index.js';
 export * from './providers/index.js';
+export * from './queue/index.js';

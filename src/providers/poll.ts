@@ -8,8 +8,8 @@ export interface FollowOptions {
   signal?: AbortSignal;
   /** Called after every poll (the generator extends its lease here). */
   onPoll?: (state: TaskState) => Promise<void> | void;
-  /** Resolves early when a callback reports the task finished. */
-  finished?: Promise<TaskState>;
+  /** Registers a wake-up (a callback arrived): the next poll happens at once. Returns an unregister. */
+  wake?: (now: () => void) => () => void;
 }
 
 /** Polls a task with backoff until it succeeds or fails. A poll never charges anything. */
@@ -17,16 +17,21 @@ export async function followTask(provider: Provider, handle: TaskHandle, opts: F
   let interval = opts.intervalMs ?? 2000;
   const maxInterval = opts.maxIntervalMs ?? 15_000;
   const deadline = Date.now() + (opts.timeoutMs ?? 30 * 60_000);
-  let early: TaskState | undefined;
-  void opts.finished?.then((s) => (early = s));
   for (;;) {
     if (opts.signal?.aborted) throw new Error(`stopped following task ${handle.taskId}`);
-    const state = early ?? (await provider.status(handle));
+    const state = await provider.status(handle);
     await opts.onPoll?.(state);
     if (state.status === 'succeeded' || state.status === 'failed') return state;
     if (Date.now() > deadline) throw new Error(`task ${handle.taskId} did not finish within ${opts.timeoutMs} ms`);
-    const pause = new Promise<void>((r) => setTimeout(r, interval));
-    await (opts.finished ? Promise.race([pause, opts.finished.then(() => undefined)]) : pause);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, interval);
+      const unregister = opts.wake?.(done);
+      function done() {
+        clearTimeout(timer);
+        unregister?.();
+        resolve();
+      }
+    });
     interval = Math.min(maxInterval, Math.round(interval * 1.5));
   }
 }

@@ -11,7 +11,11 @@ import { CODE_TEXT } from '../kling/codes.js';
 import { signCallback } from '../kling/webhooks.js';
 import { CreateBody, Endpoint, modelOf, type TaskData } from '../kling/wire.js';
 
-/** Failure classes the server can inject: at random (failureRate) or per request (`x_fake.failure`). */
+/**
+ * Failure classes the server can inject: at random (failureRate) or on one request, through a
+ * body field `x_fake: { failure?, delayMs?, unavailable?: ModelId[] }` that tests put in a job's
+ * `input` (which the adapter passes through).
+ */
 export const FAILURE_CLASSES = ['content-block', 'server-error', 'task-failure', 'rate-limit'] as const;
 export type FailureClass = (typeof FAILURE_CLASSES)[number];
 
@@ -42,6 +46,8 @@ export interface FakeKlingOptions {
 
 interface Task {
   id: string;
+  /** What the create asked for, as received (for tests and the demo to inspect). */
+  request: { model_name: string; mode: string; duration: string; sound?: string; prompt?: string };
   externalId?: string;
   endpoint: Endpoint;
   modelName: string;
@@ -146,14 +152,14 @@ export async function startFakeKling(opts: FakeKlingOptions = {}): Promise<FakeK
     const parsed = CreateBody.safeParse(req.body);
     if (!parsed.success) return fail(reply, 400, 1200, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     const body = parsed.data;
-    const hook = (body as { x_fake?: { failure?: FailureClass; delayMs?: number } }).x_fake ?? {};
+    const hook = (body as { x_fake?: { failure?: FailureClass; delayMs?: number; unavailable?: string[] } }).x_fake ?? {};
     if (body.external_task_id) {
       creates.set(body.external_task_id, (creates.get(body.external_task_id) ?? 0) + 1);
       if (byExternal.has(body.external_task_id)) return fail(reply, 400, 1201, `external_task_id ${body.external_task_id} already exists`);
     }
     const model = modelOf(endpoint.data, body.model_name);
     if (!model) return fail(reply, 404, 1203, `model ${body.model_name} not found on ${endpoint.data}`);
-    if (unavailable.has(model)) return fail(reply, 503, 5001, `${body.model_name} is under maintenance`);
+    if (unavailable.has(model) || hook.unavailable?.includes(model)) return fail(reply, 503, 5001, `${model} is under maintenance`);
     const now = clock();
     if (opts.concurrencyLimit !== undefined) {
       const running = [...tasks.values()].filter((t) => t.model === model && !['succeed', 'failed'].includes(statusOf(t, now))).length;
@@ -185,6 +191,7 @@ export async function startFakeKling(opts: FakeKlingOptions = {}): Promise<FakeK
     }
     const task: Task = {
       id: String(800_000_000_000 + ++seq),
+      request: { model_name: body.model_name, mode: body.mode, duration: body.duration, sound: body.sound, prompt: body.prompt },
       externalId: body.external_task_id,
       endpoint: endpoint.data,
       modelName: body.model_name,

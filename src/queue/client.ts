@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { Job as BullJob, Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { InputError } from '../errors.js';
+import { Job, type JobInput } from '../job.js';
+import { Ledger } from '../ledger/ledger.js';
+import type { BudgetInput, BudgetView } from '../ledger/schema.js';
+import { describeIssues } from '../validation.js';
+import { workerConnection } from './connection.js';
+import { DEFAULT_PREFIX, KEEP_FINISHED, QUEUE_GENERATE, QUEUE_INTAKE } from './names.js';
+import type { DecisionRecord, GenerateData, GenerationResult } from './records.js';
+
+export type FinalResult =
+  | (GenerationResult & { decision: DecisionRecord })
+  | { id: string; state: 'rejected'; decision: DecisionRecord; reason: string };
+
+export interface JobHandle {
+  id: string;
+  /** Admit, downgrade or reject, with its explanation. */
+  decision(): Promise<DecisionRecord>;
+  /** How the job ended: the video and its actual cost, or why it failed or was rejected. */
+  result(): Promise<FinalResult>;
+}
+
+export interface ClientOptions {
+  redis: Redis | string;
+  prefix?: string;
+}
+
+/** The library face of vidgate for pipelines: enqueue jobs, await decisions and results. */
+export class VidgateClient {
+  readonly budgets: {
+    set(input: BudgetInput): Promise<{ changed: boolean }>;
+    show(scope: { team: string; project?: string }): Promise<BudgetView | null>;
+  };
+  private readonly redis: Redis;
+  private readonly owns: boolean;
+  private readonly intake: Queue;
+  private readonly generate: Queue<GenerateData>;
+  private events: { intake: QueueEvents; generate: QueueEvents; connections: Redis[] } | undefined;
+  private readonly ledger: Ledger;
+
+  constructor(private readonly opts: ClientOptions) {
+    this.owns = typeof opts.redis === 'string';
+    this.redis = typeof opts.redis === 'string' ? workerConnection(opts.redis) : opts.redis;
+    const prefix = opts.prefix ?? DEFAULT_PREFIX;
+    this.intake = new Queue(QUEUE_INTAKE, { connection: this.redis, prefix });
+    this.generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection: this.redis, prefix });
+    this.ledger = new Ledger({ redis: this.redis, prefix, actor: 'client' });
+    this.budgets = { set: (b) => this.ledger.setBudget(b), show: (s) => this.ledger.getBudget(s) };
+  }
+
+  /** Validates the job here (a bad job is an InputError, nothing is enqueued) and enqueues it. */
+  async enqueue(input: JobInput): Promise<JobHandle> {
+    const [handle] = await this.enqueueMany([input]);
+    return handle!;
+  }
+
+  /** Validates every job first: one bad job enqueues none. Ids are the jobs' own or new UUIDs. */
+  async enqueueMany(inputs: JobInput[]): Promise<JobHandle[]> {
+    const jobs = inputs.map((input, i) => {
+      const parsed = Job.safeParse(input);
+      if (!parsed.success) {
+        throw new InputError(`job ${inputs.length > 1 ? `#${i + 1} ` : ''}is not valid:\n  ${describeIssues(parsed.error).join('\n  ')}`);
+      }
+      return { ...parsed.data, id: parsed.data.id ?? randomUUID() };
+    });
+    // The job id is the BullMQ job id: enqueuing the same id again adds nothing.
+    await this.intake.addBulk(jobs.map((j) => ({ name: 'job', data: j, opts: { jobId: j.id, removeOnComplete: KEEP_FINISHED, removeOnFail: KEEP_FINISHED, attempts: 5, backoff: { type: 'exponential', delay: 1000 } } })));
+    return jobs.map((j) => this.handle(j.id));
+  }
+
+  handle(id: string): JobHandle {
+    let decided: Promise<DecisionRecord> | undefined;
+    const decision = () => (decided ??= this.waitFor(this.intake, 'intake', id) as Promise<DecisionRecord>);
+    return {
+      id,
+      decision,
+      result: async () => {
+        const d = await decision();
+        if (d.outcome === 'reject') return { id, state: 'rejected', decision: d, reason: d.reasons.join('; ') };
+        const r = (await this.waitFor(this.generate, 'generate', id)) as GenerationResult;
+        return { ...r, decision: d };
+      },
+    };
+  }
+
+  /** What is known of a job now, without waiting: its decision and result, if there are any yet. */
+  async show(id: string): Promise<{ id: string; intake: string; decision: DecisionRecord | null; generate: string | null; result: GenerationResult | null; data: GenerateData | null } | null> {
+    const [a, b] = await Promise.all([BullJob.fromId(this.intake, id), BullJob.fromId(this.generate, id)]);
+    if (!a && !b) return null;
+    return {
+      id,
+      intake: a ? await a.getState() : 'missing',
+      decision: (a?.returnvalue as DecisionRecord | undefined) ?? null,
+      generate: b ? await b.getState() : null,
+      result: (b?.returnvalue as GenerationResult | undefined) ?? null,
+      data: (b?.data as GenerateData | undefined) ?? null,
+    };
+  }
+
+  private queueEvents() {
+    if (!this.events) {
+      const prefix = this.opts.prefix ?? DEFAULT_PREFIX;
+      // QueueEvents block on their connection, so each gets its own, closed with the client.
+      const connections = [this.redis.duplicate(), this.redis.duplicate()];
+      this.events = {
+        intake: new QueueEvents(QUEUE_INTAKE, { connection: connections[0]!, prefix }),
+        generate: new QueueEvents(QUEUE_GENERATE, { connection: connections[1]!, prefix }),
+        connections,
+      };
+    }
+    return this.events;
+  }
+
+  private async waitFor(queue: Queue, which: 'intake' | 'generate', id: string): Promise<unknown> {
+    const events = this.queueEvents()[which];
+    await events.waitUntilReady();
+    const job = await BullJob.fromId(queue, id);
+    if (!job) throw new Error(`no ${which} job ${id} (finished too long ago, or never enqueued)`);
+    return job.waitUntilFinished(events);
+  }
+
+  async close(): Promise<void> {
+    if (this.events) {
+      await Promise.all([this.events.intake.close(), this.events.generate.close()]);
+      for (const c of this.events.connections) c.disconnect();
+    }
+    await this.intake.close();
+    await this.generate.close();
+    if (this.owns) await this.redis.quit();
+  }
+}
+
+export function createClient(opts: ClientOptions): VidgateClient {
+  return new VidgateClient(opts);
+}

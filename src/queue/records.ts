@@ -1,0 +1,52 @@
+import type { ModelId } from '../catalog.js';
+import type { Job } from '../job.js';
+import type { ScopeBalance } from '../ledger/schema.js';
+import type { DecisionJson } from '../policy/decision.js';
+
+/** What the router decided for one job: the intake job's return value, kept as the record. */
+export type DecisionRecord = Omit<Partial<DecisionJson>, 'outcome'> & {
+  id: string;
+  team: string | null;
+  project: string | null;
+  outcome: 'admit' | 'downgrade' | 'reject';
+  reasons: string[];
+  /** Each scope's limit, spent, reserved and available when the ledger answered. */
+  scopes: ScopeBalance[];
+  decidedAt: string;
+};
+
+/** The generate queue's job data: the admitted variant and what was reserved for it. */
+export interface GenerateData {
+  id: string;
+  request: Job;
+  variant: Job;
+  rateCard: string;
+  estimatedCost: string;
+  reserved: string;
+  fallbacks: { model: ModelId; cost: string }[];
+  /** The policy's fallback direction: may a fallback cost more than what was reserved? */
+  topUpAllowed: boolean;
+  /** Filled in as the job runs, so a retried or re-delivered job resumes rather than restarts. */
+  current?: { model: ModelId; externalId: string; taskId?: string };
+  tried?: ModelId[];
+  slotWaitMs?: number;
+}
+
+/** How a generation ended: the generate job's return value. */
+export interface GenerationResult {
+  id: string;
+  state: 'completed' | 'failed';
+  model: ModelId;
+  videoUrl: string | null;
+  outputSeconds: number | null;
+  estimatedCost: string;
+  reserved: string;
+  actualCost: string | null;
+  charged: string | null;
+  variance: string | null;
+  overrun: string | null;
+  fellBackFrom: ModelId[];
+  billing: 'provider' | 'duration' | null;
+  reason: string | null;
+  finishedAt: string;
+}

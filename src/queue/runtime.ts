@@ -1,0 +1,136 @@
+import { Queue, Worker } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ModelId } from '../catalog.js';
+import { Ledger } from '../ledger/ledger.js';
+import { startReaper, type Reaper } from '../ledger/reaper.js';
+import { createLogger } from '../log.js';
+import { KlingAdapter, type KlingAdapterOptions } from '../providers/kling/adapter.js';
+import { CallbackWaker, startCallbackServer } from './callbacks.js';
+import { workerConnection } from './connection.js';
+import { createGenerator } from './generator.js';
+import { DEFAULT_PREFIX, QUEUE_GENERATE, QUEUE_INTAKE } from './names.js';
+import { PolicyStore } from './policy-store.js';
+import type { DecisionRecord, GenerateData, GenerationResult } from './records.js';
+import { createRouter } from './router.js';
+import { ModelSlots } from './slots.js';
+
+export interface WorkerConfig {
+  redisUrl: string;
+  prefix?: string;
+  policiesDir: string;
+  router?: boolean;
+  generator?: boolean;
+  concurrency?: { router?: number; generator?: number };
+  kling: Omit<KlingAdapterOptions, 'clock'>;
+  /** Concurrent provider tasks per model (Kling's standard packs allow 20). */
+  modelConcurrency?: number | Partial<Record<ModelId, number>>;
+  leaseMs?: number;
+  generateAttempts?: { attempts: number; backoffMs: number };
+  maxSlotWaitMs?: number;
+  slotRetryMs?: number;
+  poll?: { intervalMs?: number; maxIntervalMs?: number; timeoutMs?: number };
+  /** Receive Kling's callbacks on this port; tasks carry `publicUrl` as their callback URL. */
+  callback?: { port: number; publicUrl: string };
+  reaperIntervalMs?: number;
+  watchPolicies?: boolean;
+  /** BullMQ's lock on an active job; a dead worker's jobs are re-delivered after it lapses. */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  log?: Logger;
+}
+
+export interface RunningWorkers {
+  policies: PolicyStore;
+  ledger: Ledger;
+  /** Stops taking jobs, lets active ones finish (or hands them back after `graceMs`), closes everything. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Starts the router and/or generator workers in this process, wired to one Redis and one provider. */
+export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
+  const prefix = cfg.prefix ?? DEFAULT_PREFIX;
+  const log = cfg.log ?? createLogger('vidgate-worker');
+  const connection = workerConnection(cfg.redisUrl);
+  const ledgerRedis = workerConnection(cfg.redisUrl);
+  const closers: (() => Promise<unknown>)[] = [];
+  const ledger = new Ledger({ redis: ledgerRedis, prefix, actor: `worker-${process.pid}` });
+  ledger.on('alert', (a) => log.warn({ alert: a }, `budget alert: ${a.scope} ${a.name} reached ${a.threshold * 100}% (${a.window})`));
+
+  const policies = new PolicyStore(cfg.policiesDir, ledger, log);
+  await policies.load(); // budgets are in the ledger before the first job is taken
+  if (cfg.watchPolicies ?? true) policies.watch();
+  const leaseMs = cfg.leaseMs ?? 15 * 60_000;
+  const workerOpts = {
+    connection,
+    prefix,
+    ...(cfg.lockDurationMs ? { lockDuration: cfg.lockDurationMs } : {}),
+    ...(cfg.stalledIntervalMs ? { stalledInterval: cfg.stalledIntervalMs } : {}),
+  };
+  const workers: Worker[] = [];
+
+  if (cfg.router ?? true) {
+    const generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection, prefix });
+    closers.push(() => generate.close());
+    const route = createRouter({ ledger, generate, policyFor: (t) => policies.get(t), leaseMs, generateAttempts: cfg.generateAttempts, log });
+    workers.push(new Worker<unknown, DecisionRecord>(QUEUE_INTAKE, route, { ...workerOpts, concurrency: cfg.concurrency?.router ?? 50 }));
+  }
+
+  let reaper: Reaper | undefined;
+  let callbackServer: FastifyInstance | undefined;
+  if (cfg.generator ?? true) {
+    const provider = new KlingAdapter(cfg.kling);
+    const mc = cfg.modelConcurrency ?? 20;
+    const slots = new ModelSlots(ledgerRedis, prefix, (m) => (typeof mc === 'number' ? mc : (mc[m as ModelId] ?? 20)));
+    let wake: CallbackWaker | undefined;
+    if (cfg.callback) {
+      const subscriber = workerConnection(cfg.redisUrl);
+      wake = new CallbackWaker(subscriber, prefix);
+      await wake.start();
+      callbackServer = await startCallbackServer({ port: cfg.callback.port, provider, redis: ledgerRedis, prefix, log });
+      closers.push(async () => subscriber.quit());
+    }
+    const generate = createGenerator({
+      ledger,
+      providerFor: () => provider,
+      slots,
+      leaseMs,
+      maxSlotWaitMs: cfg.maxSlotWaitMs ?? 10 * 60_000,
+      slotRetryMs: cfg.slotRetryMs ?? 2000,
+      poll: { intervalMs: 2000, maxIntervalMs: 15_000, timeoutMs: 60 * 60_000, ...cfg.poll },
+      callbackUrl: cfg.callback?.publicUrl,
+      wake: wake?.register,
+      log,
+    });
+    workers.push(new Worker<GenerateData, GenerationResult>(QUEUE_GENERATE, generate, { ...workerOpts, concurrency: cfg.concurrency?.generator ?? 20 }));
+    reaper = startReaper(ledger, {
+      intervalMs: cfg.reaperIntervalMs ?? 5000,
+      onExpired: (r) => log.warn({ reservation: r.reservationId }, 'reservation expired: its worker stopped extending it'),
+      onError: (err) => log.error({ err }, 'reaper failed'),
+    });
+  }
+  for (const w of workers) {
+    w.on('error', (err) => log.error({ err: err.message }, `${w.name} worker error`));
+    await w.waitUntilReady();
+  }
+  log.info({ router: cfg.router ?? true, generator: cfg.generator ?? true, prefix }, 'workers started');
+
+  return {
+    policies,
+    ledger,
+    async close(graceMs = 30_000) {
+      // Let active jobs finish; past the grace period they are handed back (re-delivered later).
+      const closing = Promise.all(workers.map((w) => w.close()));
+      const timer = setTimeout(() => void Promise.all(workers.map((w) => w.close(true))), graceMs);
+      await closing;
+      clearTimeout(timer);
+      await reaper?.stop();
+      await callbackServer?.close();
+      await policies.close();
+      for (const close of closers) await close();
+      await ledger.close();
+      await ledgerRedis.quit();
+      await connection.quit();
+    },
+  };
+}

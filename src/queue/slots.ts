@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+const ACQUIRE = readFileSync(new URL('./lua/acquire-slot.lua', import.meta.url), 'utf8');
+
+/**
+ * Bounds each model's concurrent provider tasks across every worker process, so that jobs wait in
+ * the queue instead of running into the provider's concurrency error.
+ */
+export class ModelSlots {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly limits: (model: string) => number,
+    private readonly leaseMs = 60_000,
+  ) {
+    if (typeof (redis as unknown as Record<string, unknown>).vidgateAcquireSlot !== 'function') {
+      redis.defineCommand('vidgateAcquireSlot', { numberOfKeys: 1, lua: ACQUIRE });
+    }
+  }
+
+  private key(model: string): string {
+    return `${this.prefix}:slots:{${model}}`;
+  }
+
+  /** Takes (or refreshes) the holder's slot; false when the model is at its limit. */
+  async acquire(model: string, holder: string): Promise<boolean> {
+    const fn = (this.redis as unknown as { vidgateAcquireSlot(k: string, ...a: (string | number)[]): Promise<number> }).vidgateAcquireSlot;
+    return (await fn.call(this.redis, this.key(model), holder, Date.now(), this.leaseMs, this.limits(model))) === 1;
+  }
+
+  async release(model: string, holder: string): Promise<void> {
+    await this.redis.zrem(this.key(model), holder);
+  }
+
+  async inUse(model: string): Promise<number> {
+    await this.redis.zremrangebyscore(this.key(model), '-inf', Date.now());
+    return this.redis.zcard(this.key(model));
+  }
+}

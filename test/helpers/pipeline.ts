@@ -1,0 +1,55 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { createClient, type VidgateClient } from '../../src/queue/client.js';
+import { startWorkers, type RunningWorkers, type WorkerConfig } from '../../src/queue/runtime.js';
+import { startFakeKling, type FakeKling, type FakeKlingOptions } from '../../src/providers/fake-kling/server.js';
+import { redisUrl, uniquePrefix } from './redis.js';
+
+export interface Pipeline {
+  prefix: string;
+  policiesDir: string;
+  kling: FakeKling;
+  workers: RunningWorkers;
+  client: VidgateClient;
+  close(): Promise<void>;
+}
+
+/** Writes policy files (YAML text by file name) into a fresh directory. */
+export function policyDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vidgate-policies-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+/** The whole flow in this process: the local Kling server, router and generator, and a client. */
+export async function startPipeline(opts: { policies: Record<string, string>; kling?: FakeKlingOptions; workers?: Partial<WorkerConfig> }): Promise<Pipeline> {
+  const prefix = uniquePrefix('pipe');
+  const policiesDir = policyDir(opts.policies);
+  const kling = await startFakeKling({ latencyMs: 30, apiKey: 'e2e', ...opts.kling });
+  const workers = await startWorkers({
+    redisUrl: redisUrl(),
+    prefix,
+    policiesDir,
+    kling: { baseUrl: kling.url, credentials: { apiKey: 'e2e' }, unitPrice: '1', retry: { attempts: 3, baseMs: 5 } },
+    poll: { intervalMs: 10, maxIntervalMs: 30 },
+    slotRetryMs: 20,
+    watchPolicies: false,
+    log: pino({ level: process.env.VIDGATE_TEST_LOG ?? 'silent' }),
+    ...opts.workers,
+  });
+  const client = createClient({ redis: redisUrl(), prefix });
+  return {
+    prefix,
+    policiesDir,
+    kling,
+    workers,
+    client,
+    async close() {
+      await client.close();
+      await workers.close(5000);
+      await kling.close();
+    },
+  };
+}
