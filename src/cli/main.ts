@@ -4,6 +4,9 @@ import { budgetCommand } from './budget.js';
 import { estimateCommand } from './estimate.js';
 import { quoteCommand } from './quote.js';
 import { fakeKlingCommand } from './fake-kling.js';
+import { enqueueCommand } from './enqueue.js';
+import { jobsCommand } from './jobs.js';
+import { workerCommand } from './worker.js';
 
 export function program(): Command {
   const root = new Command('vidgate')
@@ -11,7 +14,7 @@ export function program(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const cmd of [estimateCommand(), quoteCommand(), budgetCommand(), fakeKlingCommand()]) root.addCommand(cmd);
+  for (const cmd of [estimateCommand(), quoteCommand(), budgetCommand(), workerCommand(), enqueueCommand(), jobsCommand(), fakeKlingCommand()]) root.addCommand(cmd);
   // Subcommands (and theirs) report usage errors through the same path, which exits 2.
   const visit = (c: Command) => {
     c.exitOverride().showHelpAfterError('(run with --help for usage)');
@@ -22,6 +25,11 @@ export function program(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // A reader that stops early (`| head`) is not an error of ours.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   try {
     await program().parseAsync(argv);
   } catch (err) {

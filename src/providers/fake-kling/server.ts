@@ -106,8 +106,8 @@ export async function startFakeKling(opts: FakeKlingOptions = {}): Promise<FakeK
     if (elapsed >= t.latencyMs) return t.outcome;
     return elapsed >= t.latencyMs / 2 ? 'processing' : 'submitted';
   };
-  const view = (t: Task): TaskData => {
-    const status = statusOf(t);
+  /** The task as a query shows it now, or (for a callback) as of the transition it announces. */
+  const view = (t: Task, status = statusOf(t)): TaskData => {
     return {
       task_id: t.id,
       task_status: status,
@@ -220,18 +220,23 @@ export async function startFakeKling(opts: FakeKlingOptions = {}): Promise<FakeK
   });
 
   function scheduleCallbacks(task: Task): void {
-    for (const at of [0, task.latencyMs / 2, task.latencyMs]) {
+    const steps: [number, TaskData['task_status']][] = [
+      [0, 'submitted'],
+      [task.latencyMs / 2, 'processing'],
+      [task.latencyMs, task.outcome],
+    ];
+    for (const [at, status] of steps) {
       const timer = setTimeout(() => {
         timers.delete(timer);
-        void deliver(task);
+        void deliver(task, status);
       }, at);
       timer.unref();
       timers.add(timer);
     }
   }
 
-  async function deliver(task: Task): Promise<void> {
-    const body = JSON.stringify(view(task));
+  async function deliver(task: Task, status: TaskData['task_status']): Promise<void> {
+    const body = JSON.stringify(view(task, status));
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (opts.callbackSecret) Object.assign(headers, signCallback(opts.callbackSecret, `msg_${randomUUID()}`, body, new Date(clock())));
     try {

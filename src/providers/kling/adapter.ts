@@ -34,6 +34,13 @@ const STATUS: Record<string, TaskStatus> = { submitted: 'submitted', processing:
 const WITH_SOUND_OPTION = new Set<ModelId>(['kling-3.0', 'kling-o3']);
 const RESERVED_FIELDS = new Set(['model_name', 'mode', 'duration', 'sound', 'external_task_id', 'callback_url']);
 
+/** What Kling needs beyond the prompt: the image to animate, and for motion control its motion clip. */
+function requiredInputs(mode: Mode, job: Job): string[] {
+  if (mode === 'motion-control') return job.reference?.kind === 'video' ? ['image_url', 'video_url'] : ['image_url'];
+  if (mode === 'image-to-video') return typeof job.input?.image === 'string' ? [] : ['image_url'];
+  return [];
+}
+
 const wait = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The Kling provider over its legacy HTTP API (`/v1/videos/…`). */
@@ -60,6 +67,8 @@ export class KlingAdapter implements Provider {
     const endpoint = ENDPOINT_OF_MODE[mode] as Endpoint;
     if (job.resolution === '4k') throw new ProviderError('the Kling adapter offers 720p (std) and 1080p (pro), not 4k', 'fail-job');
     const passthrough = Object.fromEntries(Object.entries(job.input ?? {}).filter(([k]) => !RESERVED_FIELDS.has(k)));
+    const missing = requiredInputs(mode, job).filter((k) => typeof passthrough[k] !== 'string' || passthrough[k] === '');
+    if (missing.length) throw new ProviderError(`${job.model} ${mode} needs input.${missing.join(' and input.')} (a URL or Base64)`, 'fail-job');
     const body: Record<string, unknown> = {
       ...passthrough,
       model_name: MODEL_NAMES[job.model],

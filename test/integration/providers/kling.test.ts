@@ -148,7 +148,7 @@ describe('each error class maps to the right action', () => {
   });
   it('bad parameters: fail the job', async () => {
     const f = await fake();
-    const err = await providerError(adapter(f).submit(job({ model: 'kling-o1', audio: 'none', durationSeconds: 7 }), 'bad'));
+    const err = await providerError(adapter(f).submit(job({ model: 'kling-o1', audio: 'none', durationSeconds: 7, input: { image_url: 'u' } }), 'bad'));
     expect(err).toMatchObject({ action: 'fail-job', details: { code: 1201 } });
     expect(err.message).toContain('kling-o1 image-to-video takes 5 or 10 seconds');
   });
@@ -157,6 +157,16 @@ describe('each error class maps to the right action', () => {
     const a = adapter(f);
     const done = await follow(a, await a.submit(job({ input: { x_fake: { failure: 'task-failure' } } }), 'tf'));
     expect(done).toMatchObject({ status: 'failed', billing: null, failure: { code: 'task-failed', message: 'generation failed (injected)' } });
+  });
+  it('image-to-video and motion control without their input URLs: fail the job before any request', async () => {
+    const f = await fake();
+    expect(await providerError(adapter(f).submit(job({ model: 'kling-o1', audio: 'none', durationSeconds: 5 }), 'noimg'))).toMatchObject({
+      action: 'fail-job',
+      message: 'kling-o1 image-to-video needs input.image_url (a URL or Base64)',
+    });
+    const mc = job({ model: 'kling-motion-control', audio: 'none', durationSeconds: 5, reference: { kind: 'video' }, input: { image_url: 'u' } });
+    expect((await providerError(adapter(f).submit(mc, 'novid'))).message).toBe('kling-motion-control motion-control needs input.video_url (a URL or Base64)');
+    expect(f.tasks()).toHaveLength(0);
   });
   it('a lookup of an unknown external id is null', async () => {
     const f = await fake();
@@ -185,7 +195,7 @@ describe('callbacks', () => {
       req.on('end', () => {
         received.push({ headers: req.headers, body });
         res.end('ok');
-        if (JSON.parse(body).task_status === 'succeed') resolveFinal();
+        if (received.length === 3) resolveFinal();
       });
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
@@ -196,10 +206,11 @@ describe('callbacks', () => {
     await final;
 
     const states = received.map((r) => a.parseCallback(r.headers as Record<string, string>, r.body));
-    expect(states.map((s) => s.status)).toEqual(['submitted', 'processing', 'succeeded']);
-    expect(states[2]).toMatchObject({ handle: { externalId: 'cb-1' }, model: 'kling-3.0' });
+    expect(states.map((s) => s.status).sort()).toEqual(['processing', 'submitted', 'succeeded']);
+    const done = states.find((s) => s.status === 'succeeded')!;
+    expect(done).toMatchObject({ handle: { externalId: 'cb-1' }, model: 'kling-3.0' });
 
-    const last = received.at(-1)!;
+    const last = received.find((r) => JSON.parse(r.body).task_status === 'succeed')!;
     const headers = last.headers as Record<string, string>;
     expect(() => a.parseCallback(headers, last.body.replace('succeed', 'failed'))).toThrow(CallbackRejected);
     const stale = signCallback(secret, 'msg_old', last.body, new Date(Date.now() - 10 * 60_000));

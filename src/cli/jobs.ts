@@ -1,0 +1,50 @@
+import { Command, Option } from 'commander';
+import { createClient } from '../queue/client.js';
+import { cliConnection, redisUrlFromEnv } from '../queue/connection.js';
+import { DEFAULT_PREFIX } from '../queue/names.js';
+import { action, printJson } from './command.js';
+
+export function jobsCommand(): Command {
+  const jobs = new Command('jobs').description('look at jobs');
+  jobs
+    .command('show')
+    .description("a job's decision (with its explanation) and result")
+    .argument('<id>', 'job id')
+    .option('--json', 'print one JSON object', false)
+    .option('--redis <url>', 'Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379)')
+    .addOption(new Option('--prefix <prefix>', 'key prefix').default(DEFAULT_PREFIX).hideHelp())
+    .action(
+      action(async (id: string, opts: { json: boolean; redis?: string; prefix: string }) => {
+        const redis = await cliConnection(redisUrlFromEnv(opts.redis));
+        const client = createClient({ redis, prefix: opts.prefix });
+        try {
+          const shown = await client.show(id);
+          if (!shown) {
+            process.stderr.write(`vidgate: no job ${id} (never enqueued, or finished more than a week ago)\n`);
+            process.exitCode = 1;
+            return;
+          }
+          if (opts.json) return printJson(shown);
+          const d = shown.decision;
+          const r = shown.result;
+          const out = [`job ${id}: intake ${shown.intake}${shown.generate ? `, generate ${shown.generate}` : ''}`];
+          if (d) {
+            out.push(`decision: ${d.outcome}${d.chosen ? ` ${d.chosen.model} ${d.chosen.resolution} ${d.chosen.audio} ${d.chosen.durationSeconds}s at ${d.cost} (requested ${d.requestedCost}, reserve ${d.reserve})` : ''}`);
+            for (const rule of d.rules ?? []) out.push(`  rule ${rule.rule}: ${rule.detail}`);
+            for (const reason of d.reasons) out.push(`  reason: ${reason}`);
+            for (const s of d.scopes) out.push(`  ${s.scope} ${s.name} (${s.window}): ${s.available} of ${s.limit} available`);
+          }
+          if (r) {
+            out.push(`result: ${r.state} on ${r.model}${r.fellBackFrom.length ? ` (fell back from ${r.fellBackFrom.join(', ')})` : ''}`);
+            if (r.state === 'completed') out.push(`  video ${r.videoUrl}`, `  estimated ${r.estimatedCost}, actual ${r.actualCost}, variance ${r.variance}, charged ${r.charged}`);
+            else out.push(`  reason: ${r.reason}`);
+          }
+          process.stdout.write(`${out.join('\n')}\n`);
+        } finally {
+          await client.close();
+          redis.disconnect();
+        }
+      }),
+    );
+  return jobs;
+}

@@ -1,0 +1,99 @@
+import { Command, Option } from 'commander';
+import { InputError } from '../errors.js';
+import { createLogger } from '../log.js';
+import { parseMoney } from '../money.js';
+import type { KlingCredentials } from '../providers/kling/auth.js';
+import { DEFAULT_KLING_BASE_URL } from '../providers/kling/adapter.js';
+import { cliConnection, redisUrlFromEnv, safeUrl } from '../queue/connection.js';
+import { DEFAULT_PREFIX } from '../queue/names.js';
+import { startWorkers, type WorkerConfig } from '../queue/runtime.js';
+import { action, positiveInt } from './command.js';
+
+/** Kling credentials from the environment: an API key, or an access key and a secret key. */
+export function klingCredentialsFromEnv(env = process.env): KlingCredentials {
+  if (env.KLING_API_KEY) return { apiKey: env.KLING_API_KEY };
+  if (env.KLING_ACCESS_KEY && env.KLING_SECRET_KEY) return { accessKey: env.KLING_ACCESS_KEY, secretKey: env.KLING_SECRET_KEY };
+  throw new InputError('no Kling credentials: set KLING_API_KEY, or KLING_ACCESS_KEY and KLING_SECRET_KEY');
+}
+
+export interface WorkerFlags {
+  policies: string;
+  concurrency?: number;
+  routerOnly?: boolean;
+  generatorOnly?: boolean;
+  redis?: string;
+  prefix: string;
+  klingBaseUrl?: string;
+  modelConcurrency?: number;
+  callbackPort?: number;
+  callbackUrl?: string;
+  pollMs?: number;
+  leaseMs?: number;
+  lockMs?: number;
+}
+
+export function workerConfig(f: WorkerFlags, env = process.env): WorkerConfig {
+  if (f.routerOnly && f.generatorOnly) throw new InputError('--router-only and --generator-only exclude each other');
+  const generator = !f.routerOnly;
+  const unitPrice = env.KLING_UNIT_PRICE;
+  if (unitPrice !== undefined && !parseMoney(unitPrice)) throw new InputError(`KLING_UNIT_PRICE must be an amount such as "0.14", got "${unitPrice}"`);
+  const callbackUrl = f.callbackUrl ?? env.VIDGATE_CALLBACK_URL;
+  if (Boolean(callbackUrl) !== Boolean(f.callbackPort)) throw new InputError('--callback-port and --callback-url (or VIDGATE_CALLBACK_URL) go together');
+  return {
+    redisUrl: redisUrlFromEnv(f.redis),
+    prefix: f.prefix,
+    policiesDir: f.policies,
+    router: !f.generatorOnly,
+    generator,
+    concurrency: f.concurrency ? { router: f.concurrency, generator: f.concurrency } : undefined,
+    kling: {
+      baseUrl: f.klingBaseUrl ?? env.KLING_BASE_URL ?? DEFAULT_KLING_BASE_URL,
+      credentials: generator ? klingCredentialsFromEnv(env) : { apiKey: 'unused' },
+      ...(unitPrice ? { unitPrice } : {}),
+      ...(env.KLING_CALLBACK_SECRET ? { callbackSecret: env.KLING_CALLBACK_SECRET } : {}),
+    },
+    modelConcurrency: f.modelConcurrency,
+    ...(f.callbackPort && callbackUrl ? { callback: { port: f.callbackPort, publicUrl: callbackUrl } } : {}),
+    ...(f.pollMs ? { poll: { intervalMs: f.pollMs, maxIntervalMs: f.pollMs * 4 }, slotRetryMs: f.pollMs } : {}),
+    ...(f.leaseMs ? { leaseMs: f.leaseMs, reaperIntervalMs: Math.max(100, Math.floor(f.leaseMs / 4)) } : {}),
+    ...(f.lockMs ? { lockDurationMs: f.lockMs, stalledIntervalMs: Math.max(100, Math.floor(f.lockMs / 2)) } : {}),
+  };
+}
+
+/** Runs workers until SIGTERM or SIGINT (graceful: active jobs finish or are handed back); SIGHUP reloads policies. */
+export async function runWorkers(cfg: WorkerConfig): Promise<void> {
+  const probe = await cliConnection(cfg.redisUrl); // fail fast, saying what to start
+  probe.disconnect();
+  const log = createLogger('vidgate-worker');
+  const running = await startWorkers({ ...cfg, log });
+  const roles = [cfg.router !== false && 'router', cfg.generator !== false && 'generator'].filter(Boolean).join(' and ');
+  process.stdout.write(`vidgate worker ready: ${roles} on ${safeUrl(cfg.redisUrl)}, teams ${running.policies.teams().join(', ') || '(none)'}\n`);
+  process.on('SIGHUP', () => void running.policies.reload());
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'stopping: finishing active jobs');
+      void running.close().then(resolve);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+export function workerCommand(): Command {
+  return new Command('worker')
+    .description('run the router and generator workers (Kling credentials from KLING_API_KEY, or KLING_ACCESS_KEY and KLING_SECRET_KEY)')
+    .option('--policies <dir>', 'team policy files', 'policies')
+    .option('--concurrency <n>', 'jobs each worker runs at once', positiveInt)
+    .option('--router-only', 'run only the router (decisions)')
+    .option('--generator-only', 'run only the generator (provider and settlement)')
+    .option('--redis <url>', 'Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379)')
+    .option('--kling-base-url <url>', `Kling API (default: $KLING_BASE_URL or ${DEFAULT_KLING_BASE_URL})`)
+    .option('--model-concurrency <n>', 'concurrent provider tasks per model (default 20, a standard pack)', positiveInt)
+    .option('--callback-port <n>', 'receive Kling callbacks on this port', positiveInt)
+    .option('--callback-url <url>', 'the public URL of that endpoint (or VIDGATE_CALLBACK_URL)')
+    .addOption(new Option('--prefix <prefix>', 'key prefix').default(DEFAULT_PREFIX).hideHelp())
+    .addOption(new Option('--poll-ms <n>').argParser(positiveInt).hideHelp())
+    .addOption(new Option('--lease-ms <n>').argParser(positiveInt).hideHelp())
+    .addOption(new Option('--lock-ms <n>').argParser(positiveInt).hideHelp())
+    .action(action((flags: WorkerFlags) => runWorkers(workerConfig(flags))));
+}
