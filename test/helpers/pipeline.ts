@@ -24,12 +24,13 @@ export function policyDir(files: Record<string, string>): string {
 }
 
 /** The whole flow in this process: the local Kling server, router and generator, and a client. */
-export async function startPipeline(opts: { policies: Record<string, string>; kling?: FakeKlingOptions; workers?: Partial<WorkerConfig> }): Promise<Pipeline> {
+export async function startPipeline(opts: { policies: Record<string, string>; kling?: FakeKlingOptions; workers?: Partial<WorkerConfig>; redisUrl?: string }): Promise<Pipeline> {
+  const url = opts.redisUrl ?? redisUrl();
   const prefix = uniquePrefix('pipe');
   const policiesDir = policyDir(opts.policies);
   const kling = await startFakeKling({ latencyMs: 30, apiKey: 'e2e', ...opts.kling });
   const workers = await startWorkers({
-    redisUrl: redisUrl(),
+    redisUrl: url,
     prefix,
     policiesDir,
     kling: { baseUrl: kling.url, credentials: { apiKey: 'e2e' }, unitPrice: '1', retry: { attempts: 3, baseMs: 5 } },
@@ -38,8 +39,10 @@ export async function startPipeline(opts: { policies: Record<string, string>; kl
     watchPolicies: false,
     log: pino({ level: process.env.VIDGATE_TEST_LOG ?? 'silent' }),
     ...opts.workers,
+    // The local server's URL always wins: a test may add a callback secret, never another server.
+    kling: { baseUrl: kling.url, credentials: { apiKey: 'e2e' }, unitPrice: '1', retry: { attempts: 3, baseMs: 5 }, ...opts.workers?.kling, ...{ baseUrl: kling.url } },
   });
-  const client = createClient({ redis: redisUrl(), prefix });
+  const client = createClient({ redis: url, prefix });
   return {
     prefix,
     policiesDir,

@@ -1,0 +1,77 @@
+// The worker runtime around the flow: provider concurrency slots, signed callbacks that advance a
+// job without waiting for the next poll, policy reloads, and Redis going away and coming back.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import type { JobInput } from '../../src/job.js';
+import { freePort, startRedisServer } from '../helpers/redis-server.js';
+import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
+
+const open: Pipeline[] = [];
+const after: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const p of open.splice(0)) await p.close();
+  for (const a of after.splice(0)) await a();
+});
+const policy = (team: string, limit = '50.00') => ({ [`${team}.yaml`]: `team: ${team}\nbudgets:\n  projects:\n    main: { limit: "${limit}", period: monthly }\n` });
+const job = (id: string, team = 'slots'): JobInput => ({ id, team, project: 'main', model: 'kling-3.0', resolution: '720p', audio: 'none', durationSeconds: 5 });
+
+it("bounds each model's concurrent provider tasks, so jobs wait instead of hitting the provider's limit", async () => {
+  const p = await startPipeline({ policies: policy('slots'), kling: { concurrencyLimit: 2, latencyMs: 60 }, workers: { modelConcurrency: 2 } });
+  open.push(p);
+  const handles = await p.client.enqueueMany(Array.from({ length: 12 }, (_, i) => job(`slot-${i}`)));
+  const results = await Promise.all(handles.map((h) => h.result()));
+  expect(results.map((r) => r.state)).toEqual(Array(12).fill('completed'));
+  // Never over the limit: no create was ever refused with 1303 (each job created its task once).
+  for (let i = 0; i < 12; i++) expect(p.kling.createsFor(`slot-${i}.kling-3.0`)).toBe(1);
+  expect(results.every((r) => r.state === 'completed' && r.fellBackFrom.length === 0)).toBe(true);
+});
+
+it('a signed callback advances the job without waiting for the next poll', async () => {
+  const secret = `whsec_${Buffer.from('callback-secret-for-the-e2e-test').toString('base64')}`;
+  const port = await freePort();
+  const p = await startPipeline({
+    policies: policy('hooks'),
+    kling: { callbackSecret: secret, latencyMs: 50 },
+    workers: {
+      // Polls are an hour apart: only a callback can finish this job within the test.
+      poll: { intervalMs: 3_600_000, maxIntervalMs: 3_600_000 },
+      callback: { port, publicUrl: `http://127.0.0.1:${port}/callbacks/kling` },
+      kling: { baseUrl: '', credentials: { apiKey: 'e2e' }, unitPrice: '1', callbackSecret: secret },
+    },
+  });
+  open.push(p);
+  // startPipeline's kling options point at its server; keep that URL with the callback secret added.
+  const r = await (await p.client.enqueue(job('hook-1', 'hooks'))).result();
+  expect(r).toMatchObject({ state: 'completed', actualCost: '0.375' });
+  expect(p.kling.callbacksSent()).toBeGreaterThanOrEqual(1);
+  const forged = await fetch(`http://127.0.0.1:${port}/callbacks/kling`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  expect(forged.status).toBe(401);
+});
+
+it('reloads policies without a restart', async () => {
+  const p = await startPipeline({ policies: policy('before') });
+  open.push(p);
+  expect((await (await p.client.enqueue(job('r-1', 'later'))).decision()).reasons).toEqual(['team later has no policy']);
+  writeFileSync(join(p.policiesDir, 'later.yaml'), policy('later')['later.yaml']!);
+  await p.workers.policies.reload();
+  expect(await p.client.budgets.show({ team: 'later', project: 'main' })).toMatchObject({ limit: '50.00' });
+  expect((await (await p.client.enqueue(job('r-2', 'later'))).result()).state).toBe('completed');
+  writeFileSync(join(p.policiesDir, 'broken.yaml'), 'team: [');
+  await p.workers.policies.reload(); // a bad file keeps the policies in force
+  expect((await (await p.client.enqueue(job('r-3', 'later'))).result()).state).toBe('completed');
+});
+
+it('workers carry on after Redis goes away and comes back', async () => {
+  const redis = await startRedisServer({ appendonly: true });
+  after.push(() => redis.stop());
+  const p = await startPipeline({ policies: policy('outage'), workers: { redisUrl: redis.url }, redisUrl: redis.url });
+  open.push(p);
+  expect((await (await p.client.enqueue(job('o-1', 'outage'))).result()).state).toBe('completed');
+  await redis.kill();
+  const back = await startRedisServer({ appendonly: true, port: redis.port, dir: redis.dir });
+  after.push(() => back.stop());
+  const r = await (await p.client.enqueue(job('o-2', 'outage'))).result();
+  expect(r.state).toBe('completed');
+  expect(await p.client.budgets.show({ team: 'outage', project: 'main' })).toMatchObject({ spent: '0.75', reserved: '0.00' });
+});
