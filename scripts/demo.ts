@@ -1,31 +1,216 @@
-// `npm run demo`: prices the reference document's production examples from the default rate card.
+// `npm run demo`: the whole middleware on this machine. It finds (or starts) Redis, starts the
+// local Kling server and the workers, applies the demo policies with tight budgets, enqueues a
+// mixed batch of jobs, shows progress, prints a summary, and leaves nothing running or stored.
+import { randomUUID } from 'node:crypto';
+import cliProgress from 'cli-progress';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { table } from '../src/cli/table.js';
-import { formatMoney } from '../src/money.js';
-import { compare, estimate } from '../src/pricing/estimate.js';
-import { loadRateCard } from '../src/pricing/rate-cards.js';
+import type { JobInput } from '../src/job.js';
+import { formatMoney, money, sumMoney, type Money } from '../src/money.js';
+import { loadPolicyDir } from '../src/policy/load.js';
+import { savingsByStep } from '../src/policy/savings.js';
+import { startFakeKling } from '../src/providers/fake-kling/server.js';
+import { createClient, type FinalResult } from '../src/queue/client.js';
+import { DEFAULT_REDIS_URL, safeUrl } from '../src/queue/connection.js';
+import { startWorkers } from '../src/queue/runtime.js';
+import { redisServerInstalled, startRedisServer, type OwnedRedis } from './redis-server.js';
 
-const card = loadRateCard();
-const out = (s: string) => process.stdout.write(`${s}\n`);
+const JOBS = Number(process.env.DEMO_JOBS ?? 300);
+const POLICIES = 'examples/demo-policies';
+const out = (s = '') => process.stdout.write(`${s}\n`);
 
-out(`vidgate demo — rate card ${card.id} (${card.currency}), ${card.source}\n`);
-out('1080p with audio, 10-second clips:');
-out(
-  table(
-    ['clips', 'kling-o3', 'kling-3.0', 'delta'],
-    [100, 500, 1000].map((n) => {
-      const [o3, v3] = compare({ model: 'kling-o3', resolution: '1080p', audio: true, durationSeconds: 10 }, ['kling-o3', 'kling-3.0'], card, n);
-      return [String(n), formatMoney(o3!.total), formatMoney(v3!.total), formatMoney(v3!.deltaTotal)];
-    }),
-    new Set([0, 1, 2, 3]),
-  ),
-);
-out('\nkling-o1 image-to-video, 10-second clips:');
-out(
-  table(
-    ['clips', 'total'],
-    [100, 500, 1000].map((n) => [String(n), formatMoney(estimate({ model: 'kling-o1', resolution: '1080p', audio: false, durationSeconds: 10 }, card, n).total)]),
-    new Set([0, 1]),
-  ),
-);
-const mc = estimate({ model: 'kling-motion-control', resolution: '1080p', audio: false, durationSeconds: 30, reference: { kind: 'video' } }, card);
-out(`\nLongest single generation: kling-motion-control, 30 s video reference, 1080p = ${formatMoney(mc.total)}`);
+async function answers(url: string): Promise<boolean> {
+  const r = new Redis(url, { lazyConnect: true, connectTimeout: 1500, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => {});
+  try {
+    await r.connect();
+    return (await r.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Redis from REDIS_URL or the default; else a private redis-server; else say how to start one. */
+async function findRedis(): Promise<{ url: string; owned?: OwnedRedis }> {
+  const url = process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
+  if (await answers(url)) return { url };
+  if (!redisServerInstalled()) {
+    process.stderr.write(
+      `demo: no Redis answers at ${safeUrl(url)} and redis-server is not installed.\n` +
+        `Start one with "docker compose up -d redis" (or install redis-server), or set REDIS_URL, then run "npm run demo" again.\n`,
+    );
+    process.exit(1);
+  }
+  const owned = await startRedisServer();
+  out(`No Redis at ${safeUrl(url)}: started a private redis-server at ${owned.url} for this demo.`);
+  return { url: owned.url, owned };
+}
+
+/** A mixed, repeatable batch: every model, drafts and production, all three audio kinds. */
+function batch(n: number): JobInput[] {
+  const shapes: Omit<JobInput, 'team' | 'project' | 'id'>[] = [
+    { model: 'kling-3.0', resolution: '1080p', audio: 'required', durationSeconds: 10, prompt: 'hero shot, rain' },
+    { model: 'kling-o3', resolution: '1080p', audio: 'deferrable', durationSeconds: 8, stage: 'draft', prompt: 'storyboard pass' },
+    { model: 'kling-3.0', resolution: '1080p', audio: 'deferrable', durationSeconds: 12, prompt: 'city at dusk' },
+    { model: 'kling-o1', resolution: '1080p', audio: 'none', durationSeconds: 5, input: { image_url: 'https://example.com/keyframe.png' } },
+    { model: 'kling-motion-control', resolution: '1080p', audio: 'none', durationSeconds: 20, reference: { kind: 'video', durationSeconds: 20 }, input: { image_url: 'https://example.com/actor.png', video_url: 'https://example.com/dance.mp4', character_orientation: 'video' } },
+    { model: 'kling-o3', resolution: '720p', audio: 'required', durationSeconds: 6, stage: 'draft', prompt: 'dialogue test' },
+    // Kling 3.0 under maintenance for this one: it falls back, down or up as the policy allows.
+    { model: 'kling-3.0', resolution: '1080p', audio: 'required', durationSeconds: 5, input: { x_fake: { unavailable: ['kling-3.0'] } } },
+    { model: 'kling-o3', resolution: '1080p', audio: 'required', durationSeconds: 10, input: { x_fake: { unavailable: ['kling-o3'] } } },
+  ];
+  const homes = [
+    { team: 'studio-a', project: 'trailer' },
+    { team: 'studio-a', project: 'trailer' },
+    { team: 'studio-a', project: 'teaser' },
+    { team: 'ml-research', project: 'synthetic-data' },
+  ];
+  return Array.from({ length: n }, (_, i) => {
+    const home = homes[i % homes.length]!;
+    let shape = shapes[(i * 7 + Math.floor(i / 8)) % shapes.length]!;
+    if (home.team === 'ml-research' && (shape.model === 'kling-o1' || shape.model === 'kling-motion-control')) shape = shapes[0]!;
+    return { id: `demo-${String(i).padStart(4, '0')}`, ...home, ...shape } as JobInput;
+  });
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const { url, owned } = await findRedis();
+  const prefix = `vidgate-demo-${randomUUID().slice(0, 8)}`;
+  const kling = await startFakeKling({ apiKey: 'demo', latencyMs: 400, failureRate: 0.03, failureClasses: ['content-block', 'task-failure', 'server-error'], seed: 7 });
+  const log = pino({ level: process.env.VIDGATE_LOG_LEVEL ?? 'silent' }, pino.destination(2));
+  const workers = await startWorkers({
+    redisUrl: url,
+    prefix,
+    policiesDir: POLICIES,
+    kling: { baseUrl: kling.url, credentials: { apiKey: 'demo' }, unitPrice: '1' },
+    concurrency: { router: 50, generator: 60 },
+    modelConcurrency: 20,
+    poll: { intervalMs: 150, maxIntervalMs: 400 },
+    slotRetryMs: 100,
+    watchPolicies: false,
+    log,
+  });
+  const client = createClient({ redis: url, prefix });
+  const policies = loadPolicyDir(POLICIES);
+  out(`vidgate demo: Redis ${safeUrl(url)}, local Kling server ${kling.url}, policies ${[...policies.keys()].join(', ')} from ${POLICIES}/`);
+
+  let results: FinalResult[] = [];
+  try {
+    const jobs = batch(JOBS);
+    const handles = await client.enqueueMany(jobs);
+    out(`enqueued ${handles.length} jobs; routing, generating and settling…`);
+    const bar = process.stdout.isTTY ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} jobs finished', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+    bar?.start(handles.length, 0);
+    let done = 0;
+    results = await Promise.all(
+      handles.map(async (h) => {
+        const r = await h.result();
+        done++;
+        if (bar) bar.increment();
+        else if (done % Math.ceil(handles.length / 10) === 0 || done === handles.length) out(`  ${done}/${handles.length} jobs finished`);
+        return r;
+      }),
+    );
+    bar?.stop();
+    await report(results, jobs, policies, workers.ledger);
+    out(`\nProvider: ${kling.tasks().length} tasks created at the local Kling server for ${results.filter((r) => r.state !== 'rejected').length} admitted jobs.`);
+    out(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s. Every decision is kept: \`vidgate jobs show <id>\` while the data exists (this demo deletes its own).`);
+  } finally {
+    await client.close();
+    await workers.close(5000);
+    await kling.close();
+    await cleanup(url, prefix);
+    await owned?.stop();
+  }
+}
+
+async function report(results: FinalResult[], jobs: JobInput[], policies: ReturnType<typeof loadPolicyDir>, ledger: Awaited<ReturnType<typeof startWorkers>>['ledger']) {
+  const count = (f: (r: FinalResult) => boolean) => String(results.filter(f).length);
+  out('\nDecisions');
+  out(
+    table(
+      ['outcome', 'jobs'],
+      [
+        ['admitted', count((r) => r.decision.outcome === 'admit')],
+        ['downgraded', count((r) => r.decision.outcome === 'downgrade')],
+        ['rejected', count((r) => r.decision.outcome === 'reject')],
+        ['  completed', count((r) => r.state === 'completed')],
+        ['  failed at the provider (released)', count((r) => r.state === 'failed')],
+      ],
+      new Set([1]),
+    ),
+  );
+
+  const failures = new Map<string, number>();
+  for (const r of results) {
+    if (r.state !== 'failed') continue;
+    const why = (r.reason ?? 'unknown').replace(/\b\d+\.\d+\b/g, '…');
+    failures.set(why, (failures.get(why) ?? 0) + 1);
+  }
+  if (failures.size) {
+    out('\nWhy the failed ones failed (their reservations were released)');
+    out(table(['reason', 'jobs'], [...failures].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, String(v)]), new Set([1])));
+  }
+
+  out('\nSpend by project against budget');
+  const rows: string[][] = [];
+  for (const { policy } of policies.values()) {
+    const scopes: { team: string; project?: string }[] = [...(policy.budgets.team ? [{ team: policy.team }] : []), ...Object.keys(policy.budgets.projects).map((project) => ({ team: policy.team, project }))];
+    for (const s of scopes) {
+      const b = (await ledger.getBudget(s))!;
+      const used = money(b.spent).plus(b.reserved);
+      rows.push([s.project ? `${s.team}/${s.project}` : `${s.team} (team)`, `${b.period} ${b.window}`, b.limit, b.spent, b.reserved, `${used.dividedBy(b.limit).times(100).toFixed(1)}%`]);
+    }
+  }
+  out(table(['scope', 'window', 'limit', 'spent', 'reserved', 'used'], rows, new Set([2, 3, 4, 5])));
+
+  out('\nSavings by rule (completed jobs, against what was requested)');
+  const byRule = new Map<string, Money>();
+  const byId = new Map(jobs.map((j) => [j.id!, j]));
+  for (const r of results) {
+    if (r.state !== 'completed' || !r.decision.chosen) continue;
+    const loaded = policies.get(r.decision.team!)!;
+    const request = { ...byId.get(r.id)!, stage: byId.get(r.id)!.stage ?? 'production' } as Parameters<typeof savingsByStep>[0];
+    const c = r.decision.chosen;
+    const chosen = { ...request, model: c.model, mode: c.mode, resolution: c.resolution, audio: c.audio } as Parameters<typeof savingsByStep>[1];
+    for (const [step, saving] of savingsByStep(request, chosen, c.steps, loaded.card)) byRule.set(step, (byRule.get(step) ?? money('0')).plus(saving));
+  }
+  const total = sumMoney(byRule.values());
+  out(table(['rule', 'saved'], [...[...byRule].sort((a, b) => b[1].comparedTo(a[1])).map(([k, v]) => [k, formatMoney(v)]), ['total', formatMoney(total)]], new Set([1])));
+
+  out('\nEstimate vs actual (what the provider billed)');
+  const completed = results.flatMap((r) => (r.state === 'completed' ? [r] : []));
+  const estimated = sumMoney(completed.map((r) => money(r.estimatedCost)));
+  const actual = sumMoney(completed.map((r) => money(r.actualCost!)));
+  const fellBack = completed.filter((r) => r.fellBackFrom.length > 0);
+  out(
+    table(
+      ['', 'amount'],
+      [
+        ['estimated at decision', formatMoney(estimated)],
+        ['actually billed', formatMoney(actual)],
+        ['variance', formatMoney(actual.minus(estimated))],
+        [`  of which ${fellBack.length} fallbacks`, formatMoney(sumMoney(fellBack.map((r) => money(r.variance!))))],
+      ],
+      new Set([1]),
+    ),
+  );
+}
+
+/** Deletes every key of this demo run: the next run starts from empty budgets. */
+async function cleanup(url: string, prefix: string): Promise<void> {
+  const r = new Redis(url);
+  let cursor = '0';
+  do {
+    const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await r.del(...keys);
+  } while (cursor !== '0');
+  await r.quit();
+}
+
+await main();

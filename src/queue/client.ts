@@ -46,6 +46,9 @@ export class VidgateClient {
     const prefix = opts.prefix ?? DEFAULT_PREFIX;
     this.intake = new Queue(QUEUE_INTAKE, { connection: this.redis, prefix });
     this.generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection: this.redis, prefix });
+    // Every awaited job adds a listener until it finishes; thousands may be awaited at once.
+    this.intake.setMaxListeners(0);
+    this.generate.setMaxListeners(0);
     this.ledger = new Ledger({ redis: this.redis, prefix, actor: 'client' });
     this.budgets = { set: (b) => this.ledger.setBudget(b), show: (s) => this.ledger.getBudget(s) };
   }
@@ -109,6 +112,8 @@ export class VidgateClient {
         generate: new QueueEvents(QUEUE_GENERATE, { connection: connections[1]!, prefix }),
         connections,
       };
+      this.events.intake.setMaxListeners(0);
+      this.events.generate.setMaxListeners(0);
     }
     return this.events;
   }

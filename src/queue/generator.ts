@@ -81,12 +81,17 @@ export function createGenerator(deps: GeneratorDeps) {
           tried.push(model);
           const next = d.fallbacks.find((f) => !tried.includes(f.model) && f.model !== d.variant.model);
           if (!next) {
-            const why = d.fallbacks.length === 0 ? 'the policy allows no fallback' : 'no fallback model is left';
+            const why =
+              d.fallbackDirection === 'none'
+                ? 'the policy allows no fallback'
+                : d.fallbacks.length === 0
+                  ? `no ${d.fallbackDirection === 'cheaper' ? 'cheaper or equal' : 'allowed'} model serves the same output`
+                  : 'every fallback model was tried';
             return finish(`${model} is unavailable (${err.message}) and ${why}`);
           }
           const cost = money(next.cost);
           if (cost.gt(reserved)) {
-            if (!d.topUpAllowed) return finish(`fallback ${next.model} costs ${formatMoney(cost)}, more than the ${formatMoney(reserved)} reserved, and the policy allows no upward fallback`);
+            if (d.fallbackDirection !== 'any') return finish(`fallback ${next.model} costs ${formatMoney(cost)}, more than the ${formatMoney(reserved)} reserved, and the policy allows no upward fallback`);
             const up = await deps.ledger.topUp({ reservationId: d.id, amount: cost });
             if (!up.toppedUp) return finish(`fallback ${next.model} costs ${formatMoney(cost)}; topping the reservation up from ${formatMoney(reserved)} failed (${up.reason ?? up.status})`);
             reserved = cost;

@@ -24,8 +24,8 @@ export interface GenerateData {
   estimatedCost: string;
   reserved: string;
   fallbacks: { model: ModelId; cost: string }[];
-  /** The policy's fallback direction: may a fallback cost more than what was reserved? */
-  topUpAllowed: boolean;
+  /** The policy's fallback direction; only `any` may cost more than what was reserved (a top-up). */
+  fallbackDirection: 'none' | 'cheaper' | 'any';
   /** Filled in as the job runs, so a retried or re-delivered job resumes rather than restarts. */
   current?: { model: ModelId; externalId: string; taskId?: string };
   tried?: ModelId[];

@@ -95,7 +95,7 @@ export function createRouter(deps: RouterDeps) {
         estimatedCost: chosen.price.cost.toString(),
         reserved: r.amount,
         fallbacks: chosen.fallbacks.map((f) => ({ model: f.model, cost: f.cost.toString() })),
-        topUpAllowed: fallback.direction === 'any',
+        fallbackDirection: fallback.direction,
       },
       {
         jobId: id,

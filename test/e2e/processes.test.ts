@@ -45,7 +45,7 @@ async function ledgerChecks(prefix: string, team: string, projects: string[], re
   const redis = connect();
   const ledger = new Ledger({ redis, prefix });
   const hasTeamBudget = (await ledger.getBudget({ team })) !== null;
-  const scopes = [...(hasTeamBudget ? [{ team }] : []), ...projects.map((project) => ({ team, project }))];
+  const scopes: { team: string; project?: string }[] = [...(hasTeamBudget ? [{ team }] : []), ...projects.map((project) => ({ team, project }))];
   for (const s of scopes) {
     const b = (await ledger.getBudget(s))!;
     expect([s, b.reserved]).toEqual([s, '0.00']); // nothing stays reserved
@@ -60,7 +60,7 @@ async function ledgerChecks(prefix: string, team: string, projects: string[], re
     if (hasTeamBudget) expect(money(e.fields['team.spent']!).plus(e.fields['team.reserved']!).lte(limits.team!)).toBe(true);
   }
   // Committed spend equals the sum of the jobs' actual costs, and each job was committed once.
-  const completed = results.filter((r): r is Extract<FinalResult, { state: 'completed' }> => r.state === 'completed');
+  const completed = results.flatMap((r) => (r.state === 'completed' ? [r] : []));
   const spent = sumMoney(await Promise.all(projects.map(async (project) => money((await ledger.getBudget({ team, project }))!.spent))));
   expect(spent.equals(sumMoney(completed.map((r) => money(r.actualCost!))))).toBe(true);
   const commits = audit.filter((e) => e.op === 'committed').map((e) => e.fields.id);

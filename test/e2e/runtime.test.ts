@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import type { JobInput } from '../../src/job.js';
-import { freePort, startRedisServer } from '../helpers/redis-server.js';
+import { freePort, startRedisServer } from '../../scripts/redis-server.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 
 const open: Pipeline[] = [];
@@ -37,11 +37,10 @@ it('a signed callback advances the job without waiting for the next poll', async
       // Polls are an hour apart: only a callback can finish this job within the test.
       poll: { intervalMs: 3_600_000, maxIntervalMs: 3_600_000 },
       callback: { port, publicUrl: `http://127.0.0.1:${port}/callbacks/kling` },
-      kling: { baseUrl: '', credentials: { apiKey: 'e2e' }, unitPrice: '1', callbackSecret: secret },
+      kling: { credentials: { apiKey: 'e2e' }, unitPrice: '1', callbackSecret: secret },
     },
   });
   open.push(p);
-  // startPipeline's kling options point at its server; keep that URL with the callback secret added.
   const r = await (await p.client.enqueue(job('hook-1', 'hooks'))).result();
   expect(r).toMatchObject({ state: 'completed', actualCost: '0.375' });
   expect(p.kling.callbacksSent()).toBeGreaterThanOrEqual(1);

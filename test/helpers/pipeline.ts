@@ -33,14 +33,13 @@ export async function startPipeline(opts: { policies: Record<string, string>; kl
     redisUrl: url,
     prefix,
     policiesDir,
-    kling: { baseUrl: kling.url, credentials: { apiKey: 'e2e' }, unitPrice: '1', retry: { attempts: 3, baseMs: 5 } },
     poll: { intervalMs: 10, maxIntervalMs: 30 },
     slotRetryMs: 20,
     watchPolicies: false,
     log: pino({ level: process.env.VIDGATE_TEST_LOG ?? 'silent' }),
     ...opts.workers,
     // The local server's URL always wins: a test may add a callback secret, never another server.
-    kling: { baseUrl: kling.url, credentials: { apiKey: 'e2e' }, unitPrice: '1', retry: { attempts: 3, baseMs: 5 }, ...opts.workers?.kling, ...{ baseUrl: kling.url } },
+    kling: { credentials: { apiKey: 'e2e' }, unitPrice: '1', retry: { attempts: 3, baseMs: 5 }, ...opts.workers?.kling, baseUrl: kling.url },
   });
   const client = createClient({ redis: url, prefix });
   return {

@@ -5,7 +5,7 @@ import calculateSlot from 'cluster-key-slot';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLedger } from '../../../src/ledger/index.js';
-import { startRedisServer, type OwnedRedis } from '../../helpers/redis-server.js';
+import { startRedisServer, type OwnedRedis } from '../../../scripts/redis-server.js';
 
 let server: OwnedRedis;
 beforeAll(async () => {

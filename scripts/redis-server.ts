@@ -1,3 +1,5 @@
+// A private redis-server on a free port: for tests that need isolation, persistence or a crash,
+// and for the demo and benchmarks when no Redis answers.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';

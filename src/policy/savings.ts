@@ -1,0 +1,33 @@
+import { priceRequestOf, type Job } from '../job.js';
+import { money, type Money } from '../money.js';
+import { price } from '../pricing/price.js';
+import type { RateCard } from '../pricing/rate-card-schema.js';
+
+/** Which field of the job each rule or ladder step changes. */
+const FIELD_OF_STEP: Record<string, 'resolution' | 'audio' | 'model'> = {
+  staging: 'resolution',
+  'audio-deferral': 'audio',
+  'drop-deferrable-audio': 'audio',
+  'downscale-720p': 'resolution',
+  'cheaper-model': 'model',
+};
+
+/**
+ * What each rule saved on one job: walking from the request to the chosen variant one step at a
+ * time (each step changes one field), the price drop of every step. The parts add up to the
+ * job's whole saving.
+ */
+export function savingsByStep(request: Job, chosen: Job, steps: string[], card: RateCard): Map<string, Money> {
+  const out = new Map<string, Money>();
+  let current: Job = { ...request, mode: chosen.mode };
+  let before = price(priceRequestOf(current), card).cost;
+  for (const step of steps) {
+    const field = FIELD_OF_STEP[step];
+    if (!field) continue;
+    current = { ...current, [field]: chosen[field] };
+    const after = price(priceRequestOf(current), card).cost;
+    out.set(step, (out.get(step) ?? money('0')).plus(before.minus(after)));
+    before = after;
+  }
+  return out;
+}
