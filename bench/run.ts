@@ -1,7 +1,8 @@
 // npm run bench [-- ledger|pipeline]: runs the named benchmarks (all by default).
 import { benchLedger } from './ledger.js';
+import { benchPipeline } from './pipeline.js';
 
-const all: Record<string, () => Promise<void>> = { ledger: () => benchLedger() };
+const all: Record<string, () => Promise<void>> = { ledger: () => benchLedger(), pipeline: () => benchPipeline() };
 const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(all);
 for (const name of names) {
   const run = all[name];

@@ -61,6 +61,46 @@ function fromLua(value: unknown, key = ''): unknown {
   return value;
 }
 
+/** The reserve script's flat reply (see reserve.lua). */
+type ReserveReply = [string, number, number, string, string, string, string, string];
+
+function splitRecords(text: string): string[][] {
+  return text ? text.split(';').map((r) => r.split('|')) : [];
+}
+
+function parseReserveReply(reservationId: string, [status, replayed, candidate, amount, leaseUntil, reason, views, alerts]: ReserveReply): ReserveResult {
+  const scopes = splitRecords(views).map(([scope, name, window, limit, spent, reserved, available]) => ({
+    scope: scope as 'team' | 'project',
+    name: name!,
+    window: window!,
+    limit: microsToMoneyText(limit!),
+    spent: microsToMoneyText(spent!),
+    reserved: microsToMoneyText(reserved!),
+    available: microsToMoneyText(available!),
+  }));
+  if (status === 'rejected') {
+    return { status, reservationId, reason: reason as 'insufficient-budget' | 'no-budget', scopes, replayed: replayed === 1 };
+  }
+  return {
+    status: 'reserved',
+    reservationId,
+    candidate: Number(candidate),
+    amount: microsToMoneyText(amount),
+    leaseUntil: Number(leaseUntil),
+    scopes,
+    alerts: splitRecords(alerts).map(([scope, name, window, ppm, limit, spent, reserved]) => ({
+      scope: scope as 'team' | 'project',
+      name: name!,
+      window: window!,
+      threshold: Number(ppm) / PPM,
+      limit: microsToMoneyText(limit!),
+      spent: microsToMoneyText(spent!),
+      reserved: microsToMoneyText(reserved!),
+    })),
+    replayed: replayed === 1,
+  };
+}
+
 function parseReply<T>(raw: string): T {
   const out = fromLua(JSON.parse(raw)) as Record<string, unknown>;
   out.replayed = out.replayed === true;
@@ -183,15 +223,15 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
     for (const c of r.candidates) args.push(toMicros(c.cost, 'up'), toPpm(c.ceiling));
     // Both go out before either reply is awaited: one round trip. The locator is set first-wins.
     const locating = this.redis.set(k.locator(r.reservationId), r.team, 'PX', Number(this.retentionMs), 'NX', 'GET');
-    const reply = this.run('reserve', keys, args);
+    const reply = this.run('reserve', keys, args) as unknown as Promise<ReserveReply>;
     const [owner, raw] = await Promise.all([locating, reply]);
-    const result = parseReply<ReserveResult>(raw);
+    const result = parseReserveReply(r.reservationId, raw);
     if (owner !== null && owner !== r.team) {
       if (result.status === 'reserved' && !result.replayed) await this.resolveWith('release', r.reservationId, r.team, ['id reused']);
       throw new InputError(`reservation id ${r.reservationId} already belongs to team ${owner}`, { where: 'reservationId' });
     }
     if (result.status === 'reserved') {
-      this.remember(r.reservationId, { team: r.team, scopeKeys: this.scopeKeysOf(r.team, r.project, result) });
+      if (!result.replayed) this.remember(r.reservationId, { team: r.team, scopeKeys: this.scopeKeysOf(r.team, r.project, result) });
       for (const a of result.alerts) this.emit('alert', a);
     }
     return result;
@@ -269,6 +309,7 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
         const [name, value] = [flat[i]!, flat[i + 1]!];
         fields[name] = AUDIT_MICRO_FIELD.test(name) && value !== '' ? microsToMoneyText(value) : value;
       }
+      fields.team ??= team;
       return { id, op: fields.op ?? '', at: Number(fields.at ?? 0), fields };
     });
   }
@@ -296,9 +337,13 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
     if (cached && (team === undefined || cached.team === team)) return cached;
     const owner = team ?? (await this.redis.get(this.keys.locator(id)));
     if (!owner) return null;
-    const recorded = await this.redis.hget(this.keys.reservation(owner, id), 'scopes');
-    const scopes = recorded ? (JSON.parse(recorded) as { bal: string; cfg: string }[]) : [];
-    return { team: owner, scopeKeys: scopes.flatMap((s) => [s.bal, s.cfg]) };
+    // Recorded as "kind|name|window|balanceKey|configKey;…" by the reserve script.
+    const recorded = (await this.redis.hget(this.keys.reservation(owner, id), 'scopes')) ?? '';
+    const scopeKeys = recorded
+      .split(';')
+      .filter(Boolean)
+      .flatMap((part) => part.split('|').slice(3, 5));
+    return { team: owner, scopeKeys };
   }
 
   private async resolve(op: 'commit' | 'release', rawId: string, extra: string[]): Promise<ResolveResult> {

@@ -16,6 +16,7 @@ export function scriptSource(name: ScriptName): string {
 
 const commandName = (name: ScriptName) => `vidgate_${name.replace('-', '_')}`;
 
+/** Runs a script; most reply with JSON text, reserve with a flat array (see its header). */
 export type ScriptRunner = (name: ScriptName, keys: string[], args: (string | number)[]) => Promise<string>;
 
 /** Defines every ledger script on this connection, once, and returns a typed way to call them. */

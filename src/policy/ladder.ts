@@ -1,7 +1,7 @@
-import { priceRequestOf, type Job } from '../job.js';
+import type { Job } from '../job.js';
 import type { Money } from '../money.js';
-import { price, tryPrice } from '../pricing/price.js';
 import type { RateCard } from '../pricing/rate-card-schema.js';
+import { pricerFor } from './pricer.js';
 import { applyAudioDeferral } from './rules/audio-deferral.js';
 import { capViolation } from './rules/caps.js';
 import { fallbackSet } from './rules/fallback.js';
@@ -21,7 +21,8 @@ export interface LadderContext {
  */
 export function ladder(request: Job, policy: Policy, card: RateCard, ctx: LadderContext = {}): Ladder {
   const rules = policy.rules;
-  const requestPrice = price(priceRequestOf(request), card);
+  const pricer = pricerFor(card);
+  const requestPrice = pricer.price(request);
   const fired: RuleFired[] = [];
   // Every variant names its mode, so fallbacks and cheaper models stay within it.
   let job: Job = { ...request, mode: requestPrice.mode };
@@ -38,13 +39,13 @@ export function ladder(request: Job, policy: Policy, card: RateCard, ctx: Ladder
   const variants: { job: Job; steps: string[] }[] = [{ job, steps: baseSteps }];
   let current = job;
   let steps = baseSteps;
-  let lastCost = price(priceRequestOf(job), card).cost;
+  let lastCost = pricer.price(job).cost;
   for (const step of rules.ladder) {
-    const next = LADDER_STEPS[step](current, rules, card);
+    const next = LADDER_STEPS[step](current, rules, pricer);
     if (!next) continue;
     current = next;
     steps = [...steps, step];
-    const p = tryPrice(priceRequestOf(next), card);
+    const p = pricer.tryPrice(next);
     if (!p || p.cost.gte(lastCost)) continue;
     variants.push({ job: next, steps });
     lastCost = p.cost;
@@ -53,8 +54,8 @@ export function ladder(request: Job, policy: Policy, card: RateCard, ctx: Ladder
   const candidates: LadderCandidate[] = [];
   const dropped: DroppedCandidate[] = [];
   variants.forEach((v, i) => {
-    const p = price(priceRequestOf(v.job), card);
-    const { fallbacks, reserve } = fallbackSet(v.job, p.cost, rules, card);
+    const p = pricer.price(v.job);
+    const { fallbacks, reserve } = fallbackSet(v.job, p.cost, rules, pricer);
     const downgraded = i > 0;
     const c: LadderCandidate = { job: v.job, price: p, reserve, ceiling: downgraded ? 1 : rules.fullQualityCeiling, downgraded, steps: v.steps, fallbacks };
     const reason = capViolation(c, rules);

@@ -52,7 +52,8 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
   const prefix = cfg.prefix ?? DEFAULT_PREFIX;
   const log = cfg.log ?? createLogger('vidgate-worker');
   const connection = workerConnection(cfg.redisUrl);
-  const ledgerRedis = workerConnection(cfg.redisUrl);
+  // Ledger calls from many concurrent jobs leave in one write per tick (ioredis auto-pipelining).
+  const ledgerRedis = workerConnection(cfg.redisUrl, { enableAutoPipelining: true });
   const closers: (() => Promise<unknown>)[] = [];
   const ledger = new Ledger({ redis: ledgerRedis, prefix, actor: `worker-${process.pid}` });
   ledger.on('alert', (a) => log.warn({ alert: a }, `budget alert: ${a.scope} ${a.name} reached ${a.threshold * 100}% (${a.window})`));

@@ -14,7 +14,7 @@
 local id, actual, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local res = readHash(KEYS[1])
 if not res then return cjson.encode({ status = 'unknown', reservationId = id }) end
-if res.status ~= 'reserved' then return replay(res, 'outcome') end
+if res.status ~= 'reserved' then return replayOutcome(res) end
 local scopes = recordedScopes(res, 4)
 if not scopes then return cjson.encode({ status = 'stale-keys', reservationId = id }) end
 

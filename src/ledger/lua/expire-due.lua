@@ -18,7 +18,7 @@ if not res then
 end
 if res.status ~= 'reserved' then
   redis.call('ZREM', KEYS[2], id)
-  return replay(res, 'outcome')
+  return replayOutcome(res)
 end
 if num(res.leaseUntil) > now then
   return cjson.encode({ status = 'reserved', reservationId = id, due = false, leaseUntil = res.leaseUntil })

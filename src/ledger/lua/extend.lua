@@ -16,6 +16,6 @@ end
 local leaseUntil = now + leaseMs
 redis.call('HSET', KEYS[1], 'leaseUntil', fmt(leaseUntil))
 redis.call('ZADD', KEYS[2], fmt(leaseUntil), id)
-audit(KEYS[3], ARGV[4], { 'op', 'extend', 'at', fmt(now), 'id', id, 'team', res.team, 'project', res.project,
+audit(KEYS[3], ARGV[4], { 'op', 'extend', 'at', fmt(now), 'id', id, 'project', res.project,
   'actor', ARGV[5], 'leaseUntil', fmt(leaseUntil) })
 return cjson.encode({ status = 'reserved', reservationId = id, extended = true, leaseUntil = fmt(leaseUntil) })

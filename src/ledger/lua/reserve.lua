@@ -1,5 +1,5 @@
 -- reserve: reserves the first candidate that fits every scope, in one atomic step, or none.
--- Idempotent: a reservation id that exists returns its first result, marked as a replay.
+-- Idempotent: a reservation id that exists answers what it answered the first time, as a replay.
 --
 -- KEYS[1]  reservation hash            KEYS[2]  lease set (zset: id -> lease deadline ms)
 -- KEYS[3]  audit stream
@@ -7,18 +7,24 @@
 -- KEYS[9]  team budget config          KEYS[10..13] team balance for window none, day, week, month
 -- ARGV[1]  reservation id   ARGV[2] team   ARGV[3] project   ARGV[4] now (ms)   ARGV[5] lease (ms)
 -- ARGV[6]  audit stream max length     ARGV[7] actor (who asks, for the audit)
--- ARGV[8..11] window ids for none, day, week, month   ARGV[12] retention of a finished record (ms)
+-- ARGV[8..11] window ids for none, day, week, month   ARGV[12] retention of a rejected record (ms)
 -- ARGV[13] number of candidates N, then N pairs: cost (micro-units), ceiling (ppm of the limit)
--- Returns JSON: { status = 'reserved', candidate (0-based), amount, leaseUntil, scopes, alerts }
---            or { status = 'rejected', reason, scopes }
+-- Returns a flat array (no JSON: this is the hot path):
+--   { status ('reserved'|'rejected'), replayed (0|1), candidate (0-based, -1 if none), amount,
+--     leaseUntil, reason ('' | 'insufficient-budget' | 'no-budget'), scope views, fired alerts }
+--   scope views "kind|name|window|limit|spent|reserved|available;…", alerts "scope|name|window|ppm|limit|spent|reserved;…"
 --@include util.lua
 
 local PERIODS = { none = 1, daily = 2, weekly = 3, monthly = 4 }
 local id, team, project, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-local leaseMs, auditMax, actor, retentionMs = tonumber(ARGV[5]), ARGV[6], ARGV[7], ARGV[12]
+local leaseMs, auditMax, actor = tonumber(ARGV[5]), ARGV[6], ARGV[7]
 
-local existing = readHash(KEYS[1])
-if existing then return replay(existing, 'result') end
+local r = redis.call('HMGET', KEYS[1], 'status', 'candidate', 'amount', 'leaseUntil', 'reason', 'views')
+if r[1] then
+  -- The first answer: a reservation that resolved since still answers 'reserved' here.
+  local status = r[1] == 'rejected' and 'rejected' or 'reserved'
+  return { status, 1, tonumber(r[2]), r[3] or '', r[4] or '', r[5] or '', r[6] or '', '' }
+end
 
 local function openScope(kind, name, cfgKey, firstBal)
   local cfg = redis.call('HMGET', cfgKey, 'limit', 'period', 'alerts')
@@ -34,28 +40,20 @@ local teamScope = openScope('team', team, KEYS[9], 10)
 if projectScope then scopes[#scopes + 1] = projectScope end
 if teamScope then scopes[#scopes + 1] = teamScope end
 
-local function finish(result, fields)
-  local encoded = cjson.encode(result)
-  redis.call('HSET', KEYS[1], 'id', id, 'team', team, 'project', project, 'status', result.status,
-    'createdAt', now, 'result', encoded, unpack(fields))
-  return encoded
-end
-
 local function reject(reason)
-  local views = {}
-  for i, s in ipairs(scopes) do views[i] = scopeView(s) end
-  local encoded = finish({ status = 'rejected', reservationId = id, reason = reason, scopes = views }, {})
-  redis.call('PEXPIRE', KEYS[1], retentionMs)
-  audit(KEYS[3], auditMax, balanceFields({ 'op', 'reject', 'at', now, 'id', id, 'team', team,
-    'project', project, 'actor', actor, 'reason', reason }, scopes))
-  return encoded
+  local views = encodeViews(scopes)
+  redis.call('HSET', KEYS[1], 'id', id, 'team', team, 'project', project, 'status', 'rejected', 'createdAt', ARGV[4],
+    'candidate', -1, 'reason', reason, 'views', views)
+  redis.call('PEXPIRE', KEYS[1], ARGV[12])
+  audit(KEYS[3], auditMax, balanceFields({ 'op', 'reject', 'at', ARGV[4], 'id', id, 'project', project,
+    'actor', actor, 'reason', reason }, scopes))
+  return { 'rejected', 0, -1, '', '', reason, views, '' }
 end
 
 if not projectScope then return reject('no-budget') end
 
-local n = tonumber(ARGV[13])
 local chosen, amount = nil, 0
-for c = 1, n do
+for c = 1, tonumber(ARGV[13]) do
   local cost, ppm = tonumber(ARGV[12 + 2 * c]), tonumber(ARGV[13 + 2 * c])
   local fits = true
   for _, s in ipairs(scopes) do
@@ -68,20 +66,14 @@ for c = 1, n do
 end
 if not chosen then return reject('insufficient-budget') end
 
-local leaseUntil = now + leaseMs
-local recorded = {}
-for i, s in ipairs(scopes) do
-  adjust(s, 'reserved', amount)
-  recorded[i] = { kind = s.kind, name = s.name, window = s.window, bal = s.bal, cfg = s.cfg }
-end
-redis.call('ZADD', KEYS[2], fmt(leaseUntil), id)
-local alerts = {}
-for _, s in ipairs(scopes) do fireAlerts(s, KEYS[3], auditMax, now, alerts) end
-local views = {}
-for i, s in ipairs(scopes) do views[i] = scopeView(s) end
-local encoded = finish({ status = 'reserved', reservationId = id, candidate = chosen - 1, amount = fmt(amount),
-  leaseUntil = fmt(leaseUntil), scopes = views, alerts = alerts },
-  { 'amount', fmt(amount), 'candidate', chosen - 1, 'leaseUntil', fmt(leaseUntil), 'scopes', cjson.encode(recorded) })
-audit(KEYS[3], auditMax, balanceFields({ 'op', 'reserve', 'at', now, 'id', id, 'team', team, 'project', project,
+local leaseUntil = fmt(now + leaseMs)
+for _, s in ipairs(scopes) do adjust(s, 'reserved', amount) end
+redis.call('ZADD', KEYS[2], leaseUntil, id)
+local fired = {}
+for _, s in ipairs(scopes) do fireAlerts(s, KEYS[3], auditMax, now, fired) end
+local views = encodeViews(scopes)
+redis.call('HSET', KEYS[1], 'id', id, 'team', team, 'project', project, 'status', 'reserved', 'createdAt', ARGV[4],
+  'amount', fmt(amount), 'candidate', chosen - 1, 'leaseUntil', leaseUntil, 'scopes', encodeScopes(scopes), 'views', views)
+audit(KEYS[3], auditMax, balanceFields({ 'op', 'reserve', 'at', ARGV[4], 'id', id, 'project', project,
   'actor', actor, 'amount', fmt(amount), 'candidate', chosen - 1 }, scopes))
-return encoded
+return { 'reserved', 0, chosen - 1, fmt(amount), leaseUntil, '', views, encodeAlerts(fired) }

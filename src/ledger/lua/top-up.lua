@@ -34,6 +34,6 @@ res.amount = fmt(target)
 redis.call('HSET', KEYS[1], 'amount', res.amount)
 local alerts = {}
 for _, s in ipairs(scopes) do fireAlerts(s, KEYS[3], ARGV[4], now, alerts) end
-audit(KEYS[3], ARGV[4], balanceFields({ 'op', 'top-up', 'at', fmt(now), 'id', id, 'team', res.team,
+audit(KEYS[3], ARGV[4], balanceFields({ 'op', 'top-up', 'at', fmt(now), 'id', id,
   'project', res.project, 'actor', ARGV[5], 'amount', fmt(delta) }, scopes))
 return answer(true)

@@ -65,6 +65,15 @@ local function fireAlerts(scope, auditKey, auditMax, now, fired)
   end
 end
 
+-- Fired alerts for a reply, without JSON: "scope|name|window|ppm|limit|spent|reserved;…".
+local function encodeAlerts(fired)
+  local parts = {}
+  for i, a in ipairs(fired) do
+    parts[i] = a.scope .. '|' .. a.name .. '|' .. a.window .. '|' .. a.threshold .. '|' .. a.limit .. '|' .. a.spent .. '|' .. a.reserved
+  end
+  return table.concat(parts, ';')
+end
+
 -- A scope's balances for results and audit entries.
 local function scopeView(scope)
   local spent, reserved = balance(scope)
@@ -74,11 +83,41 @@ local function scopeView(scope)
     spent = fmt(spent), reserved = fmt(reserved), available = fmt(available) }
 end
 
+-- Scopes as the reservation hash records them, without JSON (this is the hot path):
+-- "kind|name|window|balanceKey|configKey;…". Names and keys never hold "|" or ";".
+local function encodeScopes(scopes)
+  local parts = {}
+  for i, s in ipairs(scopes) do parts[i] = s.kind .. '|' .. s.name .. '|' .. s.window .. '|' .. s.bal .. '|' .. s.cfg end
+  return table.concat(parts, ';')
+end
+
+local function decodeScopes(text)
+  local out = {}
+  for part in string.gmatch(text or '', '[^;]+') do
+    local kind, name, window, bal, cfg = string.match(part, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
+    out[#out + 1] = { kind = kind, name = name, window = window, bal = bal, cfg = cfg }
+  end
+  return out
+end
+
+-- Scope balances for a reply: "kind|name|window|limit|spent|reserved|available;…" (micro-units).
+local function encodeViews(scopes)
+  local parts = {}
+  for i, s in ipairs(scopes) do
+    local spent, reserved = balance(s)
+    local available = s.limit - spent - reserved
+    if available < 0 then available = 0 end
+    parts[i] = s.kind .. '|' .. s.name .. '|' .. s.window .. '|' .. fmt(s.limit) .. '|' .. fmt(spent) .. '|' ..
+      fmt(reserved) .. '|' .. fmt(available)
+  end
+  return table.concat(parts, ';')
+end
+
 -- The scopes a reservation recorded, project first, then team when the team had a budget. Their
 -- keys come in as pairs (balance, config) from KEYS[first] on, and must be the recorded ones.
 local function recordedScopes(res, first)
   local scopes = {}
-  for i, s in ipairs(cjson.decode(res.scopes)) do
+  for i, s in ipairs(decodeScopes(res.scopes)) do
     local bal, cfgKey = KEYS[first + 2 * (i - 1)], KEYS[first + 2 * (i - 1) + 1]
     if bal ~= s.bal or cfgKey ~= s.cfg then
       return nil
@@ -98,10 +137,12 @@ local function readHash(key)
   return h
 end
 
--- A stored reply, marked as a replay: `result` (what reserve answered) or `outcome` (how the
--- reservation resolved; a rejected reservation has only its result).
-local function replay(res, field)
-  local out = cjson.decode(res[field] or res.result)
+-- How a reservation resolved, marked as a replay (a rejected one never held anything).
+local function replayOutcome(res)
+  if not res.outcome then
+    return cjson.encode({ status = res.status, reservationId = res.id, replayed = true })
+  end
+  local out = cjson.decode(res.outcome)
   out.replayed = true
   return cjson.encode(out)
 end
@@ -142,7 +183,7 @@ local function resolve(res, scopes, charged, status, extra, now, auditMax, actor
   local encoded = cjson.encode(out)
   redis.call('HSET', KEYS[1], 'status', status, 'outcome', encoded, 'resolvedAt', now)
   redis.call('PEXPIRE', KEYS[1], retentionMs)
-  audit(KEYS[3], auditMax, balanceFields({ 'op', status, 'at', now, 'id', res.id, 'team', res.team,
+  audit(KEYS[3], auditMax, balanceFields({ 'op', status, 'at', now, 'id', res.id,
     'project', res.project, 'actor', actor, 'amount', fmt(amount), 'charged', fmt(charged),
     'actual', extra.actual or fmt(charged) }, scopes))
   return encoded
