@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createLedger } from '../src/ledger/index.js';
 import { redisUrlFromEnv } from '../src/queue/connection.js';
+import { deleteKeysWithPrefix } from '../scripts/delete-keys.js';
 import { pipelined, report, sequential } from './stats.js';
 
 export async function benchLedger(n = Number(process.env.BENCH_N ?? 20_000)): Promise<void> {
@@ -32,12 +33,7 @@ export async function benchLedger(n = Number(process.env.BENCH_N ?? 20_000)): Pr
     const pipe = await pipelined('ledger.reserve, pipelined x64', n, 64, reserve('pipe'));
     for (const line of [report(baseSeq), report(seq, baseSeq), report(basePipe), report(pipe, basePipe)]) process.stdout.write(`${line}\n`);
   } finally {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(url, prefix);
     await ledger.close();
     await redis.quit();
   }

@@ -14,6 +14,7 @@ import { startFakeKling } from '../src/providers/fake-kling/server.js';
 import { createClient, type FinalResult } from '../src/queue/client.js';
 import { DEFAULT_REDIS_URL, safeUrl } from '../src/queue/connection.js';
 import { startWorkers } from '../src/queue/runtime.js';
+import { deleteKeysWithPrefix } from './delete-keys.js';
 import { redisServerInstalled, startRedisServer, type OwnedRedis } from './redis-server.js';
 
 const JOBS = Number(process.env.DEMO_JOBS ?? 300);
@@ -123,7 +124,7 @@ async function main(): Promise<void> {
     await client.close();
     await workers.close(5000);
     await kling.close();
-    await cleanup(url, prefix);
+    await deleteKeysWithPrefix(url, `${prefix}:`); // the next run starts from empty budgets
     await owned?.stop();
   }
 }
@@ -199,18 +200,6 @@ async function report(results: FinalResult[], jobs: JobInput[], policies: Return
       new Set([1]),
     ),
   );
-}
-
-/** Deletes every key of this demo run: the next run starts from empty budgets. */
-async function cleanup(url: string, prefix: string): Promise<void> {
-  const r = new Redis(url);
-  let cursor = '0';
-  do {
-    const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await r.del(...keys);
-  } while (cursor !== '0');
-  await r.quit();
 }
 
 await main();

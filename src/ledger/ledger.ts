@@ -20,7 +20,7 @@ import {
   type ReserveResult,
   type TopUpResult,
 } from './schema.js';
-import { scriptRunner, type ScriptRunner } from './scripts.js';
+import { scriptRunner, type ScriptName, type ScriptRunner } from './scripts.js';
 import { Period, windowsAt } from './windows.js';
 
 export interface LedgerOptions {
@@ -99,12 +99,6 @@ function parseReserveReply(reservationId: string, [status, replayed, candidate, 
     })),
     replayed: replayed === 1,
   };
-}
-
-function parseReply<T>(raw: string): T {
-  const out = fromLua(JSON.parse(raw)) as Record<string, unknown>;
-  out.replayed = out.replayed === true;
-  return out as T;
 }
 
 const toPpm = (fraction: number) => Math.round(fraction * PPM);
@@ -252,13 +246,7 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
     const e = parseOrThrow(ExtendInput, input, 'extend');
     const located = await this.locate(e.reservationId);
     if (!located) return { status: 'unknown', reservationId: e.reservationId, extended: false };
-    const k = this.keys;
-    const raw = await this.run(
-      'extend',
-      [k.reservation(located.team, e.reservationId), k.leases(located.team), k.audit(located.team)],
-      [e.reservationId, this.clock(), e.leaseMs, this.auditMaxLen, this.actor],
-    );
-    return fromLua(JSON.parse(raw)) as ExtendResult;
+    return this.runOn<ExtendResult>('extend', e.reservationId, { ...located, scopeKeys: [] }, [e.reservationId, this.clock(), e.leaseMs, this.auditMaxLen, this.actor]);
   }
 
   /**
@@ -269,15 +257,7 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
     const t = parseOrThrow(TopUpInput, input, 'top-up');
     const located = await this.locate(t.reservationId);
     if (!located) return { status: 'unknown', reservationId: t.reservationId, toppedUp: false };
-    const k = this.keys;
-    const raw = await this.run(
-      'top-up',
-      [k.reservation(located.team, t.reservationId), k.leases(located.team), k.audit(located.team), ...located.scopeKeys],
-      [t.reservationId, toMicros(t.amount, 'up'), this.clock(), this.auditMaxLen, this.actor],
-    );
-    const result = fromLua(JSON.parse(raw)) as TopUpResult;
-    if ((result.status as string) === 'stale-keys') throw new Error(`ledger: reservation ${t.reservationId} recorded other keys than were passed`);
-    return result;
+    return this.runOn<TopUpResult>('top-up', t.reservationId, located, [t.reservationId, toMicros(t.amount, 'up'), this.clock(), this.auditMaxLen, this.actor]);
   }
 
   /**
@@ -355,20 +335,27 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
 
   private async resolveWith(op: 'commit' | 'release' | 'expire-due', id: string, team: string, extra: string[]): Promise<ResolveResult> {
     const located = (await this.locate(id, team))!;
-    const k = this.keys;
-    const keys = [k.reservation(team, id), k.leases(team), k.audit(team), ...located.scopeKeys];
     const now = this.clock();
     const args: (string | number)[] =
       op === 'commit'
         ? [id, extra[0]!, now, this.auditMaxLen, this.actor, this.retentionMs]
         : [id, now, this.auditMaxLen, this.actor, this.retentionMs, ...extra];
-    const raw = await this.run(op, keys, args);
-    const result = parseReply<ResolveResult>(raw);
-    if ((result.status as string) === 'stale-keys') throw new Error(`ledger: reservation ${id} recorded other keys than were passed`);
+    const result = await this.runOn<ResolveResult>(op, id, located, args);
+    result.replayed = (result.replayed as boolean | undefined) === true;
     this.located.delete(id);
     if ('alerts' in result) for (const a of result.alerts) this.emit('alert', a);
     return result;
   }
+
+  /** Runs a script on one reservation: KEYS are its hash, the lease set, the audit stream, then its scope keys. */
+  private async runOn<T>(name: ScriptName, id: string, located: Located, args: (string | number)[]): Promise<T> {
+    const k = this.keys;
+    const keys = [k.reservation(located.team, id), k.leases(located.team), k.audit(located.team), ...located.scopeKeys];
+    const result = fromLua(JSON.parse(await this.run(name, keys, args))) as T & { status: string };
+    if (result.status === 'stale-keys') throw new Error(`ledger: reservation ${id} recorded other keys than were passed`);
+    return result;
+  }
+
 }
 
 export function createLedger(opts: LedgerOptions): Ledger {

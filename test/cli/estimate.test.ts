@@ -69,20 +69,16 @@ describe('vidgate estimate', () => {
     expect(r.stderr).toContain(message);
   });
 
+  /** A one-product card file, with the 720p rates given. */
+  function cardFile(id: string, currency: string, rates720: Record<string, unknown>): string {
+    const file = join(mkdtempSync(join(tmpdir(), 'vidgate-card-')), 'card.json');
+    const product = { model: 'kling-3.0', mode: 'text-to-video', duration: { min: 3, max: 15 }, pricing: { kind: 'per-second', rates: { '720p': rates720 } } };
+    writeFileSync(file, JSON.stringify({ id, source: 'test', effectiveDate: '2026-10-01', currency, billing: { unit: 'second', rounding: 'nearest-half-up' }, products: [product] }));
+    return file;
+  }
+
   it('names the file and the field of a bad rate card', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vidgate-card-'));
-    const file = join(dir, 'card.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        id: 'mine',
-        source: 'test',
-        effectiveDate: '2026-01-01',
-        currency: 'USD',
-        billing: { unit: 'second', rounding: 'nearest-half-up' },
-        products: [{ model: 'kling-3.0', mode: 'text-to-video', duration: { min: 3, max: 15 }, pricing: { kind: 'per-second', rates: { '720p': { silent: 0.075 } } } }],
-      }),
-    );
+    const file = cardFile('mine', 'USD', { silent: 0.075 });
     const r = await runCli(['estimate', '--model', 'kling-3.0', '--resolution', '720p', '--duration', '5', '--rate-card', file]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`rate card file ${file} is not valid`);
@@ -90,19 +86,7 @@ describe('vidgate estimate', () => {
   });
 
   it('prices from a user card file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vidgate-card-'));
-    const file = join(dir, 'card.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        id: 'negotiated-2026',
-        source: 'our contract',
-        effectiveDate: '2026-10-01',
-        currency: 'EUR',
-        billing: { unit: 'second', rounding: 'nearest-half-up' },
-        products: [{ model: 'kling-3.0', mode: 'text-to-video', duration: { min: 3, max: 15 }, pricing: { kind: 'per-second', rates: { '720p': { silent: '0.05' } } } }],
-      }),
-    );
+    const file = cardFile('negotiated-2026', 'EUR', { silent: '0.05' });
     const r = await runCli(['estimate', '--model', 'kling-3.0', '--resolution', '720p', '--duration', '5', '--rate-card', file, '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ rateCard: 'negotiated-2026', currency: 'EUR', costPerClip: '0.25' });
