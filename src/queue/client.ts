@@ -10,6 +10,9 @@ import { workerConnection } from './connection.js';
 import { DEFAULT_PREFIX, KEEP_FINISHED, QUEUE_GENERATE, QUEUE_INTAKE } from './names.js';
 import type { DecisionRecord, GenerateData, GenerationResult } from './records.js';
 
+/** How often a waiting handle looks at its job's state in case an event was missed. */
+const STATE_CHECK_MS = 2000;
+
 export type FinalResult =
   | (GenerationResult & { decision: DecisionRecord })
   | { id: string; state: 'rejected'; decision: DecisionRecord; reason: string };
@@ -82,8 +85,31 @@ export class VidgateClient {
       result: async () => {
         const d = await decision();
         if (d.outcome === 'reject') return { id, state: 'rejected', decision: d, reason: d.reasons.join('; ') };
-        const r = (await this.waitFor(this.generate, 'generate', id)) as GenerationResult;
-        return { ...r, decision: d };
+        try {
+          return { ...((await this.waitFor(this.generate, 'generate', id)) as GenerationResult), decision: d };
+        } catch (err) {
+          // The generator settles every failure it can itself; this is one it could not (its
+          // retries ran out on an error of the system): a final failure all the same, and the
+          // reservation goes back when its lease runs out.
+          return {
+            id,
+            state: 'failed',
+            model: d.chosen!.model as GenerationResult['model'],
+            videoUrl: null,
+            outputSeconds: null,
+            estimatedCost: d.cost ?? '0.00',
+            reserved: d.reserve ?? '0.00',
+            actualCost: null,
+            charged: null,
+            variance: null,
+            overrun: null,
+            fellBackFrom: [],
+            billing: null,
+            reason: (err as Error).message,
+            finishedAt: new Date().toISOString(),
+            decision: d,
+          };
+        }
       },
     };
   }
@@ -123,7 +149,29 @@ export class VidgateClient {
     await events.waitUntilReady();
     const job = await BullJob.fromId(queue, id);
     if (!job) throw new Error(`no ${which} job ${id} (finished too long ago, or never enqueued)`);
-    return job.waitUntilFinished(events);
+    // Events are the fast path; a slow look at the job's state is the safety net, because a
+    // QueueEvents reconnecting after a Redis restart can miss the event of a job that finished.
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const settle = <T>(fn: (v: T) => void) => (v: T) => {
+        if (settled) return;
+        settled = true;
+        clearInterval(timer);
+        fn(v);
+      };
+      const timer = setInterval(() => {
+        void BullJob.fromId(queue, id)
+          .then(async (now) => {
+            if (!now) return settle(reject)(new Error(`${which} job ${id} is gone`));
+            const state = await now.getState();
+            if (state === 'completed') settle(resolve)(now.returnvalue);
+            else if (state === 'failed') settle(reject)(new Error(now.failedReason));
+          })
+          .catch(() => {}); // Redis away: the next look, or the event, settles it
+      }, STATE_CHECK_MS);
+      timer.unref();
+      job.waitUntilFinished(events).then(settle(resolve), settle(reject));
+    });
   }
 
   async close(): Promise<void> {

@@ -74,3 +74,24 @@ it('workers carry on after Redis goes away and comes back', async () => {
   expect(r.state).toBe('completed');
   expect(await p.client.budgets.show({ team: 'outage', project: 'main' })).toMatchObject({ spent: '0.75', reserved: '0.00' });
 });
+
+it('a job whose generator keeps failing on a system error ends failed, and its reservation expires back', async () => {
+  // A provider that accepts the create and then answers status queries with nonsense.
+  const { default: Fastify } = await import('fastify');
+  const broken = Fastify();
+  broken.post('/v1/videos/:endpoint', async () => ({ code: 0, data: { task_id: 't1', task_status: 'submitted' } }));
+  broken.get('/v1/videos/:endpoint/:id', async () => ({ code: 0, data: { task_id: 't1', task_status: 'exploded' } }));
+  await broken.listen({ port: 0, host: '127.0.0.1' });
+  after.push(() => broken.close());
+  const p = await startPipeline({
+    policies: policy('broken'),
+    providerUrl: `http://127.0.0.1:${(broken.server.address() as { port: number }).port}`,
+    workers: { generateAttempts: { attempts: 2, backoffMs: 10 }, leaseMs: 300, reaperIntervalMs: 50 },
+  });
+  open.push(p);
+  const r = await (await p.client.enqueue(job('sys-1', 'broken'))).result();
+  expect(r).toMatchObject({ state: 'failed' });
+  expect(r.state === 'failed' && r.reason).toMatch(/task_status/);
+  await expect.poll(async () => (await p.client.budgets.show({ team: 'broken', project: 'main' }))!.reserved, { timeout: 5000, interval: 50 }).toBe('0.00');
+  expect((await p.workers.ledger.audit('broken')).map((e) => e.op)).toContain('expired');
+});

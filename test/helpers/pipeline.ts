@@ -24,7 +24,14 @@ export function policyDir(files: Record<string, string>): string {
 }
 
 /** The whole flow in this process: the local Kling server, router and generator, and a client. */
-export async function startPipeline(opts: { policies: Record<string, string>; kling?: FakeKlingOptions; workers?: Partial<WorkerConfig>; redisUrl?: string }): Promise<Pipeline> {
+export async function startPipeline(opts: {
+  policies: Record<string, string>;
+  kling?: FakeKlingOptions;
+  workers?: Partial<WorkerConfig>;
+  redisUrl?: string;
+  /** Another provider than the local Kling server (a test's own misbehaving one). */
+  providerUrl?: string;
+}): Promise<Pipeline> {
   const url = opts.redisUrl ?? redisUrl();
   const prefix = uniquePrefix('pipe');
   const policiesDir = policyDir(opts.policies);
@@ -38,8 +45,7 @@ export async function startPipeline(opts: { policies: Record<string, string>; kl
     watchPolicies: false,
     log: pino({ level: process.env.VIDGATE_TEST_LOG ?? 'silent' }),
     ...opts.workers,
-    // The local server's URL always wins: a test may add a callback secret, never another server.
-    kling: { credentials: { apiKey: 'e2e' }, unitPrice: '1', retry: { attempts: 3, baseMs: 5 }, ...opts.workers?.kling, baseUrl: kling.url },
+    kling: { credentials: { apiKey: 'e2e' }, unitPrice: '1', retry: { attempts: 3, baseMs: 5 }, ...opts.workers?.kling, baseUrl: opts.providerUrl ?? kling.url },
   });
   const client = createClient({ redis: url, prefix });
   return {
