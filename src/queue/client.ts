@@ -160,12 +160,16 @@ export class VidgateClient {
         fn(v);
       };
       const timer = setInterval(() => {
-        void BullJob.fromId(queue, id)
-          .then(async (now) => {
+        // The state first, then the job: read the other way round, a job finishing in between
+        // would show its final state with the return value it had before.
+        void queue
+          .getJobState(id)
+          .then(async (state) => {
+            if (state !== 'completed' && state !== 'failed') return;
+            const now = await BullJob.fromId(queue, id);
             if (!now) return settle(reject)(new Error(`${which} job ${id} is gone`));
-            const state = await now.getState();
             if (state === 'completed') settle(resolve)(now.returnvalue);
-            else if (state === 'failed') settle(reject)(new Error(now.failedReason));
+            else settle(reject)(new Error(now.failedReason));
           })
           .catch(() => {}); // Redis away: the next look, or the event, settles it
       }, STATE_CHECK_MS);

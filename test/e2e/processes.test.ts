@@ -101,7 +101,7 @@ rules:
 
     expect(results).toHaveLength(2000);
     const states = results.map((r) => r.state);
-    expect(states.every((s) => ['completed', 'failed', 'rejected'].includes(s))).toBe(true);
+    expect(results.filter((r) => !['completed', 'failed', 'rejected'].includes(r.state))).toEqual([]);
     const byState = (s: string) => states.filter((x) => x === s).length;
     expect(byState('completed')).toBeGreaterThan(300);
     expect(byState('rejected')).toBeGreaterThan(300); // the budgets are tight
