@@ -6,7 +6,7 @@ import { Job, type JobInput } from '../job.js';
 import { Ledger } from '../ledger/ledger.js';
 import type { BudgetInput, BudgetView } from '../ledger/schema.js';
 import { describeIssues } from '../validation.js';
-import { workerConnection } from './connection.js';
+import { quietOnReconnect, workerConnection } from './connection.js';
 import { DEFAULT_PREFIX, KEEP_FINISHED, QUEUE_GENERATE, QUEUE_INTAKE } from './names.js';
 import type { DecisionRecord, GenerateData, GenerationResult } from './records.js';
 
@@ -132,7 +132,7 @@ export class VidgateClient {
     if (!this.events) {
       const prefix = this.opts.prefix ?? DEFAULT_PREFIX;
       // QueueEvents block on their connection, so each gets its own, closed with the client.
-      const connections = [this.redis.duplicate(), this.redis.duplicate()];
+      const connections = [quietOnReconnect(this.redis.duplicate()), quietOnReconnect(this.redis.duplicate())];
       this.events = {
         intake: new QueueEvents(QUEUE_INTAKE, { connection: connections[0]!, prefix }),
         generate: new QueueEvents(QUEUE_GENERATE, { connection: connections[1]!, prefix }),

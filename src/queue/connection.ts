@@ -17,7 +17,16 @@ export function safeUrl(url: string): string {
  * wait through a Redis restart instead of failing, so nothing is lost while it is away.
  */
 export function workerConnection(url: string, extra: RedisOptions = {}): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...extra });
+  return quietOnReconnect(new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...extra }));
+}
+
+/**
+ * A dropped connection is reported to every command that was waiting on it, and ioredis
+ * reconnects by itself; without a listener it would also print each socket error to stderr.
+ */
+export function quietOnReconnect(redis: Redis): Redis {
+  redis.on('error', () => {});
+  return redis;
 }
 
 /**
