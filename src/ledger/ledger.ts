@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
+import { BoundedCache } from '../bounded-cache.js';
 import { InputError } from '../errors.js';
 import { formatMoney, fromMicros, microsToMoneyText, toMicros } from '../money.js';
 import { parseOrThrow } from '../validation.js';
@@ -123,7 +124,7 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
   private readonly auditMaxLen: string;
   private readonly retentionMs: string;
   /** Reservation id → team and recorded scope keys, so a commit in this process skips the lookup. */
-  private readonly located = new Map<string, Located>();
+  private readonly located = new BoundedCache<string, Located>(10_000);
 
   constructor(opts: LedgerOptions) {
     super();
@@ -307,7 +308,6 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
   }
 
   private remember(id: string, located: Located): void {
-    if (this.located.size >= 10_000) this.located.delete(this.located.keys().next().value!);
     this.located.set(id, located);
   }
 

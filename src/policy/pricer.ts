@@ -1,3 +1,4 @@
+import { BoundedCache } from '../bounded-cache.js';
 import { PricingError } from '../errors.js';
 import { priceRequestOf, type Job } from '../job.js';
 import { price, type Price } from '../pricing/price.js';
@@ -13,12 +14,11 @@ export interface Pricer {
 
 // Prices depend only on the card and the variant, and a pipeline prices the same few shapes over
 // and over: one bounded memo per card serves every ladder.
-const memos = new WeakMap<RateCard, Map<string, Price | PricingError>>();
-const MEMO_LIMIT = 10_000;
+const memos = new WeakMap<RateCard, BoundedCache<string, Price | PricingError>>();
 
 export function pricerFor(card: RateCard): Pricer {
   let memo = memos.get(card);
-  if (!memo) memos.set(card, (memo = new Map()));
+  if (!memo) memos.set(card, (memo = new BoundedCache(10_000)));
   const cache = memo;
   const lookup = (job: Job): Price | PricingError => {
     const r = job.reference;
@@ -31,7 +31,6 @@ export function pricerFor(card: RateCard): Pricer {
         if (!(err instanceof PricingError)) throw err;
         hit = err;
       }
-      if (cache.size >= MEMO_LIMIT) cache.clear();
       cache.set(key, hit);
     }
     return hit;
