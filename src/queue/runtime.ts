@@ -57,81 +57,84 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
   const closers: (() => Promise<unknown>)[] = [];
   const ledger = new Ledger({ redis: ledgerRedis, prefix, actor: `worker-${process.pid}` });
   ledger.on('alert', (a) => log.warn({ alert: a }, `budget alert: ${a.scope} ${a.name} reached ${a.threshold * 100}% (${a.window})`));
-
   const policies = new PolicyStore(cfg.policiesDir, ledger, log);
-  await policies.load(); // budgets are in the ledger before the first job is taken
-  if (cfg.watchPolicies ?? true) policies.watch();
-  const leaseMs = cfg.leaseMs ?? 15 * 60_000;
-  const workerOpts = {
-    connection,
-    prefix,
-    ...(cfg.lockDurationMs ? { lockDuration: cfg.lockDurationMs } : {}),
-    ...(cfg.stalledIntervalMs ? { stalledInterval: cfg.stalledIntervalMs } : {}),
-  };
   const workers: Worker[] = [];
-
-  if (cfg.router ?? true) {
-    const generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection, prefix });
-    closers.push(() => generate.close());
-    const route = createRouter({ ledger, generate, policyFor: (t) => policies.get(t), leaseMs, generateAttempts: cfg.generateAttempts, log });
-    workers.push(new Worker<unknown, DecisionRecord>(QUEUE_INTAKE, route, { ...workerOpts, concurrency: cfg.concurrency?.router ?? 50 }));
-  }
-
   let reaper: Reaper | undefined;
   let callbackServer: FastifyInstance | undefined;
-  if (cfg.generator ?? true) {
-    const provider = new KlingAdapter(cfg.kling);
-    const mc = cfg.modelConcurrency ?? 20;
-    const slots = new ModelSlots(ledgerRedis, prefix, (m) => (typeof mc === 'number' ? mc : (mc[m as ModelId] ?? 20)));
-    let wake: CallbackWaker | undefined;
-    if (cfg.callback) {
-      const subscriber = workerConnection(cfg.redisUrl);
-      wake = new CallbackWaker(subscriber, prefix);
-      await wake.start();
-      callbackServer = await startCallbackServer({ port: cfg.callback.port, provider, redis: ledgerRedis, prefix, log });
-      closers.push(async () => subscriber.quit());
+
+  // Lets active jobs finish; past the grace period they are handed back (re-delivered later).
+  const teardown = async (graceMs: number) => {
+    const closing = Promise.all(workers.map((w) => w.close()));
+    const timer = setTimeout(() => void Promise.all(workers.map((w) => w.close(true))), graceMs);
+    await closing;
+    clearTimeout(timer);
+    await reaper?.stop();
+    await callbackServer?.close();
+    await policies.close();
+    for (const close of closers) await close();
+    await ledger.close();
+    await ledgerRedis.quit();
+    await connection.quit();
+  };
+
+  try {
+    await policies.load(); // budgets are in the ledger before the first job is taken
+    if (cfg.watchPolicies ?? true) policies.watch();
+    const leaseMs = cfg.leaseMs ?? 15 * 60_000;
+    const workerOpts = {
+      connection,
+      prefix,
+      ...(cfg.lockDurationMs ? { lockDuration: cfg.lockDurationMs } : {}),
+      ...(cfg.stalledIntervalMs ? { stalledInterval: cfg.stalledIntervalMs } : {}),
+    };
+
+    if (cfg.router ?? true) {
+      const generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection, prefix });
+      closers.push(() => generate.close());
+      const route = createRouter({ ledger, generate, policyFor: (t) => policies.get(t), leaseMs, generateAttempts: cfg.generateAttempts, log });
+      workers.push(new Worker<unknown, DecisionRecord>(QUEUE_INTAKE, route, { ...workerOpts, concurrency: cfg.concurrency?.router ?? 50 }));
     }
-    const generate = createGenerator({
-      ledger,
-      providerFor: () => provider,
-      slots,
-      leaseMs,
-      maxSlotWaitMs: cfg.maxSlotWaitMs ?? 10 * 60_000,
-      slotRetryMs: cfg.slotRetryMs ?? 2000,
-      poll: { intervalMs: 2000, maxIntervalMs: 15_000, timeoutMs: 60 * 60_000, ...cfg.poll },
-      callbackUrl: cfg.callback?.publicUrl,
-      wake: wake?.register,
-      log,
-    });
-    workers.push(new Worker<GenerateData, GenerationResult>(QUEUE_GENERATE, generate, { ...workerOpts, concurrency: cfg.concurrency?.generator ?? 20 }));
-    reaper = startReaper(ledger, {
-      intervalMs: cfg.reaperIntervalMs ?? 5000,
-      onExpired: (r) => log.warn({ reservation: r.reservationId }, 'reservation expired: its worker stopped extending it'),
-      onError: (err) => log.error({ err }, 'reaper failed'),
-    });
-  }
-  for (const w of workers) {
-    w.on('error', (err) => log.error({ err: err.message }, `${w.name} worker error`));
-    await w.waitUntilReady();
+
+    if (cfg.generator ?? true) {
+      const provider = new KlingAdapter(cfg.kling);
+      const mc = cfg.modelConcurrency ?? 20;
+      const slots = new ModelSlots(ledgerRedis, prefix, (m) => (typeof mc === 'number' ? mc : (mc[m as ModelId] ?? 20)));
+      let wake: CallbackWaker | undefined;
+      if (cfg.callback) {
+        const subscriber = workerConnection(cfg.redisUrl);
+        closers.push(async () => subscriber.quit());
+        wake = new CallbackWaker(subscriber, prefix);
+        await wake.start();
+        callbackServer = await startCallbackServer({ port: cfg.callback.port, provider, redis: ledgerRedis, prefix, log });
+      }
+      const generate = createGenerator({
+        ledger,
+        providerFor: () => provider,
+        slots,
+        leaseMs,
+        maxSlotWaitMs: cfg.maxSlotWaitMs ?? 10 * 60_000,
+        slotRetryMs: cfg.slotRetryMs ?? 2000,
+        poll: { intervalMs: 2000, maxIntervalMs: 15_000, timeoutMs: 60 * 60_000, ...cfg.poll },
+        callbackUrl: cfg.callback?.publicUrl,
+        wake: wake?.register,
+        log,
+      });
+      workers.push(new Worker<GenerateData, GenerationResult>(QUEUE_GENERATE, generate, { ...workerOpts, concurrency: cfg.concurrency?.generator ?? 20 }));
+      reaper = startReaper(ledger, {
+        intervalMs: cfg.reaperIntervalMs ?? 5000,
+        onExpired: (r) => log.warn({ reservation: r.reservationId }, 'reservation expired: its worker stopped extending it'),
+        onError: (err) => log.error({ err }, 'reaper failed'),
+      });
+    }
+    for (const w of workers) {
+      w.on('error', (err) => log.error({ err: err.message }, `${w.name} worker error`));
+      await w.waitUntilReady();
+    }
+  } catch (err) {
+    // Nothing half-started stays behind: a bad policy file or a taken port leaves no connection open.
+    await teardown(0).catch(() => {});
+    throw err;
   }
   log.info({ router: cfg.router ?? true, generator: cfg.generator ?? true, prefix }, 'workers started');
-
-  return {
-    policies,
-    ledger,
-    async close(graceMs = 30_000) {
-      // Let active jobs finish; past the grace period they are handed back (re-delivered later).
-      const closing = Promise.all(workers.map((w) => w.close()));
-      const timer = setTimeout(() => void Promise.all(workers.map((w) => w.close(true))), graceMs);
-      await closing;
-      clearTimeout(timer);
-      await reaper?.stop();
-      await callbackServer?.close();
-      await policies.close();
-      for (const close of closers) await close();
-      await ledger.close();
-      await ledgerRedis.quit();
-      await connection.quit();
-    },
-  };
+  return { policies, ledger, close: (graceMs = 30_000) => teardown(graceMs) };
 }

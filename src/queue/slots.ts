@@ -32,9 +32,4 @@ export class ModelSlots {
   async release(model: string, holder: string): Promise<void> {
     await this.redis.zrem(this.key(model), holder);
   }
-
-  async inUse(model: string): Promise<number> {
-    await this.redis.zremrangebyscore(this.key(model), '-inf', Date.now());
-    return this.redis.zcard(this.key(model));
-  }
 }
