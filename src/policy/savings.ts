@@ -1,7 +1,7 @@
-import { priceRequestOf, type Job } from '../job.js';
+import type { Job } from '../job.js';
 import { money, type Money } from '../money.js';
-import { price } from '../pricing/price.js';
 import type { RateCard } from '../pricing/rate-card-schema.js';
+import { pricerFor } from './pricer.js';
 
 /** Which field of the job each rule or ladder step changes. */
 const FIELD_OF_STEP: Record<string, 'resolution' | 'audio' | 'model'> = {
@@ -19,13 +19,14 @@ const FIELD_OF_STEP: Record<string, 'resolution' | 'audio' | 'model'> = {
  */
 export function savingsByStep(request: Job, chosen: Job, steps: string[], card: RateCard): Map<string, Money> {
   const out = new Map<string, Money>();
+  const pricer = pricerFor(card);
   let current: Job = { ...request, mode: chosen.mode };
-  let before = price(priceRequestOf(current), card).cost;
+  let before = pricer.price(current).cost;
   for (const step of steps) {
     const field = FIELD_OF_STEP[step];
     if (!field) continue;
     current = { ...current, [field]: chosen[field] };
-    const after = price(priceRequestOf(current), card).cost;
+    const after = pricer.price(current).cost;
     out.set(step, (out.get(step) ?? money('0')).plus(before.minus(after)));
     before = after;
   }

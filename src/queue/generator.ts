@@ -68,7 +68,7 @@ export function createGenerator(deps: GeneratorDeps) {
           await bull.moveToDelayed(Date.now() + deps.slotRetryMs, token);
           throw new DelayedError();
         }
-        let state = await runTask(deps, bull, d, job, externalId, save);
+        const state = await runTask(deps, bull, d, job, externalId, save);
         await deps.slots.release(model, d.id);
         if (state.status === 'failed') return await finish(`${model} task failed: ${state.failure?.message ?? 'unknown'}`);
         return await settle(deps, d, job, state, tried);
