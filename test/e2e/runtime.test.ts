@@ -95,3 +95,14 @@ it('a job whose generator keeps failing on a system error ends failed, and its r
   await expect.poll(async () => (await p.client.budgets.show({ team: 'broken', project: 'main' }))!.reserved, { timeout: 5000, interval: 50 }).toBe('0.00');
   expect((await p.workers.ledger.audit('broken')).map((e) => e.op)).toContain('expired');
 });
+
+it('a graceful stop lets the active jobs finish before it returns', async () => {
+  const p = await startPipeline({ policies: policy('graceful'), kling: { latencyMs: 300 } });
+  open.push(p);
+  const handles = await p.client.enqueueMany(Array.from({ length: 5 }, (_, i) => job(`g-${i}`, 'graceful')));
+  await expect.poll(() => p.kling.tasks().length, { timeout: 10_000, interval: 10 }).toBe(5);
+  await p.workers.close(30_000); // returns only once the five running jobs are settled
+  const shown = await Promise.all(handles.map((h) => p.client.show(h.id)));
+  expect(shown.map((s) => [s!.generate, s!.result?.state])).toEqual(Array(5).fill(['completed', 'completed']));
+  expect(await p.client.budgets.show({ team: 'graceful', project: 'main' })).toMatchObject({ spent: '1.875', reserved: '0.00' });
+});
