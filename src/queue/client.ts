@@ -12,6 +12,7 @@ import type { DecisionRecord, GenerateData, GenerationResult } from './records.j
 
 /** How often a waiting handle looks at its job's state in case an event was missed. */
 const STATE_CHECK_MS = 2000;
+const MAX_STATE_CHECK_MS = 15_000;
 
 export type FinalResult =
   | (GenerationResult & { decision: DecisionRecord })
@@ -153,13 +154,15 @@ export class VidgateClient {
     // QueueEvents reconnecting after a Redis restart can miss the event of a job that finished.
     return new Promise((resolve, reject) => {
       let settled = false;
+      let wait = STATE_CHECK_MS;
+      let timer: NodeJS.Timeout | undefined;
       const settle = <T>(fn: (v: T) => void) => (v: T) => {
         if (settled) return;
         settled = true;
-        clearInterval(timer);
+        clearTimeout(timer);
         fn(v);
       };
-      const timer = setInterval(() => {
+      const look = () => {
         // The state first, then the job: read the other way round, a job finishing in between
         // would show its final state with the return value it had before.
         void queue
@@ -171,8 +174,15 @@ export class VidgateClient {
             if (state === 'completed') settle(resolve)(now.returnvalue);
             else settle(reject)(new Error(now.failedReason));
           })
-          .catch(() => {}); // Redis away: the next look, or the event, settles it
-      }, STATE_CHECK_MS);
+          .catch(() => {}) // Redis away: the next look, or the event, settles it
+          .finally(() => {
+            if (settled) return;
+            wait = Math.min(wait * 2, MAX_STATE_CHECK_MS); // thousands may wait: look less and less often
+            timer = setTimeout(look, wait);
+            timer.unref();
+          });
+      };
+      timer = setTimeout(look, wait);
       timer.unref();
       job.waitUntilFinished(events).then(settle(resolve), settle(reject));
     });

@@ -22,7 +22,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return () => server.stop();
   }
   const { GenericContainer } = await import('testcontainers');
-  const container = await new GenericContainer('redis:7-alpine').withExposedPorts(6379).start();
+  const container = await new GenericContainer('redis:7-alpine')
+    .withExposedPorts(6379)
+    .start()
+    .catch((err: Error) => {
+      throw new Error(
+        `the tests need a Redis: set REDIS_URL, or install redis-server (apt-get install redis-server), or run a Docker engine (${err.message})`,
+      );
+    });
   project.provide('redisUrl', `redis://${container.getHost()}:${container.getMappedPort(6379)}`);
   return async () => {
     await container.stop();
