@@ -84,6 +84,9 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
     const workerOpts = {
       connection,
       prefix,
+      // After a Redis error BullMQ pauses its fetch loop this long (15 s by default): resume
+      // within a second of Redis coming back.
+      runRetryDelay: 1000,
       ...(cfg.lockDurationMs ? { lockDuration: cfg.lockDurationMs } : {}),
       ...(cfg.stalledIntervalMs ? { stalledInterval: cfg.stalledIntervalMs } : {}),
     };

@@ -73,7 +73,7 @@ it('workers carry on after Redis goes away and comes back', async () => {
   const r = await (await p.client.enqueue(job('o-2', 'outage'))).result();
   expect(r.state).toBe('completed');
   expect(await p.client.budgets.show({ team: 'outage', project: 'main' })).toMatchObject({ spent: '0.75', reserved: '0.00' });
-});
+}, 60_000);
 
 it('a job whose generator keeps failing on a system error ends failed, and its reservation expires back', async () => {
   // A provider that accepts the create and then answers status queries with nonsense.
