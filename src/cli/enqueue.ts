@@ -91,6 +91,7 @@ export function enqueueCommand(): Command {
         try {
           const handles: JobHandle[] = await client.enqueueMany(jobs);
           progress?.start(handles.length, 0, { stage: opts.wait ? 'finished' : 'decided' });
+          const step = Math.max(1, Math.ceil(handles.length / 10));
           const lines: Line[] = [];
           await Promise.all(
             handles.map(async (h) => {
@@ -98,7 +99,11 @@ export function enqueueCommand(): Command {
               clearTimeout(hint);
               const line = lineOf(d, opts.wait ? await h.result() : undefined);
               lines.push(line);
-              progress?.increment();
+              if (progress) progress.increment();
+              else if (!process.stderr.isTTY && lines.length % step === 0 && lines.length < handles.length) {
+                // Not a terminal (a log, a pipe): a plain line every tenth of the way.
+                process.stderr.write(`vidgate: ${lines.length}/${handles.length} ${opts.wait ? 'finished' : 'decided'}\n`);
+              }
               if (opts.json) printJson(line);
             }),
           );
