@@ -18,7 +18,7 @@ export type DecisionRecord = Omit<Partial<DecisionJson>, 'outcome'> & {
 /** The generate queue's job data: the admitted variant and what was reserved for it. */
 export interface GenerateData {
   id: string;
-  request: Job;
+  /** The admitted variant (the request itself is the intake job's data). */
   variant: Job;
   rateCard: string;
   estimatedCost: string;

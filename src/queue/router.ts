@@ -89,7 +89,6 @@ export function createRouter(deps: RouterDeps) {
       'generate',
       {
         id,
-        request: job,
         variant: chosen.job,
         rateCard: card.id,
         estimatedCost: chosen.price.cost.toString(),
