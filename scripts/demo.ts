@@ -6,7 +6,7 @@ import cliProgress from 'cli-progress';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { table } from '../src/cli/table.js';
-import type { JobInput } from '../src/job.js';
+import { Job, type JobInput } from '../src/job.js';
 import { formatMoney, money, sumMoney, type Money } from '../src/money.js';
 import { loadPolicyDir } from '../src/policy/load.js';
 import { savingsByStep } from '../src/policy/savings.js';
@@ -175,9 +175,9 @@ async function report(results: FinalResult[], jobs: JobInput[], policies: Return
   for (const r of results) {
     if (r.state !== 'completed' || !r.decision.chosen) continue;
     const loaded = policies.get(r.decision.team!)!;
-    const request = { ...byId.get(r.id)!, stage: byId.get(r.id)!.stage ?? 'production' } as Parameters<typeof savingsByStep>[0];
+    const request = Job.parse(byId.get(r.id)); // the job as the router saw it, defaults applied
     const c = r.decision.chosen;
-    const chosen = { ...request, model: c.model, mode: c.mode, resolution: c.resolution, audio: c.audio } as Parameters<typeof savingsByStep>[1];
+    const chosen: Job = { ...request, model: c.model, mode: c.mode, resolution: c.resolution, audio: c.audio };
     for (const [step, saving] of savingsByStep(request, chosen, c.steps, loaded.card)) byRule.set(step, (byRule.get(step) ?? money('0')).plus(saving));
   }
   const total = sumMoney(byRule.values());

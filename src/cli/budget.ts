@@ -10,7 +10,7 @@ import { action, csv, printJson } from './command.js';
 const redisOption = () => new Option('--redis <url>', 'Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379)');
 
 /** Opens the ledger for one command and closes its connection afterwards. */
-export async function withLedger<T>(redisFlag: string | undefined, prefix: string | undefined, body: (ledger: Ledger) => Promise<T>): Promise<T> {
+async function withLedger<T>(redisFlag: string | undefined, prefix: string | undefined, body: (ledger: Ledger) => Promise<T>): Promise<T> {
   const redis = await cliConnection(redisUrlFromEnv(redisFlag));
   const ledger = new Ledger({ redis, prefix, actor: `cli:${process.env.USER ?? 'unknown'}` });
   try {
