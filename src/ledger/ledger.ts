@@ -317,13 +317,13 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
     if (cached && (team === undefined || cached.team === team)) return cached;
     const owner = team ?? (await this.redis.get(this.keys.locator(id)));
     if (!owner) return null;
-    // Recorded as "kind|name|window|balanceKey|configKey;…" by the reserve script.
-    const recorded = (await this.redis.hget(this.keys.reservation(owner, id), 'scopes')) ?? '';
-    const scopeKeys = recorded
-      .split(';')
-      .filter(Boolean)
-      .flatMap((part) => part.split('|').slice(3, 5));
-    return { team: owner, scopeKeys };
+    // The reserve script records each scope's window: "pw" for the project, "tw" for the team.
+    const [project, pw, tw] = await this.redis.hmget(this.keys.reservation(owner, id), 'project', 'pw', 'tw');
+    const scopes = [
+      ...(project != null && pw != null ? [{ scope: 'project', window: pw }] : []),
+      ...(tw != null ? [{ scope: 'team', window: tw }] : []),
+    ];
+    return { team: owner, scopeKeys: this.scopeKeysOf(owner, project ?? '', { scopes }) };
   }
 
   private async resolve(op: 'commit' | 'release', rawId: string, extra: string[]): Promise<ResolveResult> {

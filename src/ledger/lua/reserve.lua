@@ -19,11 +19,12 @@ local PERIODS = { none = 1, daily = 2, weekly = 3, monthly = 4 }
 local id, team, project, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local leaseMs, auditMax, actor = tonumber(ARGV[5]), ARGV[6], ARGV[7]
 
-local r = redis.call('HMGET', KEYS[1], 'status', 'candidate', 'amount', 'leaseUntil', 'reason', 'views')
+local r = redis.call('HMGET', KEYS[1], 'status', 'candidate', 'amount', 'leaseUntil', 'reason', 'pw', 'pv', 'tw', 'tv', 'project')
 if r[1] then
   -- The first answer: a reservation that resolved since still answers 'reserved' here.
   local status = r[1] == 'rejected' and 'rejected' or 'reserved'
-  return { status, 1, tonumber(r[2]), r[3] or '', r[4] or '', r[5] or '', r[6] or '', '' }
+  return { status, 1, tonumber(r[2]), r[3] or '', r[4] or '', r[5] or '',
+    recordedViews(r[10], team, r[6], r[7], r[8], r[9]), '' }
 end
 
 local function openScope(kind, name, cfgKey, firstBal)
@@ -41,13 +42,12 @@ if projectScope then scopes[#scopes + 1] = projectScope end
 if teamScope then scopes[#scopes + 1] = teamScope end
 
 local function reject(reason)
-  local views = encodeViews(scopes)
-  redis.call('HSET', KEYS[1], 'id', id, 'team', team, 'project', project, 'status', 'rejected', 'createdAt', ARGV[4],
-    'candidate', -1, 'reason', reason, 'views', views)
+  redis.call('HSET', KEYS[1], unpack(recordFields({ 'id', id, 'team', team, 'project', project, 'status', 'rejected',
+    'createdAt', ARGV[4], 'candidate', -1, 'reason', reason }, scopes)))
   redis.call('PEXPIRE', KEYS[1], ARGV[12])
   audit(KEYS[3], auditMax, balanceFields({ 'op', 'reject', 'at', ARGV[4], 'id', id, 'project', project,
     'actor', actor, 'reason', reason }, scopes))
-  return { 'rejected', 0, -1, '', '', reason, views, '' }
+  return { 'rejected', 0, -1, '', '', reason, encodeViews(scopes), '' }
 end
 
 if not projectScope then return reject('no-budget') end
@@ -71,9 +71,8 @@ for _, s in ipairs(scopes) do adjust(s, 'reserved', amount) end
 redis.call('ZADD', KEYS[2], leaseUntil, id)
 local fired = {}
 for _, s in ipairs(scopes) do fireAlerts(s, KEYS[3], auditMax, now, fired) end
-local views = encodeViews(scopes)
-redis.call('HSET', KEYS[1], 'id', id, 'team', team, 'project', project, 'status', 'reserved', 'createdAt', ARGV[4],
-  'amount', fmt(amount), 'candidate', chosen - 1, 'leaseUntil', leaseUntil, 'scopes', encodeScopes(scopes), 'views', views)
+redis.call('HSET', KEYS[1], unpack(recordFields({ 'id', id, 'team', team, 'project', project, 'status', 'reserved',
+  'createdAt', ARGV[4], 'amount', fmt(amount), 'candidate', chosen - 1, 'leaseUntil', leaseUntil }, scopes)))
 audit(KEYS[3], auditMax, balanceFields({ 'op', 'reserve', 'at', ARGV[4], 'id', id, 'project', project,
   'actor', actor, 'amount', fmt(amount), 'candidate', chosen - 1 }, scopes))
-return { 'reserved', 0, chosen - 1, fmt(amount), leaseUntil, '', views, encodeAlerts(fired) }
+return { 'reserved', 0, chosen - 1, fmt(amount), leaseUntil, '', encodeViews(scopes), encodeAlerts(fired) }

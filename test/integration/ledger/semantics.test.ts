@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Alert, Ledger } from '../../../src/ledger/index.js';
 import { testLedger } from '../../helpers/ledger.js';
+import { connect } from '../../helpers/redis.js';
 
 let open: Ledger[] = [];
 function setup() {
@@ -171,6 +172,40 @@ describe('commit, release, extend, expire', () => {
     expect(await ledger.expireDue()).toEqual([]);
     expect(await ledger.commit({ reservationId: 'a', actual: '4' })).toMatchObject({ status: 'expired', replayed: true });
     expect(await ledger.getBudget({ team: 'studio', project: 'trailer' })).toMatchObject({ reserved: '0.00', spent: '0.00' });
+  });
+});
+
+describe('the reservation record', () => {
+  it("stays in Redis's compact hash encoding through its life, and a replay rebuilds the first answer", async () => {
+    const { ledger, prefix } = setup();
+    const redis = connect();
+    try {
+      const alerts: Alert[] = [];
+      ledger.on('alert', (a) => alerts.push(a));
+      await ledger.setBudget({ team: 'studio', limit: '1000000', period: 'monthly', alerts: [0.5, 0.8] });
+      await ledger.setBudget({ team: 'studio', project: 'trailer', limit: '10', period: 'weekly', alerts: [0.5] });
+      const id = '3f1c2a9e-1b7d-4c55-9a0e-2b8f6f0d7c41';
+      const key = `${prefix}:{studio}:res:${id}`;
+      const first = await reserve(ledger, id, '4.53');
+      expect(await redis.object('ENCODING', key)).toBe('listpack');
+      expect(await reserve(ledger, id, '4.53')).toEqual({ ...first, replayed: true });
+
+      // Above the reservation: charges 6, crossing the project's 50% alert.
+      const c = await ledger.commit({ reservationId: id, actual: '6' });
+      expect(c).toMatchObject({ status: 'committed', reserved: '4.53', charged: '6.00', overrun: '0.00', refunded: '0.00' });
+      expect(c.scopes.map((s) => [s.scope, s.window, s.spent, s.reserved, s.available])).toEqual([
+        ['project', '2026-W46', '6.00', '0.00', '4.00'],
+        ['team', '2026-11', '6.00', '0.00', '999994.00'],
+      ]);
+      expect(alerts.map((a) => [a.scope, a.threshold])).toEqual([['project', 0.5]]);
+      expect(await redis.object('ENCODING', key)).toBe('listpack');
+
+      // The replay answers what the commit did; the alert was reported once, by the commit.
+      expect(await ledger.commit({ reservationId: id, actual: '1' })).toEqual({ ...c, alerts: [], replayed: true });
+      expect(alerts).toHaveLength(1);
+    } finally {
+      await redis.quit();
+    }
   });
 });
 

@@ -54,6 +54,8 @@ end
 local function fireAlerts(scope, auditKey, auditMax, now, fired)
   if scope.limit <= 0 or scope.alerts == nil or scope.alerts == false or scope.alerts == '' then return end
   local spent, reserved = balance(scope)
+  -- Thresholds are stored ascending: below the first, none can fire (the common case, and cheap).
+  if spent + reserved < threshold(scope.limit, tonumber(string.match(scope.alerts, '^%d+'))) then return end
   for _, ppm in ipairs(splitCsv(scope.alerts)) do
     if spent + reserved >= threshold(scope.limit, ppm) and redis.call('HSETNX', scope.bal, 'alert:' .. fmt(ppm), now) == 1 then
       fired[#fired + 1] = { scope = scope.kind, name = scope.name, window = scope.window, threshold = fmt(ppm),
@@ -75,56 +77,92 @@ local function encodeAlerts(fired)
 end
 
 -- A scope's balances for results and audit entries.
+local function viewObject(kind, name, window, limit, spent, reserved)
+  local available = limit - spent - reserved
+  if available < 0 then available = 0 end
+  return { scope = kind, name = name, window = window, limit = fmt(limit), spent = fmt(spent),
+    reserved = fmt(reserved), available = fmt(available) }
+end
+
 local function scopeView(scope)
   local spent, reserved = balance(scope)
-  local available = scope.limit - spent - reserved
-  if available < 0 then available = 0 end
-  return { scope = scope.kind, name = scope.name, window = scope.window, limit = fmt(scope.limit),
-    spent = fmt(spent), reserved = fmt(reserved), available = fmt(available) }
+  return viewObject(scope.kind, scope.name, scope.window, scope.limit, spent, reserved)
 end
 
--- Scopes as the reservation hash records them, without JSON (this is the hot path):
--- "kind|name|window|balanceKey|configKey;…". Names and keys never hold "|" or ";".
-local function encodeScopes(scopes)
-  local parts = {}
-  for i, s in ipairs(scopes) do parts[i] = s.kind .. '|' .. s.name .. '|' .. s.window .. '|' .. s.bal .. '|' .. s.cfg end
-  return table.concat(parts, ';')
+-- A scope as the reservation hash records it: its window ("pw"/"tw") and its balances when the
+-- reservation was decided ("pv"/"tv" = "limit|spent|reserved"). Each value stays short, so Redis
+-- keeps the hash in its compact encoding (hash-max-listpack-value, 64 bytes by default): full key
+-- names would not fit, and a reservation is the one record written for every job.
+local RECORD_TAG = { project = 'p', team = 't' }
+
+local function balancesText(scope)
+  local spent, reserved = balance(scope)
+  return fmt(scope.limit) .. '|' .. fmt(spent) .. '|' .. fmt(reserved)
 end
 
-local function decodeScopes(text)
-  local out = {}
-  for part in string.gmatch(text or '', '[^;]+') do
-    local kind, name, window, bal, cfg = string.match(part, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
-    out[#out + 1] = { kind = kind, name = name, window = window, bal = bal, cfg = cfg }
+local function recordFields(fields, scopes)
+  for _, s in ipairs(scopes) do
+    local tag = RECORD_TAG[s.kind]
+    fields[#fields + 1] = tag .. 'w'
+    fields[#fields + 1] = s.window
+    fields[#fields + 1] = tag .. 'v'
+    fields[#fields + 1] = balancesText(s)
   end
-  return out
+  return fields
 end
 
--- Scope balances for a reply: "kind|name|window|limit|spent|reserved|available;…" (micro-units).
+local function splitBalances(text)
+  local limit, spent, reserved = string.match(text, '^([^|]*)|([^|]*)|([^|]*)$')
+  return num(limit), num(spent), num(reserved)
+end
+
+-- One scope's balances for a reply: "kind|name|window|limit|spent|reserved|available" (micro-units).
+local function viewText(kind, name, window, limit, spent, reserved)
+  local available = limit - spent - reserved
+  if available < 0 then available = 0 end
+  return kind .. '|' .. name .. '|' .. window .. '|' .. fmt(limit) .. '|' .. fmt(spent) .. '|' ..
+    fmt(reserved) .. '|' .. fmt(available)
+end
+
 local function encodeViews(scopes)
   local parts = {}
   for i, s in ipairs(scopes) do
     local spent, reserved = balance(s)
-    local available = s.limit - spent - reserved
-    if available < 0 then available = 0 end
-    parts[i] = s.kind .. '|' .. s.name .. '|' .. s.window .. '|' .. fmt(s.limit) .. '|' .. fmt(spent) .. '|' ..
-      fmt(reserved) .. '|' .. fmt(available)
+    parts[i] = viewText(s.kind, s.name, s.window, s.limit, spent, reserved)
   end
   return table.concat(parts, ';')
 end
 
+-- The views a reservation answered with, rebuilt from its record (for a replay).
+local function recordedViews(project, team, pw, pv, tw, tv)
+  local parts = {}
+  for _, s in ipairs({ { 'project', project, pw, pv }, { 'team', team, tw, tv } }) do
+    if s[3] then parts[#parts + 1] = viewText(s[1], s[2], s[3], splitBalances(s[4])) end
+  end
+  return table.concat(parts, ';')
+end
+
+local function endsWith(text, suffix)
+  return string.sub(text, -#suffix) == suffix
+end
+
 -- The scopes a reservation recorded, project first, then team when the team had a budget. Their
--- keys come in as pairs (balance, config) from KEYS[first] on, and must be the recorded ones.
+-- keys come in as pairs (balance, config) from KEYS[first] on; nil when they are not the keys of
+-- the recorded scope and window (a caller that built them wrong must not touch other balances).
 local function recordedScopes(res, first)
   local scopes = {}
-  for i, s in ipairs(decodeScopes(res.scopes)) do
-    local bal, cfgKey = KEYS[first + 2 * (i - 1)], KEYS[first + 2 * (i - 1) + 1]
-    if bal ~= s.bal or cfgKey ~= s.cfg then
-      return nil
+  local recorded = {
+    { 'project', res.project, res.pw, ':bal:p:' .. res.project .. ':' .. (res.pw or ''), ':budget:p:' .. res.project },
+    { 'team', res.team, res.tw, '}:bal:' .. (res.tw or ''), '}:budget' },
+  }
+  for _, r in ipairs(recorded) do
+    if r[3] then
+      local bal, cfgKey = KEYS[first + 2 * #scopes], KEYS[first + 2 * #scopes + 1]
+      if not bal or not cfgKey or not endsWith(bal, r[4]) or not endsWith(cfgKey, r[5]) then return nil end
+      local cfg = redis.call('HMGET', cfgKey, 'limit', 'alerts')
+      scopes[#scopes + 1] = { kind = r[1], name = r[2], window = r[3], bal = bal, cfg = cfgKey,
+        limit = num(cfg[1]), alerts = cfg[2] }
     end
-    local cfg = redis.call('HMGET', cfgKey, 'limit', 'alerts')
-    scopes[i] = { kind = s.kind, name = s.name, window = s.window, bal = bal, cfg = cfgKey,
-      limit = num(cfg[1]), alerts = cfg[2] }
   end
   return scopes
 end
@@ -137,13 +175,22 @@ local function readHash(key)
   return h
 end
 
--- How a reservation resolved, marked as a replay (a rejected one never held anything).
+-- What resolving added to the record besides status, time and charge: the operation's own
+-- figures (commit) or reason (release). An expiry's lease deadline is already there.
+local OUTCOME_FIELDS = { 'actual', 'overrun', 'refunded', 'reason' }
+
+-- How a reservation resolved, rebuilt from its record and marked as a replay (a rejected one never
+-- held anything). Alerts are not repeated: the call that crossed a threshold reported it.
 local function replayOutcome(res)
-  if not res.outcome then
+  if not res.resolvedAt then
     return cjson.encode({ status = res.status, reservationId = res.id, replayed = true })
   end
-  local out = cjson.decode(res.outcome)
-  out.replayed = true
+  local out = { status = res.status, reservationId = res.id, reserved = res.amount, charged = res.charged,
+    scopes = {}, alerts = {}, replayed = true }
+  for _, name in ipairs(OUTCOME_FIELDS) do out[name] = res[name] end
+  if res.status == 'expired' then out.leaseUntil = res.leaseUntil end
+  if res.pa then out.scopes[#out.scopes + 1] = viewObject('project', res.project, res.pw, splitBalances(res.pa)) end
+  if res.ta then out.scopes[#out.scopes + 1] = viewObject('team', res.team, res.tw, splitBalances(res.ta)) end
   return cjson.encode(out)
 end
 
@@ -180,8 +227,21 @@ local function resolve(res, scopes, charged, status, extra, now, auditMax, actor
   out.charged = fmt(charged)
   out.scopes = views
   out.alerts = alerts
+  -- The record keeps the outcome as short fields, not as this JSON: it stays in Redis's compact
+  -- hash encoding for the whole retention period, about a fifth of the memory.
+  local fields = { 'status', status, 'resolvedAt', now, 'charged', fmt(charged) }
+  for _, name in ipairs(OUTCOME_FIELDS) do
+    if extra[name] then
+      fields[#fields + 1] = name
+      fields[#fields + 1] = extra[name]
+    end
+  end
+  for _, s in ipairs(scopes) do
+    fields[#fields + 1] = RECORD_TAG[s.kind] .. 'a'
+    fields[#fields + 1] = balancesText(s)
+  end
+  redis.call('HSET', KEYS[1], unpack(fields))
   local encoded = cjson.encode(out)
-  redis.call('HSET', KEYS[1], 'status', status, 'outcome', encoded, 'resolvedAt', now)
   redis.call('PEXPIRE', KEYS[1], retentionMs)
   audit(KEYS[3], auditMax, balanceFields({ 'op', status, 'at', now, 'id', res.id,
     'project', res.project, 'actor', actor, 'amount', fmt(amount), 'charged', fmt(charged),
