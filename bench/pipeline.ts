@@ -1,6 +1,8 @@
 // bench/pipeline: jobs per second from `intake` through the router's decision onto `generate`,
 // against a bare BullMQ pass-through worker (moves each job to the next queue, no work) measured
 // in the same run, on the same Redis, at the same concurrency; and enqueue-to-decision latency.
+// A third path, the pass-through plus the writes of one reservation per job, shows what
+// the ledger step alone costs.
 // Run: npm run bench -- pipeline   (REDIS_URL, default redis://127.0.0.1:6379; BENCH_JOBS, BENCH_CONCURRENCY)
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -14,33 +16,62 @@ import { redisUrlFromEnv, safeUrl } from '../src/queue/connection.js';
 import { QUEUE_INTAKE } from '../src/queue/names.js';
 import { startWorkers } from '../src/queue/runtime.js';
 import { deleteKeysWithPrefix } from '../scripts/delete-keys.js';
-import { percentile, rate, report, type Run } from './stats.js';
+import { reservationWrites } from './reservation-writes.js';
+import { median, percentile, rate, report, type Run } from './stats.js';
 
 const JOB = { team: 'bench', project: 'p', model: 'kling-3.0', resolution: '1080p', audio: 'deferrable', durationSeconds: 10, stage: 'draft' } as const;
 
-/** Enqueues `n` jobs, waits until the queue has completed them all, and times it. */
-async function measure(label: string, n: number, queue: Queue, enqueue: () => Promise<unknown>): Promise<Run> {
+/** Redis's own CPU time so far, in microseconds (INFO cpu). */
+async function redisCpu(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const seconds = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1e6;
+}
+
+/**
+ * Enqueues `n` jobs, waits until the queue has completed them all, and times it. Also the CPU time
+ * per job of this process (every worker runs in it) and of Redis: on a shared machine wall time
+ * swings with the neighbours, CPU time much less.
+ */
+async function measure(label: string, n: number, queue: Queue, redis: Redis, enqueue: () => Promise<unknown>): Promise<Run> {
+  const [cpu0, redis0] = [process.cpuUsage(), await redisCpu(redis)];
   const start = performance.now();
   await enqueue();
   while ((await queue.getCompletedCount()) < n) await new Promise((r) => setTimeout(r, 20));
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuPerJob = { node: (cpu.user + cpu.system) / n, redis: ((await redisCpu(redis)) - redis0) / n };
   const jobs: Job[] = await queue.getCompleted(0, n);
-  return { label, ops: n, seconds, latencies: jobs.map((j) => (j.finishedOn ?? 0) - j.timestamp) };
+  return { label, ops: n, seconds, latencies: jobs.map((j) => (j.finishedOn ?? 0) - j.timestamp), cpuPerJob };
 }
 
-async function baseline(url: string, prefix: string, n: number, concurrency: number): Promise<Run> {
+/**
+ * The bare pass-through; with `writes`, it also makes the writes of one reservation per job as
+ * plain commands (no checks): what the ledger step costs a router before any check.
+ */
+async function passThrough(url: string, prefix: string, n: number, concurrency: number, writes = false): Promise<Run> {
   const connection = new Redis(url, { maxRetriesPerRequest: null });
+  const ledgerConnection = new Redis(url, { maxRetriesPerRequest: null, enableAutoPipelining: true });
   const a = new Queue('pass-a', { connection, prefix });
   const b = new Queue('pass-b', { connection, prefix });
-  const worker = new Worker('pass-a', async (job) => void (await b.add('next', job.data, { jobId: job.id! })), { connection, prefix, concurrency });
+  const worker = new Worker(
+    'pass-a',
+    async (job) => {
+      if (writes) await reservationWrites(ledgerConnection, prefix, job.id!);
+      await b.add('next', job.data, { jobId: job.id! });
+    },
+    { connection, prefix, concurrency },
+  );
   await worker.waitUntilReady();
-  const run = await measure(`baseline: bare BullMQ pass-through, c=${concurrency}`, n, a, () =>
+  const label = writes ? `pass-through + a reservation's writes, c=${concurrency}` : `baseline: bare BullMQ pass-through, c=${concurrency}`;
+  const run = await measure(label, n, a, connection, () =>
     a.addBulk(Array.from({ length: n }, (_, i) => ({ name: 'job', data: { ...JOB, id: `b${i}` }, opts: { jobId: `b${i}` } }))),
   );
   await worker.close();
   await a.close();
   await b.close();
   await connection.quit();
+  await ledgerConnection.quit();
   return run;
 }
 
@@ -63,7 +94,7 @@ async function vidgate(url: string, prefix: string, n: number, concurrency: numb
   const client = createClient({ redis: url, prefix });
   const connection = new Redis(url, { maxRetriesPerRequest: null });
   const intake = new Queue(QUEUE_INTAKE, { connection, prefix });
-  const run = await measure(`vidgate router: validate, ladder, reserve, forward, c=${concurrency}`, n, intake, () =>
+  const run = await measure(`vidgate router: validate, ladder, reserve, forward, c=${concurrency}`, n, intake, connection, () =>
     client.enqueueMany(Array.from({ length: n }, (_, i) => ({ ...JOB, id: `v${i}` }))),
   );
   await intake.close();
@@ -89,21 +120,25 @@ export async function benchPipeline(
   try {
     // A warm-up of each path first (connections, scripts, JIT), then alternating measured rounds:
     // this machine's noise moves both sides, and the median ratio is what is reported.
-    await baseline(url, prefix('warm-b'), 500, concurrency);
+    await passThrough(url, prefix('warm-b'), 500, concurrency);
+    await passThrough(url, prefix('warm-w'), 500, concurrency, true);
     await vidgate(url, prefix('warm-v'), 500, concurrency);
     const ratios: number[] = [];
+    const floors: number[] = [];
     for (let round = 1; round <= rounds; round++) {
-      const base = await baseline(url, prefix(`b${round}`), n, concurrency);
+      const base = await passThrough(url, prefix(`b${round}`), n, concurrency);
+      const floor = await passThrough(url, prefix(`w${round}`), n, concurrency, true);
       const ours = await vidgate(url, prefix(`v${round}`), n, concurrency);
       ratios.push(rate(ours) / rate(base));
+      floors.push(rate(floor) / rate(base));
       process.stdout.write(`round ${round}\n`);
-      for (const [r, what] of [[base, 'done'], [ours, 'decision']] as const) {
-        process.stdout.write(`  ${report({ ...r, latencies: undefined }, r === ours ? base : undefined)}\n`);
+      for (const [r, what] of [[base, 'done'], [floor, 'done'], [ours, 'decision']] as const) {
+        process.stdout.write(`  ${report({ ...r, latencies: undefined }, r === base ? undefined : base)}\n`);
         process.stdout.write(`    enqueue to ${what}: p50 ${percentile(r.latencies!, 50)} ms, p99 ${percentile(r.latencies!, 99)} ms\n`);
       }
     }
-    const median = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)]!;
-    process.stdout.write(`median ratio ${median.toFixed(2)} of the bare pass-through (target at least 0.8)\n`);
+    process.stdout.write(`median ratio ${median(ratios).toFixed(2)} of the bare pass-through (target at least 0.8)\n`);
+    process.stdout.write(`median ratio of the pass-through with a reservation's writes alone: ${median(floors).toFixed(2)}\n`);
   } finally {
     for (const p of prefixes) await deleteKeysWithPrefix(url, p);
   }

@@ -9,14 +9,19 @@ export interface Run {
   ops: number;
   seconds: number;
   latencies?: number[];
+  /** CPU microseconds per operation, of this process and of Redis. */
+  cpuPerJob?: { node: number; redis: number };
 }
 
 export const rate = (r: Run) => r.ops / r.seconds;
+
+export const median = (values: number[]) => percentile(values, 50);
 
 export function report(r: Run, baseline?: Run): string {
   const parts = [`${r.label.padEnd(44)} ${rate(r).toFixed(0).padStart(8)} ops/s`];
   if (r.latencies?.length) parts.push(`p50 ${percentile(r.latencies, 50).toFixed(3)} ms  p99 ${percentile(r.latencies, 99).toFixed(3)} ms`);
   if (baseline) parts.push(`ratio ${(rate(r) / rate(baseline)).toFixed(2)} of baseline`);
+  if (r.cpuPerJob) parts.push(`cpu/op: node ${r.cpuPerJob.node.toFixed(0)} µs, redis ${r.cpuPerJob.redis.toFixed(0)} µs`);
   return parts.join('  ');
 }
 
