@@ -93,7 +93,7 @@ export function workerCommand(): Command {
     .option('--callback-url <url>', 'the public URL of that endpoint (or VIDGATE_CALLBACK_URL)')
     .addOption(new Option('--prefix <prefix>', 'key prefix').default(DEFAULT_PREFIX).hideHelp())
     .addOption(new Option('--poll-ms <n>').argParser(positiveInt).hideHelp())
-    .addOption(new Option('--lease-ms <n>').argParser(positiveInt).hideHelp())
+    .option('--lease-ms <n>', 'how long a reservation is held without word from its worker (default 900000, 15 min)', positiveInt)
     .addOption(new Option('--lock-ms <n>').argParser(positiveInt).hideHelp())
     .action(action((flags: WorkerFlags) => runWorkers(workerConfig(flags))));
 }

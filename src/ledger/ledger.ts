@@ -263,14 +263,19 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
 
   /**
    * Expires every reservation whose lease has run out, across all teams with budgets. Safe to run
-   * in several processes at once. Returns the reservations it expired.
+   * in several processes at once. Returns the reservations it expired. A reservation for which
+   * `keep` answers true (its job is still queued, say) gets a new lease of `leaseMs` instead.
    */
-  async expireDue(batch = 500): Promise<ResolveResult[]> {
+  async expireDue(opts: { batch?: number; keep?: (reservationId: string) => Promise<boolean>; leaseMs?: number } = {}): Promise<ResolveResult[]> {
     const expired: ResolveResult[] = [];
     const now = this.clock();
     for (const team of await this.redis.smembers(this.keys.teams())) {
-      const due = await this.redis.zrangebyscore(this.keys.leases(team), '-inf', now, 'LIMIT', 0, batch);
+      const due = await this.redis.zrangebyscore(this.keys.leases(team), '-inf', now, 'LIMIT', 0, opts.batch ?? 500);
       for (const id of due) {
+        if (opts.keep && (await opts.keep(id))) {
+          await this.extend({ reservationId: id, leaseMs: opts.leaseMs ?? this.defaultLeaseMs });
+          continue;
+        }
         const out = await this.resolveWith('expire-due', id, team, []);
         if (out.status === 'expired' && !out.replayed) expired.push(out);
       }

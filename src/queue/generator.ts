@@ -127,6 +127,13 @@ async function runTask(
   // Resuming (a retry, or a job re-delivered after a worker died): look before creating.
   const resuming = d.current?.externalId === externalId || bull.attemptsMade > 0;
   const found = resuming ? await provider.findByExternalId(externalId, job) : null;
+  if (!found) {
+    // Nothing goes to the provider unless the money is still held: a reservation given back while
+    // the job waited (released, or expired by a reaper that found no job to keep it for) would
+    // leave the provider's bill outside every budget. The fresh lease covers the submit.
+    const held = await deps.ledger.extend({ reservationId: d.id, leaseMs: deps.leaseMs });
+    if (held.status !== 'reserved') throw new Final(`the reservation is ${held.status}, so nothing was submitted to the provider`);
+  }
   if (!resuming) await save({ current: { model: job.model, externalId } });
   const handle = found?.handle ?? (await provider.submit(job, externalId, deps.callbackUrl ? { callbackUrl: deps.callbackUrl } : {}));
   if (!found) await save({ current: { model: job.model, externalId, taskId: handle.taskId } });

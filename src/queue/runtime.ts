@@ -10,6 +10,7 @@ import { CallbackWaker, startCallbackServer } from './callbacks.js';
 import { workerConnection } from './connection.js';
 import { createGenerator } from './generator.js';
 import { DEFAULT_PREFIX, QUEUE_GENERATE, QUEUE_INTAKE } from './names.js';
+import { pendingIn } from './pending.js';
 import { PolicyStore } from './policy-store.js';
 import type { DecisionRecord, GenerateData, GenerationResult } from './records.js';
 import { createRouter } from './router.js';
@@ -123,9 +124,14 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
         log,
       });
       workers.push(new Worker<GenerateData, GenerationResult>(QUEUE_GENERATE, generate, { ...workerOpts, concurrency: cfg.concurrency?.generator ?? 20 }));
+      // A job still queued keeps its reservation: only one that can no longer run gives it back.
+      const queued = [QUEUE_INTAKE, QUEUE_GENERATE].map((name) => new Queue(name, { connection: ledgerRedis, prefix }));
+      closers.push(() => Promise.all(queued.map((q) => q.close())));
       reaper = startReaper(ledger, {
         intervalMs: cfg.reaperIntervalMs ?? 5000,
-        onExpired: (r) => log.warn({ reservation: r.reservationId }, 'reservation expired: its worker stopped extending it'),
+        keep: pendingIn(queued),
+        leaseMs,
+        onExpired: (r) => log.warn({ reservation: r.reservationId }, 'reservation expired: its job can no longer run'),
         onError: (err) => log.error({ err }, 'reaper failed'),
       });
     }

@@ -106,3 +106,18 @@ it('a graceful stop lets the active jobs finish before it returns', async () => 
   expect(shown.map((s) => [s!.generate, s!.result?.state])).toEqual(Array(5).fill(['completed', 'completed']));
   expect(await p.client.budgets.show({ team: 'graceful', project: 'main' })).toMatchObject({ spent: '1.875', reserved: '0.00' });
 });
+
+it('a job whose reservation was given back while it waited is never submitted to the provider', async () => {
+  const p = await startPipeline({ policies: policy('waited'), workers: { generator: false } });
+  open.push(p);
+  const h = await p.client.enqueue(job('w-1', 'waited'));
+  expect((await h.decision()).outcome).toBe('admit');
+  // As a lease that ran out would: the money goes back before any generator has taken the job.
+  await p.workers.ledger.release({ reservationId: 'w-1', reason: 'test: given back while queued' });
+  await p.startMoreWorkers({ router: false, generator: true });
+  const r = await h.result();
+  expect(r).toMatchObject({ state: 'failed', charged: null });
+  expect(r.state === 'failed' && r.reason).toBe('the reservation is released, so nothing was submitted to the provider');
+  expect(p.kling.tasks()).toHaveLength(0);
+  expect(await p.client.budgets.show({ team: 'waited', project: 'main' })).toMatchObject({ spent: '0.00', reserved: '0.00' });
+});

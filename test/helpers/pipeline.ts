@@ -13,6 +13,8 @@ export interface Pipeline {
   kling: FakeKling;
   workers: RunningWorkers;
   client: VidgateClient;
+  /** Starts another set of workers on the same Redis, prefix, policies and provider (closed with the pipeline). */
+  startMoreWorkers(overrides: Partial<WorkerConfig>): Promise<RunningWorkers>;
   close(): Promise<void>;
 }
 
@@ -36,7 +38,7 @@ export async function startPipeline(opts: {
   const prefix = uniquePrefix('pipe');
   const policiesDir = policyDir(opts.policies);
   const kling = await startFakeKling({ latencyMs: 30, apiKey: 'e2e', ...opts.kling });
-  const workers = await startWorkers({
+  const configWith = (overrides: Partial<WorkerConfig> = {}): WorkerConfig => ({
     redisUrl: url,
     prefix,
     policiesDir,
@@ -44,9 +46,11 @@ export async function startPipeline(opts: {
     slotRetryMs: 20,
     watchPolicies: false,
     log: pino({ level: process.env.VIDGATE_TEST_LOG ?? 'silent' }),
-    ...opts.workers,
-    kling: { credentials: { apiKey: 'e2e' }, unitPrice: '1', retry: { attempts: 3, baseMs: 5 }, ...opts.workers?.kling, baseUrl: opts.providerUrl ?? kling.url },
+    ...overrides,
+    kling: { credentials: { apiKey: 'e2e' }, unitPrice: '1', retry: { attempts: 3, baseMs: 5 }, ...overrides.kling, baseUrl: opts.providerUrl ?? kling.url },
   });
+  const workers = await startWorkers(configWith(opts.workers));
+  const more: RunningWorkers[] = [];
   const client = createClient({ redis: url, prefix });
   return {
     prefix,
@@ -54,9 +58,14 @@ export async function startPipeline(opts: {
     kling,
     workers,
     client,
+    async startMoreWorkers(overrides) {
+      const w = await startWorkers(configWith({ ...opts.workers, ...overrides }));
+      more.push(w);
+      return w;
+    },
     async close() {
       await client.close();
-      await workers.close(5000).catch(() => {}); // a test may have stopped them already
+      for (const w of [workers, ...more]) await w.close(5000).catch(() => {}); // a test may have stopped them already
       await kling.close();
     },
   };

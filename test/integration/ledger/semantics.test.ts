@@ -193,6 +193,7 @@ describe('the reservation record', () => {
       // Above the reservation: charges 6, crossing the project's 50% alert.
       const c = await ledger.commit({ reservationId: id, actual: '6' });
       expect(c).toMatchObject({ status: 'committed', reserved: '4.53', charged: '6.00', overrun: '0.00', refunded: '0.00' });
+      if (c.status !== 'committed') throw new Error(`expected a commit, got ${c.status}`);
       expect(c.scopes.map((s) => [s.scope, s.window, s.spent, s.reserved, s.available])).toEqual([
         ['project', '2026-W46', '6.00', '0.00', '4.00'],
         ['team', '2026-11', '6.00', '0.00', '999994.00'],
