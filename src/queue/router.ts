@@ -11,6 +11,7 @@ import type { LoadedPolicy } from '../policy/load.js';
 import { describeIssues } from '../validation.js';
 import { KEEP_FINISHED } from './names.js';
 import type { DecisionRecord, GenerateData } from './records.js';
+import { replayedChoice, type Choice } from './replay.js';
 
 export interface RouterDeps {
   ledger: Ledger;
@@ -42,7 +43,8 @@ function headroom(scopes: ScopeBalance[]): string[] {
  * The router's step for one intake job: validate, build the policy ladder, reserve it in the
  * ledger (reservation id = job id) and forward the chosen variant to `generate` under the same id,
  * or finish with a rejection that says why. A retry returns the same decision: the reservation
- * replays, and a second add of the same job id is ignored by BullMQ.
+ * replays, and what was already forwarded is not sent again (see replay.ts for a policy reloaded
+ * between the two).
  */
 export function createRouter(deps: RouterDeps) {
   return async (bull: BullJob): Promise<DecisionRecord> => {
@@ -83,28 +85,36 @@ export function createRouter(deps: RouterDeps) {
       const why = r.reason === 'no-budget' ? `project ${job.project} has no budget in the ledger` : 'no candidate fits the budget';
       return reject([why, ...headroom(r.scopes)], { ...decisionJson(decisionOf(l, null)), scopes: r.scopes });
     }
-    const chosen = l.candidates[r.candidate]!;
+    let choice: Choice = { ladder: l, index: r.candidate, reserved: r.amount, forwarded: false, reasons: [] };
+    if (r.replayed) {
+      const replayed = await replayedChoice(deps, id, l, r);
+      if ('rejected' in replayed) return reject(replayed.rejected, { ...decisionJson(decisionOf(l, null)), scopes: r.scopes });
+      choice = replayed;
+    }
+    const chosen = choice.ladder.candidates[choice.index]!;
     const fallback = policy.rules.fallback;
-    await deps.generate.add(
-      'generate',
-      {
-        id,
-        variant: chosen.job,
-        rateCard: card.id,
-        estimatedCost: chosen.price.cost.toString(),
-        reserved: r.amount,
-        fallbacks: chosen.fallbacks.map((f) => ({ model: f.model, cost: f.cost.toString() })),
-        fallbackDirection: fallback.direction,
-      },
-      {
-        jobId: id,
-        removeOnComplete: KEEP_FINISHED,
-        removeOnFail: KEEP_FINISHED,
-        attempts: deps.generateAttempts?.attempts ?? 5,
-        backoff: { type: 'exponential', delay: deps.generateAttempts?.backoffMs ?? 2000 },
-      },
-    );
-    const record: DecisionRecord = { ...base, ...decisionJson(decisionOf(l, r.candidate)), scopes: r.scopes, decidedAt: new Date().toISOString() };
+    if (!choice.forwarded) {
+      await deps.generate.add(
+        'generate',
+        {
+          id,
+          variant: chosen.job,
+          rateCard: card.id,
+          estimatedCost: chosen.price.cost.toString(),
+          reserved: choice.reserved,
+          fallbacks: chosen.fallbacks.map((f) => ({ model: f.model, cost: f.cost.toString() })),
+          fallbackDirection: fallback.direction,
+        },
+        {
+          jobId: id,
+          removeOnComplete: KEEP_FINISHED,
+          removeOnFail: KEEP_FINISHED,
+          attempts: deps.generateAttempts?.attempts ?? 5,
+          backoff: { type: 'exponential', delay: deps.generateAttempts?.backoffMs ?? 2000 },
+        },
+      );
+    }
+    const record: DecisionRecord = { ...base, ...decisionJson(decisionOf(choice.ladder, choice.index, choice.reasons)), scopes: r.scopes, decidedAt: new Date().toISOString() };
     deps.log.info({ job: id, outcome: record.outcome, cost: record.cost, replayed: r.replayed }, 'admitted');
     return record;
   };

@@ -1,0 +1,81 @@
+import type { Queue } from 'bullmq';
+import type { Ledger } from '../ledger/ledger.js';
+import { formatMoney, money, toMicros } from '../money.js';
+import { describeVariant } from '../policy/decision.js';
+import { pricerFor } from '../policy/pricer.js';
+import type { Ladder, LadderCandidate } from '../policy/types.js';
+import { loadRateCard } from '../pricing/rate-cards.js';
+import type { GenerateData } from './records.js';
+
+/** The variant a router step goes on with: an index into `ladder`, and what is reserved for it. */
+export interface Choice {
+  ladder: Ladder;
+  index: number;
+  reserved: string;
+  /** Already on the generate queue (by an earlier attempt). */
+  forwarded: boolean;
+  reasons: string[];
+}
+
+export type ReplayedChoice = Choice | { rejected: string[] };
+
+const RELOADED = "the team's policy was reloaded after this job's reservation was made";
+
+/**
+ * A retried router step (BullMQ delivers at least once) finds its reservation made: the ledger
+ * replays the candidate index it reserved. Under the same policy that index names the same
+ * variant. If the policy was reloaded in between, it may name another, dearer or cheaper one.
+ * Then what was already forwarded stands; if nothing was, the most faithful variant of the
+ * current ladder that the reservation covers goes on, or the cheapest one if the reservation
+ * can be topped up to it; failing both, the reservation goes back and the job is rejected.
+ */
+export async function replayedChoice(
+  deps: { ledger: Ledger; generate: Queue<GenerateData> },
+  id: string,
+  l: Ladder,
+  replay: { candidate: number; amount: string },
+): Promise<ReplayedChoice> {
+  const sent = (await deps.generate.getJob(id))?.data;
+  if (sent) {
+    const index = l.candidates.findIndex((c) => describeVariant(c.job) === describeVariant(sent.variant));
+    if (index >= 0) return { ladder: l, index, reserved: sent.reserved, forwarded: true, reasons: [] };
+    // The forwarded variant is no longer in the ladder: it was decided under the policy before.
+    const faithful = [...l.candidates, ...l.dropped].find((c) => !c.downgraded);
+    const forwarded: LadderCandidate = {
+      job: sent.variant,
+      price: pricerFor(loadRateCard(sent.rateCard)).price(sent.variant),
+      reserve: money(sent.reserved),
+      ceiling: 1,
+      downgraded: !faithful || describeVariant(faithful.job) !== describeVariant(sent.variant),
+      steps: [],
+      fallbacks: sent.fallbacks.map((f) => ({ model: f.model, cost: money(f.cost) })),
+    };
+    return {
+      ladder: { ...l, candidates: [...l.candidates, forwarded] },
+      index: l.candidates.length,
+      reserved: sent.reserved,
+      forwarded: true,
+      reasons: [`${RELOADED}; it had already been forwarded as ${describeVariant(sent.variant)}, which stands`],
+    };
+  }
+
+  const reserved = toMicros(money(replay.amount), 'up');
+  const same = l.candidates[replay.candidate];
+  if (same && toMicros(same.reserve, 'up') === reserved) {
+    return { ladder: l, index: replay.candidate, reserved: replay.amount, forwarded: false, reasons: [] };
+  }
+  const covered = l.candidates.findIndex((c) => BigInt(toMicros(c.reserve, 'up')) <= BigInt(reserved));
+  if (covered >= 0) {
+    return { ladder: l, index: covered, reserved: replay.amount, forwarded: false, reasons: [`${RELOADED}; the ${replay.amount} reserved covers this variant`] };
+  }
+  const cheapest = l.candidates.length - 1;
+  const need = l.candidates[cheapest]!.reserve;
+  const up = await deps.ledger.topUp({ reservationId: id, amount: need });
+  if (up.toppedUp) {
+    return { ladder: l, index: cheapest, reserved: up.amount!, forwarded: false, reasons: [`${RELOADED}; the reservation was raised from ${replay.amount} to ${formatMoney(need)} for this variant`] };
+  }
+  await deps.ledger.release({ reservationId: id, reason: 'policy reloaded; the budget cannot hold what it now allows' });
+  return {
+    rejected: [`${RELOADED}, and raising the ${replay.amount} reserved to the ${formatMoney(need)} the cheapest allowed variant needs failed (${up.reason ?? up.status}); the reservation was released`],
+  };
+}

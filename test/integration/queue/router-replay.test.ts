@@ -1,0 +1,100 @@
+// The router step run twice for one job (BullMQ delivers at least once), against a real ledger and
+// real queues: the second run returns the first decision and forwards nothing again, also when the
+// team's policy was reloaded between the two.
+import { Queue } from 'bullmq';
+import { pino } from 'pino';
+import { afterEach, expect, it } from 'vitest';
+import { parsePolicy, type LoadedPolicy } from '../../../src/policy/load.js';
+import { QUEUE_GENERATE, QUEUE_INTAKE } from '../../../src/queue/names.js';
+import type { GenerateData } from '../../../src/queue/records.js';
+import { createRouter } from '../../../src/queue/router.js';
+import { testLedger } from '../../helpers/ledger.js';
+import { connect } from '../../helpers/redis.js';
+
+const closers: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+});
+
+const policyText = (limit: string, rules: string) => `team: studio\nbudgets:\n  projects:\n    main: { limit: "${limit}", period: monthly }\nrules:\n${rules}`;
+// Under "ladder" a 1080p job (1.00) is admitted only up to 90% used, else its 720p variant (0.75).
+const LADDER = '  fullQualityCeiling: 0.9\n  ladder: [downscale-720p]\n';
+const AS_ASKED = '  fullQualityCeiling: 1\n';
+const ONLY_720P = '  allowResolutions: [720p]\n  ladder: [downscale-720p]\n';
+const JOB = { team: 'studio', project: 'main', model: 'kling-3.0', resolution: '1080p', audio: 'none', durationSeconds: 10 };
+
+async function setup(limit: string) {
+  const { ledger, prefix } = testLedger({ clock: Date.now });
+  const redis = connect();
+  const intake = new Queue(QUEUE_INTAKE, { connection: redis, prefix });
+  const generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection: redis, prefix });
+  closers.push(() => intake.close(), () => generate.close(), () => ledger.close(), () => redis.quit());
+  await ledger.setBudget({ team: 'studio', project: 'main', limit, period: 'monthly' });
+  let current: LoadedPolicy = parsePolicy(policyText(limit, LADDER), 'studio.yaml');
+  const route = createRouter({ ledger, generate, policyFor: () => current, leaseMs: 60_000, log: pino({ level: 'silent' }) });
+  const job = await intake.add('job', { ...JOB, id: 'r-1' }, { jobId: 'r-1' });
+  return {
+    ledger,
+    generate,
+    run: () => route(job),
+    reload: (rules: string) => (current = parsePolicy(policyText(limit, rules), 'studio.yaml')),
+    reserved: async () => (await ledger.getBudget({ team: 'studio', project: 'main' }))!.reserved,
+    forwarded: async () => (await generate.getJob('r-1'))?.data,
+  };
+}
+
+it('a second run under the same policy returns the same decision and forwards nothing again', async () => {
+  const t = await setup('1.05');
+  const first = await t.run();
+  expect(first).toMatchObject({ outcome: 'downgrade', reserve: '0.75', chosen: { index: 1, resolution: '720p' } });
+  const again = await t.run();
+  expect({ ...again, decidedAt: '' }).toEqual({ ...first, decidedAt: '' });
+  expect(await t.generate.getJobCounts('waiting')).toEqual({ waiting: 1 });
+  expect(await t.reserved()).toBe('0.75');
+});
+
+it('a job already forwarded keeps the variant it was forwarded as, even if the new ladder no longer offers it', async () => {
+  const t = await setup('1.05');
+  await t.run();
+  t.reload(AS_ASKED); // the new ladder holds only the 1080p variant
+  const again = await t.run();
+  expect(again).toMatchObject({ outcome: 'downgrade', chosen: { resolution: '720p', reserve: '0.75' } });
+  expect(again.reasons.join(' ')).toMatch(/policy was reloaded.*already been forwarded as kling-3.0 text-to-video 720p silent 10s, which stands/);
+  expect(await t.forwarded()).toMatchObject({ variant: { resolution: '720p' }, reserved: '0.75' });
+  expect(await t.reserved()).toBe('0.75');
+});
+
+it('not yet forwarded: the replayed index is not trusted across a reload; the reservation is topped up to the new variant', async () => {
+  const t = await setup('1.05');
+  // The first attempt reserved the 720p variant (index 1) and died before it forwarded the job.
+  await t.ledger.reserve({ reservationId: 'r-1', team: 'studio', project: 'main', candidates: [{ cost: '1.00', ceiling: 0.9 }, { cost: '0.75' }] });
+  t.reload(AS_ASKED); // index 1 no longer exists; the only variant is 1080p at 1.00
+  const again = await t.run();
+  expect(again).toMatchObject({ outcome: 'admit', chosen: { index: 0, resolution: '1080p' } });
+  expect(again.reasons.join(' ')).toMatch(/raised from 0.75 to 1.00/);
+  expect(await t.forwarded()).toMatchObject({ variant: { resolution: '1080p' }, reserved: '1.00' });
+  expect(await t.reserved()).toBe('1.00');
+});
+
+it('not yet forwarded: a reservation that covers a variant of the new ladder goes on with it', async () => {
+  const t = await setup('1.05');
+  await t.ledger.reserve({ reservationId: 'r-1', team: 'studio', project: 'main', candidates: [{ cost: '1.00', ceiling: 0.9 }, { cost: '0.75' }] });
+  t.reload(ONLY_720P); // 1080p is not allowed: the 720p variant is now index 0
+  const again = await t.run();
+  expect(again).toMatchObject({ outcome: 'downgrade', chosen: { index: 0, resolution: '720p' } });
+  expect(again.reasons.join(' ')).toMatch(/the 0.75 reserved covers this variant/);
+  expect(await t.forwarded()).toMatchObject({ variant: { resolution: '720p' }, reserved: '0.75' });
+  expect(await t.reserved()).toBe('0.75');
+});
+
+it('not yet forwarded, and the budget cannot hold the new variant: rejected, the reservation released', async () => {
+  const t = await setup('0.90');
+  await t.ledger.reserve({ reservationId: 'r-1', team: 'studio', project: 'main', candidates: [{ cost: '1.00', ceiling: 0.9 }, { cost: '0.75' }] });
+  t.reload(AS_ASKED);
+  const again = await t.run();
+  expect(again.outcome).toBe('reject');
+  expect(again.reasons.join(' ')).toMatch(/raising the 0.75 reserved to the 1.00 .* failed \(insufficient-budget\); the reservation was released/);
+  expect(await t.forwarded()).toBeUndefined();
+  expect(await t.reserved()).toBe('0.00');
+  expect(again.chosen).toBeNull();
+});
