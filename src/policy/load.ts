@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { PolicyError } from '../errors.js';
-import { loadRateCard } from '../pricing/rate-cards.js';
+import { loadRateCard, rateCardRef } from '../pricing/rate-cards.js';
 import type { RateCard } from '../pricing/rate-card-schema.js';
 import { parseYamlAs, readTextFile } from '../yaml-file.js';
 import { Policy } from './schema.js';
@@ -9,15 +9,19 @@ import { Policy } from './schema.js';
 export interface LoadedPolicy {
   policy: Policy;
   card: RateCard;
+  /** The card as `loadRateCard` takes it from anywhere: for a generator settling in another process. */
+  cardRef: string;
   file: string;
 }
 
 /** Parses and validates a policy's YAML text; errors name the file, the line and the field. */
 export function parsePolicy(text: string, file: string): LoadedPolicy {
   const { data: policy, lineOf } = parseYamlAs(Policy, text, `policy file ${file}`, PolicyError);
+  // A card file is named relative to the policy file that names it.
+  const cardRef = rateCardRef(policy.rateCard, dirname(file));
   let card: RateCard;
   try {
-    card = loadRateCard(policy.rateCard);
+    card = loadRateCard(cardRef);
   } catch (err) {
     const line = lineOf(['rateCard']);
     throw new PolicyError(`policy file ${file}${line ? `, line ${line}` : ''}, rateCard: ${(err as Error).message}`, { where: file });
@@ -31,7 +35,7 @@ export function parsePolicy(text: string, file: string): LoadedPolicy {
       );
     }
   });
-  return { policy, card, file };
+  return { policy, card, cardRef, file };
 }
 
 export function loadPolicyFile(path: string): LoadedPolicy {

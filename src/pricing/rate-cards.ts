@@ -19,12 +19,21 @@ export function builtInRateCards(): RateCard[] {
   return [...builtIn.values()];
 }
 
+const looksLikePath = (idOrFile: string) => idOrFile.includes('/') || idOrFile.endsWith('.json');
+
+/**
+ * How to name a card so that `loadRateCard` finds it from any working directory: a built-in id
+ * as it is, a file path made absolute against `baseDir` (a policy's own directory).
+ */
+export function rateCardRef(idOrFile: string = DEFAULT_RATE_CARD, baseDir = '.'): string {
+  return builtIn.has(idOrFile) || !looksLikePath(idOrFile) ? idOrFile : resolve(baseDir, idOrFile);
+}
+
 /** A built-in card by id, or a card from a JSON file; the default card when nothing is named. */
 export function loadRateCard(idOrFile: string = DEFAULT_RATE_CARD): RateCard {
   const card = builtIn.get(idOrFile);
   if (card) return card;
-  const looksLikePath = idOrFile.includes('/') || idOrFile.endsWith('.json');
-  if (!looksLikePath || !existsSync(idOrFile)) {
+  if (!looksLikePath(idOrFile) || !existsSync(idOrFile)) {
     throw new InputError(
       `unknown rate card "${idOrFile}": use a built-in id (${[...builtIn.keys()].join(', ')}) or a path to a JSON file`,
       { where: 'rate card', allowed: [...builtIn.keys()].join(', ') },

@@ -20,6 +20,7 @@ export interface GenerateData {
   id: string;
   /** The admitted variant (the request itself is the intake job's data). */
   variant: Job;
+  /** The card the estimate came from, as `loadRateCard` takes it (a built-in id or an absolute path). */
   rateCard: string;
   estimatedCost: string;
   reserved: string;

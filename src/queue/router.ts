@@ -99,7 +99,7 @@ export function createRouter(deps: RouterDeps) {
         {
           id,
           variant: chosen.job,
-          rateCard: card.id,
+          rateCard: loaded.cardRef,
           estimatedCost: chosen.price.cost.toString(),
           reserved: choice.reserved,
           fallbacks: chosen.fallbacks.map((f) => ({ model: f.model, cost: f.cost.toString() })),

@@ -1,6 +1,6 @@
 // The worker runtime around the flow: provider concurrency slots, signed callbacks that advance a
 // job without waiting for the next poll, policy reloads, and Redis going away and coming back.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import type { JobInput } from '../../src/job.js';
@@ -120,4 +120,22 @@ it('a job whose reservation was given back while it waited is never submitted to
   expect(r.state === 'failed' && r.reason).toBe('the reservation is released, so nothing was submitted to the provider');
   expect(p.kling.tasks()).toHaveLength(0);
   expect(await p.client.budgets.show({ team: 'waited', project: 'main' })).toMatchObject({ spent: '0.00', reserved: '0.00' });
+});
+
+it("settles from the team's own rate card file, named relative to its policy, when the provider sends no billing record", async () => {
+  const builtIn = JSON.parse(readFileSync(new URL('../../src/pricing/cards/hf-forum-2026-04.json', import.meta.url), 'utf8'));
+  const house = { ...builtIn, id: 'house-2026-11' };
+  house.products[0].pricing.rates['720p'].silent = '0.200'; // kling-3.0 720p silent: 5 s = 1.00
+  const p = await startPipeline({
+    policies: {
+      'house.yaml': `team: house\nrateCard: cards/house.json\nbudgets:\n  projects:\n    main: { limit: "10.00", period: monthly }\n`,
+      'cards/house.json': JSON.stringify(house),
+    },
+    workers: { kling: { credentials: { apiKey: 'e2e' }, unitPrice: undefined } }, // no billing record: the output duration is priced
+  });
+  open.push(p);
+  const r = await (await p.client.enqueue(job('h-1', 'house'))).result();
+  expect(r).toMatchObject({ state: 'completed', billing: 'duration', estimatedCost: '1.00', actualCost: '1.00', variance: '0.00' });
+  expect(r.decision.rateCard).toBe('house-2026-11');
+  expect(await p.client.budgets.show({ team: 'house', project: 'main' })).toMatchObject({ spent: '1.00', reserved: '0.00' });
 });

@@ -1,6 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import { createClient, type VidgateClient } from '../../src/queue/client.js';
 import { startWorkers, type RunningWorkers, type WorkerConfig } from '../../src/queue/runtime.js';
@@ -18,10 +18,13 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
-/** Writes policy files (YAML text by file name) into a fresh directory. */
+/** Writes policy files (text by relative path, e.g. a rate card beside them) into a fresh directory. */
 export function policyDir(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'vidgate-policies-'));
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
   return dir;
 }
 
