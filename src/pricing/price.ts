@@ -69,6 +69,9 @@ function got(durationSeconds: number, billed: number): string {
 
 function checkDuration(product: Product, req: PriceRequest, billed: number): void {
   const label = `${product.model} ${product.mode}`;
+  if (!Number.isFinite(req.durationSeconds) || req.durationSeconds <= 0) {
+    throw new PricingError(`${label} takes a positive number of seconds, got ${req.durationSeconds}`, { where: 'durationSeconds', allowed: 'a positive number' });
+  }
   const rule = product.duration;
   const allowed = product.pricing.kind === 'fixed' ? product.pricing.prices.map((p) => p.seconds) : rule.allowed;
   if (allowed && !allowed.includes(billed)) {

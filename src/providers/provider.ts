@@ -16,7 +16,8 @@ export interface TaskHandle {
 export interface TaskOutput {
   id: string;
   url: string;
-  durationSeconds: number;
+  /** null when the provider does not say (or says something that is not a number of seconds). */
+  durationSeconds: number | null;
 }
 
 /** The provider's own record of what it charged, when it gives one. */

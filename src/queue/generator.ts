@@ -4,7 +4,7 @@ import type { ModelId } from '../catalog.js';
 import { priceRequestOf, type Job } from '../job.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { formatMoney, money, type Money } from '../money.js';
-import { price } from '../pricing/price.js';
+import { price, tryPrice } from '../pricing/price.js';
 import { loadRateCard } from '../pricing/rate-cards.js';
 import { followTask } from '../providers/poll.js';
 import { ProviderError, type Provider, type TaskState } from '../providers/provider.js';
@@ -162,8 +162,14 @@ async function settle(deps: GeneratorDeps, d: GenerateData, job: Job, state: Tas
     actual = state.billing.amount;
     billing = 'provider';
   } else {
-    const seconds = output?.durationSeconds ?? job.durationSeconds;
-    actual = price({ ...priceRequestOf(job), model, durationSeconds: seconds }, loadRateCard(d.rateCard)).cost;
+    // The output's length as the card prices it. A length the provider leaves out, or one the card
+    // cannot price, settles at what was asked: a settlement that throws would never commit at all.
+    const card = loadRateCard(d.rateCard);
+    const asked = { ...priceRequestOf(job), model };
+    const seconds = output?.durationSeconds ?? null;
+    const measured = seconds === null ? null : tryPrice({ ...asked, durationSeconds: seconds }, card);
+    if (!measured) deps.log.warn({ job: d.id, outputSeconds: seconds }, 'no priceable output length from the provider; settling the length asked');
+    actual = (measured ?? price(asked, card)).cost;
     billing = 'duration';
   }
   const c = await deps.ledger.commit({ reservationId: d.id, actual });

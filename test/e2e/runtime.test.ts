@@ -139,3 +139,15 @@ it("settles from the team's own rate card file, named relative to its policy, wh
   expect(r.decision.rateCard).toBe('house-2026-11');
   expect(await p.client.budgets.show({ team: 'house', project: 'main' })).toMatchObject({ spent: '1.00', reserved: '0.00' });
 });
+
+it('a video whose length is missing or unpriceable settles at the length asked, never stuck unsettled', async () => {
+  const p = await startPipeline({ policies: policy('lengths'), workers: { kling: { credentials: { apiKey: 'e2e' }, unitPrice: undefined } } });
+  open.push(p);
+  const withLength = (id: string, reportedDuration: string | null): JobInput => ({ ...job(id, 'lengths'), input: { x_fake: { reportedDuration } } });
+  const results = await Promise.all([withLength('len-none', null), withLength('len-30', '30.000')].map(async (j) => (await p.client.enqueue(j)).result()));
+  expect(results.map((r) => (r.state === 'rejected' ? [r.id, r.state] : [r.id, r.state, r.billing, r.outputSeconds, r.actualCost]))).toEqual([
+    ['len-none', 'completed', 'duration', null, '0.375'],
+    ['len-30', 'completed', 'duration', 30, '0.375'],
+  ]);
+  expect(await p.client.budgets.show({ team: 'lengths', project: 'main' })).toMatchObject({ spent: '0.75', reserved: '0.00' });
+});

@@ -44,6 +44,12 @@ function requiredInputs(mode: Mode, job: Job): string[] {
 const wait = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The Kling provider over its legacy HTTP API (`/v1/videos/…`). */
+/** A video's reported length in seconds; null when Kling leaves it out or sends no positive number. */
+function secondsOf(duration: string | undefined): number | null {
+  const seconds = Number(duration);
+  return duration !== undefined && Number.isFinite(seconds) && seconds > 0 ? seconds : null;
+}
+
 export class KlingAdapter implements Provider {
   readonly name = 'kling';
   private readonly baseUrl: string;
@@ -150,7 +156,7 @@ export class KlingAdapter implements Provider {
       handle: { provider: this.name, taskId: data.task_id, externalId: data.task_info?.external_task_id ?? externalId, route: endpoint },
       status,
       model,
-      outputs: (data.task_result?.videos ?? []).map((v) => ({ id: v.id, url: v.url, durationSeconds: Number(v.duration) })),
+      outputs: (data.task_result?.videos ?? []).map((v) => ({ id: v.id, url: v.url, durationSeconds: secondsOf(v.duration) })),
       billing: units !== undefined && this.opts.unitPrice !== undefined ? { units, amount: money(units).times(money(this.opts.unitPrice)) } : null,
       failure: status === 'failed' ? { code: 'task-failed', message: data.task_status_msg ?? 'the task failed' } : null,
     };

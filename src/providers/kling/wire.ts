@@ -54,7 +54,7 @@ export const TaskData = z.looseObject({
   final_unit_deduction: z.string().optional(),
   task_result: z
     .looseObject({
-      videos: z.array(z.looseObject({ id: z.string(), url: z.string(), duration: z.string() })).default([]),
+      videos: z.array(z.looseObject({ id: z.string(), url: z.string(), duration: z.string().optional() })).default([]),
     })
     .optional(),
   // Kling's legacy replies do not repeat these; the local server adds them so settlement can

@@ -50,7 +50,7 @@ describe('each mode, polled to completion, billed as the rate card prices the re
     expect(done.status).toBe('succeeded');
     expect(done.model).toBe(j.model);
     expect(done.outputs).toHaveLength(1);
-    const duration = done.outputs[0]!.durationSeconds;
+    const duration = done.outputs[0]!.durationSeconds ?? Number.NaN;
     expect(duration).toBeGreaterThanOrEqual(j.durationSeconds);
     expect(duration).toBeLessThan(j.durationSeconds + 0.5);
     const expected = price({ model: j.model, resolution: j.resolution, audio: j.audio !== 'none', durationSeconds: duration, reference: j.reference }, card).cost;
@@ -151,6 +151,16 @@ describe('each error class maps to the right action', () => {
     const err = await providerError(adapter(f).submit(job({ model: 'kling-o1', audio: 'none', durationSeconds: 7, input: { image_url: 'u' } }), 'bad'));
     expect(err).toMatchObject({ action: 'fail-job', details: { code: 1201 } });
     expect(err.message).toContain('kling-o1 image-to-video takes 5 or 10 seconds');
+  });
+  it("a video's length: the seconds Kling reports, or null when it leaves them out or sends no number", async () => {
+    const f = await fake();
+    const a = adapter(f);
+    const lengths: (number | null)[] = [];
+    for (const [id, reportedDuration] of [['len-1', '5.04'], ['len-2', null], ['len-3', 'n/a']] as const) {
+      const done = await follow(a, await a.submit(job({ input: { x_fake: { reportedDuration } } }), id));
+      lengths.push(done.outputs[0]!.durationSeconds);
+    }
+    expect(lengths).toEqual([5.04, null, null]);
   });
   it('a task that fails while generating reports its failure', async () => {
     const f = await fake();

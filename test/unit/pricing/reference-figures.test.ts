@@ -114,6 +114,8 @@ describe('duration rules and billing', () => {
     [{ model: 'kling-3.0', resolution: '720p', audio: false, durationSeconds: 2 }, 'kling-3.0 text-to-video takes 3 to 15 seconds, got 2'],
     [{ model: 'kling-o3', resolution: '720p', audio: false, durationSeconds: 15.5 }, 'kling-o3 text-to-video takes 3 to 15 seconds, got 15.5 (billed as 16)'],
     [{ model: 'kling-o1', resolution: '720p', audio: false, durationSeconds: 7 }, 'kling-o1 image-to-video takes 5 or 10 seconds, got 7'],
+    [{ model: 'kling-3.0', resolution: '720p', audio: false, durationSeconds: Number.NaN }, 'kling-3.0 text-to-video takes a positive number of seconds, got NaN'],
+    [{ model: 'kling-o1', resolution: '720p', audio: false, durationSeconds: -5 }, 'kling-o1 image-to-video takes a positive number of seconds, got -5'],
     [{ model: 'kling-o1', resolution: '720p', audio: true, durationSeconds: 5 }, 'kling-o1 image-to-video has no audio option in rate card hf-forum-2026-04; request it silent'],
     [{ model: 'kling-3.0', resolution: '4k', audio: false, durationSeconds: 5 }, 'kling-3.0 text-to-video is not priced at 4k by rate card hf-forum-2026-04; allowed: 720p, 1080p'],
     [{ model: 'kling-motion-control', resolution: '720p', audio: false, durationSeconds: 5 }, 'kling-motion-control motion-control needs a reference (image: up to 10 s, video: up to 30 s)'],
