@@ -13,8 +13,9 @@ import { CreateBody, Endpoint, modelOf, type TaskData } from '../kling/wire.js';
 
 /**
  * Failure classes the server can inject: at random (failureRate) or on one request, through a
- * body field `x_fake: { failure?, delayMs?, unavailable?: ModelId[], reportedDuration?: string | null }`
- * (what the finished video says its length is; null: nothing) that tests put in a job's
+ * body field `x_fake: { failure?, delayMs?, unavailable?: ModelId[], reportedDuration?, reportedUnits? }`
+ * (what the finished task says of its video's length and of the units deducted, as strings; null:
+ * nothing) that tests put in a job's
  * `input` (which the adapter passes through).
  */
 export const FAILURE_CLASSES = ['content-block', 'server-error', 'task-failure', 'rate-limit'] as const;
@@ -60,7 +61,8 @@ interface Task {
   outputDuration: string;
   /** What the finished video reports as its duration (null: the field is left out). */
   reportedDuration: string | null;
-  units: string;
+  /** What the finished task reports as `final_unit_deduction` (null: the field is left out). */
+  units: string | null;
   callbackUrl?: string;
 }
 
@@ -122,7 +124,7 @@ export async function startFakeKling(opts: FakeKlingOptions = {}): Promise<FakeK
       endpoint: t.endpoint,
       ...(status === 'succeed'
         ? {
-            final_unit_deduction: t.units,
+            ...(t.units === null ? {} : { final_unit_deduction: t.units }),
             task_result: { videos: [{ id: `${t.id}-v0`, url: `https://fake-kling.local/videos/${t.id}.mp4`, ...(t.reportedDuration === null ? {} : { duration: t.reportedDuration }) }] },
           }
         : {}),
@@ -155,7 +157,7 @@ export async function startFakeKling(opts: FakeKlingOptions = {}): Promise<FakeK
     const parsed = CreateBody.safeParse(req.body);
     if (!parsed.success) return fail(reply, 400, 1200, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     const body = parsed.data;
-    const hook = (body as { x_fake?: { failure?: FailureClass; delayMs?: number; unavailable?: string[]; reportedDuration?: string | null } }).x_fake ?? {};
+    const hook = (body as { x_fake?: { failure?: FailureClass; delayMs?: number; unavailable?: string[]; reportedDuration?: string | null; reportedUnits?: string | null } }).x_fake ?? {};
     if (body.external_task_id) {
       creates.set(body.external_task_id, (creates.get(body.external_task_id) ?? 0) + 1);
       if (byExternal.has(body.external_task_id)) return fail(reply, 400, 1201, `external_task_id ${body.external_task_id} already exists`);
@@ -205,7 +207,7 @@ export async function startFakeKling(opts: FakeKlingOptions = {}): Promise<FakeK
       failMessage: failure === 'task-failure' ? 'generation failed (injected)' : undefined,
       outputDuration,
       reportedDuration: hook.reportedDuration === undefined ? outputDuration : hook.reportedDuration,
-      units,
+      units: hook.reportedUnits === undefined ? units : hook.reportedUnits,
       callbackUrl: body.callback_url,
     };
     tasks.set(task.id, task);

@@ -1,6 +1,6 @@
 import type { ModelId, Mode } from '../../catalog.js';
 import type { Job } from '../../job.js';
-import { money } from '../../money.js';
+import { money, parseMoney } from '../../money.js';
 import { billedSecondsOf } from '../../pricing/price.js';
 import { ProviderError, type Provider, type SubmitOptions, type TaskHandle, type TaskState, type TaskStatus } from '../provider.js';
 import { klingAuthorizer, type KlingCredentials } from './auth.js';
@@ -151,13 +151,14 @@ export class KlingAdapter implements Provider {
   private toState(data: TaskData, endpoint: Endpoint, externalId: string): TaskState {
     const status = STATUS[data.task_status]!;
     const model = data.model_name ? modelOf(endpoint, data.model_name) : null;
-    const units = data.final_unit_deduction;
+    // Units that are not a decimal number are no billing record: settlement prices the duration.
+    const units = data.final_unit_deduction === undefined ? null : parseMoney(data.final_unit_deduction);
     return {
       handle: { provider: this.name, taskId: data.task_id, externalId: data.task_info?.external_task_id ?? externalId, route: endpoint },
       status,
       model,
       outputs: (data.task_result?.videos ?? []).map((v) => ({ id: v.id, url: v.url, durationSeconds: secondsOf(v.duration) })),
-      billing: units !== undefined && this.opts.unitPrice !== undefined ? { units, amount: money(units).times(money(this.opts.unitPrice)) } : null,
+      billing: units !== null && this.opts.unitPrice !== undefined ? { units: data.final_unit_deduction!, amount: units.times(money(this.opts.unitPrice)) } : null,
       failure: status === 'failed' ? { code: 'task-failed', message: data.task_status_msg ?? 'the task failed' } : null,
     };
   }

@@ -162,6 +162,16 @@ describe('each error class maps to the right action', () => {
     }
     expect(lengths).toEqual([5.04, null, null]);
   });
+  it('units deducted that are missing or not a decimal are no billing record (settlement prices the duration)', async () => {
+    const f = await fake();
+    const a = adapter(f);
+    const billed: (string | null)[] = [];
+    for (const [id, reportedUnits] of [['u-1', '0.375'], ['u-2', null], ['u-3', '1e3'], ['u-4', '-1']] as const) {
+      const done = await follow(a, await a.submit(job({ input: { x_fake: { reportedUnits } } }), id));
+      billed.push(done.billing ? done.billing.amount.toString() : null);
+    }
+    expect(billed).toEqual(['0.375', null, null, null]);
+  });
   it('a task that fails while generating reports its failure', async () => {
     const f = await fake();
     const a = adapter(f);
