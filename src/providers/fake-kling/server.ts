@@ -12,14 +12,21 @@ import { signCallback } from '../kling/webhooks.js';
 import { CreateBody, Endpoint, modelOf, type TaskData } from '../kling/wire.js';
 
 /**
- * Failure classes the server can inject: at random (failureRate) or on one request, through a
- * body field `x_fake: { failure?, delayMs?, unavailable?: ModelId[], reportedDuration?, reportedUnits? }`
- * (what the finished task says of its video's length and of the units deducted, as strings; null:
- * nothing) that tests put in a job's
- * `input` (which the adapter passes through).
+ * Failure classes the server can inject: at random (failureRate) or on one request, through the
+ * body field `x_fake` (a FakeHook) that tests put in a job's `input` (the adapter passes it on).
  */
 export const FAILURE_CLASSES = ['content-block', 'server-error', 'task-failure', 'rate-limit'] as const;
 export type FailureClass = (typeof FAILURE_CLASSES)[number];
+
+/** What one create request asks of the server beyond Kling's own fields. */
+export interface FakeHook {
+  failure?: FailureClass;
+  delayMs?: number;
+  unavailable?: string[];
+  /** What the finished task reports as its video's length and as the units deducted (null: nothing). */
+  reportedDuration?: string | null;
+  reportedUnits?: string | null;
+}
 
 export interface FakeKlingOptions {
   host?: string;
@@ -157,7 +164,7 @@ export async function startFakeKling(opts: FakeKlingOptions = {}): Promise<FakeK
     const parsed = CreateBody.safeParse(req.body);
     if (!parsed.success) return fail(reply, 400, 1200, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     const body = parsed.data;
-    const hook = (body as { x_fake?: { failure?: FailureClass; delayMs?: number; unavailable?: string[]; reportedDuration?: string | null; reportedUnits?: string | null } }).x_fake ?? {};
+    const hook = (body as { x_fake?: FakeHook }).x_fake ?? {};
     if (body.external_task_id) {
       creates.set(body.external_task_id, (creates.get(body.external_task_id) ?? 0) + 1);
       if (byExternal.has(body.external_task_id)) return fail(reply, 400, 1201, `external_task_id ${body.external_task_id} already exists`);
