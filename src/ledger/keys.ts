@@ -16,6 +16,7 @@ export class LedgerKeys {
     return project === undefined ? `${this.team(team)}:budget` : `${this.team(team)}:budget:p:${project}`;
   }
 
+  // recordedScopes in lua/include/util.lua checks commit keys against these shapes.
   balance(team: string, project: string | undefined, window: string): string {
     return project === undefined ? `${this.team(team)}:bal:${window}` : `${this.team(team)}:bal:p:${project}:${window}`;
   }

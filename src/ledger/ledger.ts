@@ -69,16 +69,20 @@ function splitRecords(text: string): string[][] {
   return text ? text.split(';').map((r) => r.split('|')) : [];
 }
 
-function parseReserveReply(reservationId: string, [status, replayed, candidate, amount, leaseUntil, reason, views, alerts]: ReserveReply): ReserveResult {
-  const scopes = splitRecords(views).map(([scope, name, window, limit, spent, reserved, available]) => ({
+/** The fields a scope view and an alert share: "scope|name|window|…|limit|spent|reserved". */
+function scopeBalance([scope, name, window]: string[], limit = '0', spent = '0', reserved = '0') {
+  return {
     scope: scope as 'team' | 'project',
     name: name!,
     window: window!,
-    limit: microsToMoneyText(limit!),
-    spent: microsToMoneyText(spent!),
-    reserved: microsToMoneyText(reserved!),
-    available: microsToMoneyText(available!),
-  }));
+    limit: microsToMoneyText(limit),
+    spent: microsToMoneyText(spent),
+    reserved: microsToMoneyText(reserved),
+  };
+}
+
+function parseReserveReply(reservationId: string, [status, replayed, candidate, amount, leaseUntil, reason, views, alerts]: ReserveReply): ReserveResult {
+  const scopes = splitRecords(views).map((v) => ({ ...scopeBalance(v, v[3], v[4], v[5]), available: microsToMoneyText(v[6]!) }));
   if (status === 'rejected') {
     return { status, reservationId, reason: reason as 'insufficient-budget' | 'no-budget', scopes, replayed: replayed === 1 };
   }
@@ -89,15 +93,7 @@ function parseReserveReply(reservationId: string, [status, replayed, candidate, 
     amount: microsToMoneyText(amount),
     leaseUntil: Number(leaseUntil),
     scopes,
-    alerts: splitRecords(alerts).map(([scope, name, window, ppm, limit, spent, reserved]) => ({
-      scope: scope as 'team' | 'project',
-      name: name!,
-      window: window!,
-      threshold: Number(ppm) / PPM,
-      limit: microsToMoneyText(limit!),
-      spent: microsToMoneyText(spent!),
-      reserved: microsToMoneyText(reserved!),
-    })),
+    alerts: splitRecords(alerts).map((a) => ({ ...scopeBalance(a, a[4], a[5], a[6]), threshold: Number(a[3]) / PPM })),
     replayed: replayed === 1,
   };
 }
@@ -221,12 +217,13 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
     const reply = this.run('reserve', keys, args) as unknown as Promise<ReserveReply>;
     const [owner, raw] = await Promise.all([locating, reply]);
     const result = parseReserveReply(r.reservationId, raw);
+    const located = { team: r.team, scopeKeys: this.scopeKeysOf(r.team, r.project, result) };
     if (owner !== null && owner !== r.team) {
-      if (result.status === 'reserved' && !result.replayed) await this.resolveWith('release', r.reservationId, r.team, ['id reused']);
+      if (result.status === 'reserved' && !result.replayed) await this.resolveWith('release', r.reservationId, located, ['id reused']);
       throw new InputError(`reservation id ${r.reservationId} already belongs to team ${owner}`, { where: 'reservationId' });
     }
     if (result.status === 'reserved') {
-      if (!result.replayed) this.remember(r.reservationId, { team: r.team, scopeKeys: this.scopeKeysOf(r.team, r.project, result) });
+      if (!result.replayed) this.located.set(r.reservationId, located);
       for (const a of result.alerts) this.emit('alert', a);
     }
     return result;
@@ -245,9 +242,14 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
 
   async extend(input: ExtendInput): Promise<ExtendResult> {
     const e = parseOrThrow(ExtendInput, input, 'extend');
-    const located = await this.locate(e.reservationId);
-    if (!located) return { status: 'unknown', reservationId: e.reservationId, extended: false };
-    return this.runOn<ExtendResult>('extend', e.reservationId, { ...located, scopeKeys: [] }, [e.reservationId, this.clock(), e.leaseMs, this.auditMaxLen, this.actor]);
+    const team = await this.teamOf(e.reservationId);
+    if (!team) return { status: 'unknown', reservationId: e.reservationId, extended: false };
+    return this.extendIn(team, e.reservationId, e.leaseMs);
+  }
+
+  /** Extending touches no balance, so it needs only the team, not the recorded scopes. */
+  private extendIn(team: string, id: string, leaseMs: number): Promise<ExtendResult> {
+    return this.runOn<ExtendResult>('extend', id, { team, scopeKeys: [] }, [id, this.clock(), leaseMs, this.auditMaxLen, this.actor]);
   }
 
   /**
@@ -273,10 +275,11 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
       const due = await this.redis.zrangebyscore(this.keys.leases(team), '-inf', now, 'LIMIT', 0, opts.batch ?? 500);
       for (const id of due) {
         if (opts.keep && (await opts.keep(id))) {
-          await this.extend({ reservationId: id, leaseMs: opts.leaseMs ?? this.defaultLeaseMs });
+          await this.extendIn(team, id, opts.leaseMs ?? this.defaultLeaseMs);
           continue;
         }
-        const out = await this.resolveWith('expire-due', id, team, []);
+        // With the team given, locate always answers (an id gone meanwhile: the script says unknown).
+        const out = await this.resolveWith('expire-due', id, (await this.locate(id, team))!, []);
         if (out.status === 'expired' && !out.replayed) expired.push(out);
       }
     }
@@ -312,8 +315,9 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
     );
   }
 
-  private remember(id: string, located: Located): void {
-    this.located.set(id, located);
+  /** Which team holds a reservation: this process's cache, else the locator. */
+  private async teamOf(id: string): Promise<string | null> {
+    return this.located.get(id)?.team ?? (await this.redis.get(this.keys.locator(id)));
   }
 
   /** Which team holds a reservation, and the balance and config keys it recorded. */
@@ -335,11 +339,10 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
     const id = parseOrThrow(ReservationId, rawId, 'reservationId');
     const located = await this.locate(id);
     if (!located) return { status: 'unknown', reservationId: id, replayed: false };
-    return this.resolveWith(op, id, located.team, extra);
+    return this.resolveWith(op, id, located, extra);
   }
 
-  private async resolveWith(op: 'commit' | 'release' | 'expire-due', id: string, team: string, extra: string[]): Promise<ResolveResult> {
-    const located = (await this.locate(id, team))!;
+  private async resolveWith(op: 'commit' | 'release' | 'expire-due', id: string, located: Located, extra: string[]): Promise<ResolveResult> {
     const now = this.clock();
     const args: (string | number)[] =
       op === 'commit'
@@ -360,7 +363,6 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
     if (result.status === 'stale-keys') throw new Error(`ledger: reservation ${id} recorded other keys than were passed`);
     return result;
   }
-
 }
 
 export function createLedger(opts: LedgerOptions): Ledger {

@@ -116,12 +116,10 @@ local function splitBalances(text)
   return num(limit), num(spent), num(reserved)
 end
 
--- One scope's balances for a reply: "kind|name|window|limit|spent|reserved|available" (micro-units).
+-- One scope's view as reserve replies it, without JSON: "kind|name|window|limit|spent|reserved|available".
 local function viewText(kind, name, window, limit, spent, reserved)
-  local available = limit - spent - reserved
-  if available < 0 then available = 0 end
-  return kind .. '|' .. name .. '|' .. window .. '|' .. fmt(limit) .. '|' .. fmt(spent) .. '|' ..
-    fmt(reserved) .. '|' .. fmt(available)
+  local v = viewObject(kind, name, window, limit, spent, reserved)
+  return table.concat({ v.scope, v.name, v.window, v.limit, v.spent, v.reserved, v.available }, '|')
 end
 
 local function encodeViews(scopes)
@@ -149,6 +147,7 @@ end
 -- The scopes a reservation recorded, project first, then team when the team had a budget. Their
 -- keys come in as pairs (balance, config) from KEYS[first] on; nil when they are not the keys of
 -- the recorded scope and window (a caller that built them wrong must not touch other balances).
+-- The suffixes mirror LedgerKeys.balance and LedgerKeys.budget (src/ledger/keys.ts).
 local function recordedScopes(res, first)
   local scopes = {}
   local recorded = {
