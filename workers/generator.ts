@@ -1,5 +1,5 @@
 // Process entry point: the generator alone (provider and settlement), configured from the
-// environment (REDIS_URL, VIDGATE_POLICIES, KLING_*). `vidgate worker --generator-only` is the same.
+// environment (REDIS_URL, KLING_*). `vidgate worker --generator-only` is the same.
 import { main } from '../src/cli/main.js';
 
-await main([process.argv[0]!, 'vidgate', 'worker', '--generator-only', '--policies', process.env.VIDGATE_POLICIES ?? 'policies', ...process.argv.slice(2)]);
+await main([process.argv[0]!, 'vidgate', 'worker', '--generator-only', ...process.argv.slice(2)]);

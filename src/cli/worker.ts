@@ -67,7 +67,8 @@ export async function runWorkers(cfg: WorkerConfig): Promise<void> {
   const log = createLogger('vidgate-worker');
   const running = await startWorkers({ ...cfg, log });
   const roles = [cfg.router !== false && 'router', cfg.generator !== false && 'generator'].filter(Boolean).join(' and ');
-  process.stdout.write(`vidgate worker ready: ${roles} on ${safeUrl(cfg.redisUrl)}, teams ${running.policies.teams().join(', ') || '(none)'}\n`);
+  const teams = cfg.router === false ? '' : `, teams ${running.policies.teams().join(', ') || '(none)'}`;
+  process.stdout.write(`vidgate worker ready: ${roles} on ${safeUrl(cfg.redisUrl)}${teams}\n`);
   process.on('SIGHUP', () => void running.policies.reload());
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

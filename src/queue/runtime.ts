@@ -79,8 +79,11 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
   };
 
   try {
-    await policies.load(); // budgets are in the ledger before the first job is taken
-    if (cfg.watchPolicies ?? true) policies.watch();
+    // Only the router decides by policy; a generator alone needs none (nor the directory).
+    if (cfg.router ?? true) {
+      await policies.load(); // budgets are in the ledger before the first job is taken
+      if (cfg.watchPolicies ?? true) policies.watch();
+    }
     const leaseMs = cfg.leaseMs ?? 15 * 60_000;
     const workerOpts = {
       connection,
