@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createLedger } from '../src/ledger/index.js';
 import { redisUrlFromEnv } from '../src/queue/connection.js';
+import { scriptCommand } from '../src/redis-script.js';
 import { deleteKeysWithPrefix } from '../scripts/delete-keys.js';
 import { reservationWrites } from './reservation-writes.js';
 import { pipelined, report, sequential } from './stats.js';
@@ -14,8 +15,8 @@ export async function benchLedger(n = Number(process.env.BENCH_N ?? 20_000)): Pr
   const redis = new Redis(url, { maxRetriesPerRequest: null });
   const ledger = createLedger({ redis, prefix, actor: 'bench' });
   const baselineKey = `${prefix}:baseline`;
-  redis.defineCommand('trivialIncr', { numberOfKeys: 1, lua: "return redis.call('INCR', KEYS[1])" });
-  const trivial = () => (redis as unknown as { trivialIncr(k: string): Promise<number> }).trivialIncr(baselineKey);
+  const trivialIncr = scriptCommand(redis, 'trivialIncr', "return redis.call('INCR', KEYS[1])");
+  const trivial = () => trivialIncr([baselineKey], []);
 
   try {
     await ledger.setBudget({ team: 'bench', limit: '1000000000', period: 'monthly' });

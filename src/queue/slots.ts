@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import { scriptCommand, type ScriptCall } from '../redis-script.js';
 
 const ACQUIRE = readFileSync(new URL('./lua/acquire-slot.lua', import.meta.url), 'utf8');
 
@@ -8,15 +9,15 @@ const ACQUIRE = readFileSync(new URL('./lua/acquire-slot.lua', import.meta.url),
  * the queue instead of running into the provider's concurrency error.
  */
 export class ModelSlots {
+  private readonly acquireSlot: ScriptCall;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly limits: (model: string) => number,
     private readonly leaseMs = 60_000,
   ) {
-    if (typeof (redis as unknown as Record<string, unknown>).vidgateAcquireSlot !== 'function') {
-      redis.defineCommand('vidgateAcquireSlot', { numberOfKeys: 1, lua: ACQUIRE });
-    }
+    this.acquireSlot = scriptCommand(redis, 'vidgateAcquireSlot', ACQUIRE);
   }
 
   private key(model: string): string {
@@ -25,8 +26,7 @@ export class ModelSlots {
 
   /** Takes (or refreshes) the holder's slot; false when the model is at its limit. */
   async acquire(model: string, holder: string): Promise<boolean> {
-    const fn = (this.redis as unknown as { vidgateAcquireSlot(k: string, ...a: (string | number)[]): Promise<number> }).vidgateAcquireSlot;
-    return (await fn.call(this.redis, this.key(model), holder, Date.now(), this.leaseMs, this.limits(model))) === 1;
+    return (await this.acquireSlot([this.key(model)], [holder, Date.now(), this.leaseMs, this.limits(model)])) === 1;
   }
 
   async release(model: string, holder: string): Promise<void> {

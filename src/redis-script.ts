@@ -1,0 +1,14 @@
+import type { Redis } from 'ioredis';
+
+/** Runs one Lua script with its keys and arguments. */
+export type ScriptCall = (keys: string[], args: (string | number)[]) => Promise<unknown>;
+
+/**
+ * A Lua script as a command on this connection, defined once per connection: ioredis runs it by
+ * EVALSHA and falls back to EVAL (which loads it) on NOSCRIPT, e.g. after a Redis restart.
+ */
+export function scriptCommand(redis: Redis, name: string, lua: string): ScriptCall {
+  const commands = redis as unknown as Record<string, (numKeys: number, ...rest: (string | number)[]) => Promise<unknown>>;
+  if (typeof commands[name] !== 'function') redis.defineCommand(name, { lua });
+  return (keys, args) => commands[name]!.call(redis, keys.length, ...keys, ...args);
+}
