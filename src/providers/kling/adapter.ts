@@ -50,6 +50,9 @@ function secondsOf(duration: string | undefined): number | null {
   return duration !== undefined && Number.isFinite(seconds) && seconds > 0 ? seconds : null;
 }
 
+const modeOf = (job: Job): Mode => job.mode ?? DEFAULT_MODE[job.model];
+const endpointOf = (job: Job) => ENDPOINT_OF_MODE[modeOf(job)] as Endpoint;
+
 export class KlingAdapter implements Provider {
   readonly name = 'kling';
   private readonly baseUrl: string;
@@ -69,8 +72,8 @@ export class KlingAdapter implements Provider {
   }
 
   async submit(job: Job, externalId: string, opts: SubmitOptions = {}): Promise<TaskHandle> {
-    const mode = job.mode ?? DEFAULT_MODE[job.model];
-    const endpoint = ENDPOINT_OF_MODE[mode] as Endpoint;
+    const mode = modeOf(job);
+    const endpoint = endpointOf(job);
     if (job.resolution === '4k') throw new ProviderError('the Kling adapter offers 720p (std) and 1080p (pro), not 4k', 'fail-job');
     const passthrough = Object.fromEntries(Object.entries(job.input ?? {}).filter(([k]) => !RESERVED_FIELDS.has(k)));
     const missing = requiredInputs(mode, job).filter((k) => typeof passthrough[k] !== 'string' || passthrough[k] === '');
@@ -118,7 +121,7 @@ export class KlingAdapter implements Provider {
   }
 
   async findByExternalId(externalId: string, job: Job): Promise<TaskState | null> {
-    const endpoint = ENDPOINT_OF_MODE[job.mode ?? DEFAULT_MODE[job.model]] as Endpoint;
+    const endpoint = endpointOf(job);
     const data = await this.readWithRetry(`/v1/videos/${endpoint}/${encodeURIComponent(externalId)}`);
     return data ? this.toState(data, endpoint, externalId) : null;
   }
