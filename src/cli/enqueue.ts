@@ -3,6 +3,7 @@ import cliProgress from 'cli-progress';
 import { InputError } from '../errors.js';
 import { Job, type JobInput } from '../job.js';
 import { formatMoney, money, sumMoney } from '../money.js';
+import { describeVariant } from '../policy/decision.js';
 import { createClient, type FinalResult, type JobHandle } from '../queue/client.js';
 import { cliConnection, redisUrlFromEnv } from '../queue/connection.js';
 import { DEFAULT_PREFIX } from '../queue/names.js';
@@ -59,17 +60,16 @@ interface Line {
 }
 
 function lineOf(d: DecisionRecord, r?: FinalResult): Line {
-  const c = d.chosen;
   const line: Line = {
     id: d.id,
     team: d.team,
     project: d.project,
     outcome: d.outcome,
-    chosen: c ? `${c.model} ${c.resolution} ${c.audio === 'none' ? 'silent' : c.audio} ${c.durationSeconds}s` : null,
+    chosen: d.chosen ? describeVariant(d.chosen) : null,
     cost: d.cost ?? null,
   };
   if (!r) return line;
-  return { ...line, state: r.state, actualCost: r.state === 'rejected' ? null : r.actualCost, reason: r.state === 'rejected' ? r.reason : r.reason };
+  return { ...line, state: r.state, actualCost: r.state === 'rejected' ? null : r.actualCost, reason: r.reason };
 }
 
 export function enqueueCommand(): Command {

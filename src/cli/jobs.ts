@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { describeVariant } from '../policy/decision.js';
 import { createClient } from '../queue/client.js';
 import { cliConnection, redisUrlFromEnv } from '../queue/connection.js';
 import { DEFAULT_PREFIX } from '../queue/names.js';
@@ -29,7 +30,7 @@ export function jobsCommand(): Command {
           const r = shown.result;
           const out = [`job ${id}: intake ${shown.intake}${shown.generate ? `, generate ${shown.generate}` : ''}`];
           if (d) {
-            out.push(`decision: ${d.outcome}${d.chosen ? ` ${d.chosen.model} ${d.chosen.resolution} ${d.chosen.audio} ${d.chosen.durationSeconds}s at ${d.cost} (requested ${d.requestedCost}, reserve ${d.reserve})` : ''}`);
+            out.push(`decision: ${d.outcome}${d.chosen ? ` ${describeVariant(d.chosen)} at ${d.cost} (requested ${d.requestedCost}, reserve ${d.reserve})` : ''}`);
             for (const rule of d.rules ?? []) out.push(`  rule ${rule.rule}: ${rule.detail}`);
             for (const reason of d.reasons) out.push(`  reason: ${reason}`);
             for (const s of d.scopes) out.push(`  ${s.scope} ${s.name} (${s.window}): ${s.available} of ${s.limit} available`);

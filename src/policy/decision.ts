@@ -45,7 +45,8 @@ export function decide(l: Ladder, scope?: ScopeState): Decision {
   ]);
 }
 
-export function describeVariant(job: Job): string {
+/** A variant in words, as every command prints it: "kling-3.0 text-to-video 720p silent 5s". */
+export function describeVariant(job: Pick<Job, 'model' | 'mode' | 'resolution' | 'audio' | 'durationSeconds'>): string {
   const audio = job.audio === 'none' ? 'silent' : job.audio === 'required' ? 'with audio' : 'with deferrable audio';
   return `${job.model} ${job.mode ?? ''} ${job.resolution} ${audio} ${job.durationSeconds}s`.replace(/\s+/g, ' ');
 }

@@ -43,8 +43,8 @@ describe('vidgate worker, enqueue and jobs show', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).sort((a, b) => a.id.localeCompare(b.id));
     expect(lines).toEqual([
-      { id: 'cli-1', team: 'studio-a', project: 'trailer', outcome: 'admit', chosen: 'kling-3.0 720p silent 5s', cost: '0.375', state: 'completed', actualCost: '0.375', reason: null },
-      { id: 'cli-2', team: 'studio-a', project: 'trailer', outcome: 'admit', chosen: 'kling-3.0 720p silent 5s', cost: '0.375', state: 'completed', actualCost: '0.375', reason: null },
+      { id: 'cli-1', team: 'studio-a', project: 'trailer', outcome: 'admit', chosen: 'kling-3.0 text-to-video 720p silent 5s', cost: '0.375', state: 'completed', actualCost: '0.375', reason: null },
+      { id: 'cli-2', team: 'studio-a', project: 'trailer', outcome: 'admit', chosen: 'kling-3.0 text-to-video 720p silent 5s', cost: '0.375', state: 'completed', actualCost: '0.375', reason: null },
       { id: 'cli-3', team: 'nobody', project: 'trailer', outcome: 'reject', chosen: null, cost: null, state: 'rejected', actualCost: null, reason: 'team nobody has no policy' },
     ]);
     const summary = await runCli(['enqueue', jobs, '--prefix', prefix], { env: env() });
@@ -54,7 +54,7 @@ describe('vidgate worker, enqueue and jobs show', () => {
   it('shows a job: decision, rules, scopes and result', async () => {
     const r = await runCli(['jobs', 'show', 'cli-2', '--prefix', prefix], { env: env() });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('decision: admit kling-3.0 720p none 5s at 0.375 (requested 0.50, reserve 0.375)');
+    expect(r.stdout).toContain('decision: admit kling-3.0 text-to-video 720p silent 5s at 0.375 (requested 0.50, reserve 0.375)');
     expect(r.stdout).toContain('rule staging: draft job staged from 1080p to 720p');
     expect(r.stdout).toMatch(/result: completed on kling-3\.0\n\s+video https:\/\/fake-kling\.local\/videos\//);
     const json = JSON.parse((await runCli(['jobs', 'show', 'cli-1', '--json', '--prefix', prefix], { env: env() })).stdout);
