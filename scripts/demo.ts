@@ -3,7 +3,6 @@
 // mixed batch of jobs, shows progress, prints a summary, and leaves nothing running or stored.
 import { randomUUID } from 'node:crypto';
 import cliProgress from 'cli-progress';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { table } from '../src/cli/table.js';
 import { Job, type JobInput } from '../src/job.js';
@@ -12,7 +11,7 @@ import { loadPolicyDir } from '../src/policy/load.js';
 import { savingsByStep } from '../src/policy/savings.js';
 import { startFakeKling } from '../src/providers/fake-kling/server.js';
 import { createClient, type FinalResult } from '../src/queue/client.js';
-import { DEFAULT_REDIS_URL, safeUrl } from '../src/queue/connection.js';
+import { cliConnection, DEFAULT_REDIS_URL, safeUrl } from '../src/queue/connection.js';
 import { startWorkers } from '../src/queue/runtime.js';
 import { deleteKeysWithPrefix } from './delete-keys.js';
 import { redisServerInstalled, startRedisServer, type OwnedRedis } from './redis-server.js';
@@ -21,18 +20,12 @@ const JOBS = Number(process.env.DEMO_JOBS ?? 300);
 const POLICIES = 'examples/demo-policies';
 const out = (s = '') => process.stdout.write(`${s}\n`);
 
-async function answers(url: string): Promise<boolean> {
-  const r = new Redis(url, { lazyConnect: true, connectTimeout: 1500, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => {});
-  try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
+/** Whether a Redis answers at `url` (the same fail-fast probe as the CLI's). */
+const answers = (url: string) =>
+  cliConnection(url).then(
+    (r) => (r.disconnect(), true),
+    () => false,
+  );
 
 /** Redis from REDIS_URL or the default; else a private redis-server; else say how to start one. */
 async function findRedis(): Promise<{ url: string; owned?: OwnedRedis }> {
