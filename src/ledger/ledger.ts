@@ -217,13 +217,13 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
     const reply = this.run('reserve', keys, args) as unknown as Promise<ReserveReply>;
     const [owner, raw] = await Promise.all([locating, reply]);
     const result = parseReserveReply(r.reservationId, raw);
-    const located = { team: r.team, scopeKeys: this.scopeKeysOf(r.team, r.project, result) };
+    const located = (): Located => ({ team: r.team, scopeKeys: this.scopeKeysOf(r.team, r.project, result) });
     if (owner !== null && owner !== r.team) {
-      if (result.status === 'reserved' && !result.replayed) await this.resolveWith('release', r.reservationId, located, ['id reused']);
+      if (result.status === 'reserved' && !result.replayed) await this.resolveWith('release', r.reservationId, located(), ['id reused']);
       throw new InputError(`reservation id ${r.reservationId} already belongs to team ${owner}`, { where: 'reservationId' });
     }
     if (result.status === 'reserved') {
-      if (!result.replayed) this.located.set(r.reservationId, located);
+      if (!result.replayed) this.located.set(r.reservationId, located());
       for (const a of result.alerts) this.emit('alert', a);
     }
     return result;
