@@ -4,7 +4,7 @@
 // A third path, the pass-through plus the writes of one reservation per job, shows what
 // the ledger step alone costs.
 // Run: npm run bench -- pipeline   (REDIS_URL, default redis://127.0.0.1:6379; BENCH_JOBS, BENCH_CONCURRENCY)
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,6 +101,7 @@ async function vidgate(url: string, prefix: string, n: number, concurrency: numb
   await connection.quit();
   await client.close();
   await workers.close();
+  rmSync(dir, { recursive: true, force: true });
   return run;
 }
 

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 
 describe('vidgate estimate', () => {
@@ -69,9 +69,12 @@ describe('vidgate estimate', () => {
     expect(r.stderr).toContain(message);
   });
 
+  const cardDir = mkdtempSync(join(tmpdir(), 'vidgate-card-'));
+  afterAll(() => rmSync(cardDir, { recursive: true, force: true }));
+
   /** A one-product card file, with the 720p rates given. */
   function cardFile(id: string, currency: string, rates720: Record<string, unknown>): string {
-    const file = join(mkdtempSync(join(tmpdir(), 'vidgate-card-')), 'card.json');
+    const file = join(cardDir, `${id}.json`);
     const product = { model: 'kling-3.0', mode: 'text-to-video', duration: { min: 3, max: 15 }, pricing: { kind: 'per-second', rates: { '720p': rates720 } } };
     writeFileSync(file, JSON.stringify({ id, source: 'test', effectiveDate: '2026-10-01', currency, billing: { unit: 'second', rounding: 'nearest-half-up' }, products: [product] }));
     return file;

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +34,7 @@ describe('vidgate worker, enqueue and jobs show', () => {
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
     await kling.close();
+    rmSync(dir, { recursive: true, force: true });
   });
   const env = () => ({ REDIS_URL: redisUrl() });
 

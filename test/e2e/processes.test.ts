@@ -1,5 +1,6 @@
 // Worker processes as they run in production (`vidgate worker`), against real Redis and the local
 // Kling server: a storm of jobs against tight budgets, and a worker killed in the middle of jobs.
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobInput } from '../../src/job.js';
 import { money, sumMoney } from '../../src/money.js';
@@ -15,6 +16,13 @@ const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
+
+/** A policy directory for this test, removed after it. */
+function policies(files: Record<string, string>): string {
+  const dir = policyDir(files);
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 function worker(prefix: string, dir: string, kling: FakeKling, extra: string[] = []) {
   const w = startNode(BIN, ['worker', '--policies', dir, '--prefix', prefix, '--poll-ms', '20', '--concurrency', '40', '--model-concurrency', '100', ...extra], {
@@ -75,7 +83,7 @@ describe('worker processes', () => {
     const prefix = uniquePrefix('storm');
     const kling = await startFakeKling({ latencyMs: 15, apiKey: 'storm' });
     cleanups.push(() => kling.close());
-    const dir = policyDir({
+    const dir = policies({
       'storm.yaml': `team: storm
 budgets:
   team: { limit: "700.00", period: monthly }
@@ -120,7 +128,7 @@ rules:
     const prefix = uniquePrefix('crash');
     const kling = await startFakeKling({ latencyMs: 1500, apiKey: 'storm' });
     cleanups.push(() => kling.close());
-    const dir = policyDir({ 'c.yaml': `team: crash\nbudgets:\n  projects:\n    main: { limit: "100.00", period: monthly }\n` });
+    const dir = policies({ 'c.yaml': `team: crash\nbudgets:\n  projects:\n    main: { limit: "100.00", period: monthly }\n` });
     const first = worker(prefix, dir, kling, ['--lock-ms', '1000']);
     await first.firstLine;
     const client = createClient({ redis: redisUrl(), prefix });

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pino } from 'pino';
@@ -70,6 +70,7 @@ export async function startPipeline(opts: {
       await client.close();
       for (const w of [workers, ...more]) await w.close(5000).catch(() => {}); // a test may have stopped them already
       await kling.close();
+      rmSync(policiesDir, { recursive: true, force: true });
     },
   };
 }
