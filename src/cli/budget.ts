@@ -6,8 +6,7 @@ import { cliConnection, redisUrlFromEnv } from '../queue/connection.js';
 import { parseOrThrow } from '../validation.js';
 import { money } from '../money.js';
 import { action, csv, printJson } from './command.js';
-
-const redisOption = () => new Option('--redis <url>', 'Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379)');
+import { withRedisOptions } from './options.js';
 
 /** Opens the ledger for one command and closes its connection afterwards. */
 async function withLedger<T>(redisFlag: string | undefined, prefix: string | undefined, body: (ledger: Ledger) => Promise<T>): Promise<T> {
@@ -32,16 +31,13 @@ interface SetOptions {
 
 export function budgetCommand(): Command {
   const budget = new Command('budget').description('set and show team and project budgets in Redis');
-  budget
-    .command('set')
+  withRedisOptions(budget.command('set'))
     .description('set a budget (never touches what is spent or reserved)')
     .requiredOption('--team <team>', 'team')
     .option('--project <project>', 'project (omit for the team-wide budget)')
     .requiredOption('--limit <amount>', 'limit per period, e.g. 500 or 1250.50')
     .addOption(new Option('--period <period>', 'budget window (UTC calendar)').choices(Period.options).makeOptionMandatory())
     .option('--alerts <fractions>', 'alert thresholds as fractions of the limit, e.g. 0.5,0.8', csv)
-    .addOption(redisOption())
-    .addOption(new Option('--prefix <prefix>', 'key prefix').default('vidgate').hideHelp())
     .action(
       action(async (opts: SetOptions) => {
         // Validated in full before Redis is touched: bad input writes nothing.
@@ -63,14 +59,11 @@ export function budgetCommand(): Command {
         process.stdout.write(`${changed ? 'set' : 'unchanged'}: ${who}, ${input.limit.toString()} ${input.period}\n`);
       }),
     );
-  budget
-    .command('show')
+  withRedisOptions(budget.command('show'))
     .description("show a budget and its current window's spend")
     .requiredOption('--team <team>', 'team')
     .option('--project <project>', 'project (omit for the team-wide budget)')
     .option('--json', 'print one JSON object', false)
-    .addOption(redisOption())
-    .addOption(new Option('--prefix <prefix>', 'key prefix').default('vidgate').hideHelp())
     .action(
       action(async (opts: { team: string; project?: string; json: boolean; redis?: string; prefix?: string }) => {
         const scope = { team: opts.team, ...(opts.project ? { project: opts.project } : {}) };

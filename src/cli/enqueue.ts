@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { InputError } from '../errors.js';
 import { Job, type JobInput } from '../job.js';
@@ -6,10 +6,10 @@ import { formatMoney, money, sumMoney } from '../money.js';
 import { describeVariant } from '../policy/decision.js';
 import { createClient, type FinalResult, type JobHandle } from '../queue/client.js';
 import { cliConnection, redisUrlFromEnv } from '../queue/connection.js';
-import { DEFAULT_PREFIX } from '../queue/names.js';
 import type { DecisionRecord } from '../queue/records.js';
 import { describeIssues } from '../validation.js';
 import { readTextFile } from '../yaml-file.js';
+import { withRedisOptions } from './options.js';
 import { action, printJson } from './command.js';
 import { table } from './table.js';
 
@@ -54,7 +54,7 @@ interface Line {
   outcome: DecisionRecord['outcome'];
   chosen: string | null;
   cost: string | null;
-  state?: 'completed' | 'failed' | 'rejected';
+  state?: FinalResult['state'];
   actualCost?: string | null;
   reason?: string | null;
 }
@@ -73,13 +73,11 @@ function lineOf(d: DecisionRecord, r?: FinalResult): Line {
 }
 
 export function enqueueCommand(): Command {
-  return new Command('enqueue')
+  return withRedisOptions(new Command('enqueue'))
     .description('enqueue the jobs of a JSONL file (one job per line) and report each decision')
     .argument('<file>', 'jobs, one JSON object per line')
     .option('--wait', 'also wait for every job to finish (completed, failed or rejected)', false)
     .option('--json', 'one JSON line per job: id, team, project, outcome, chosen, cost (and state, actualCost with --wait)', false)
-    .option('--redis <url>', 'Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379)')
-    .addOption(new Option('--prefix <prefix>', 'key prefix').default(DEFAULT_PREFIX).hideHelp())
     .action(
       action(async (file: string, opts: { wait: boolean; json: boolean; redis?: string; prefix: string }) => {
         const jobs = readJobsFile(file);

@@ -1,19 +1,16 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { describeVariant } from '../policy/decision.js';
 import { createClient } from '../queue/client.js';
 import { cliConnection, redisUrlFromEnv } from '../queue/connection.js';
-import { DEFAULT_PREFIX } from '../queue/names.js';
+import { withRedisOptions } from './options.js';
 import { action, printJson } from './command.js';
 
 export function jobsCommand(): Command {
   const jobs = new Command('jobs').description('look at jobs');
-  jobs
-    .command('show')
+  withRedisOptions(jobs.command('show'))
     .description("a job's decision (with its explanation) and result")
     .argument('<id>', 'job id')
     .option('--json', 'print one JSON object', false)
-    .option('--redis <url>', 'Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379)')
-    .addOption(new Option('--prefix <prefix>', 'key prefix').default(DEFAULT_PREFIX).hideHelp())
     .action(
       action(async (id: string, opts: { json: boolean; redis?: string; prefix: string }) => {
         const redis = await cliConnection(redisUrlFromEnv(opts.redis));

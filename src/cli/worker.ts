@@ -1,12 +1,13 @@
 import { Command, Option } from 'commander';
+import { DEFAULTS } from '../defaults.js';
 import { InputError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { parseMoney } from '../money.js';
 import type { KlingCredentials } from '../providers/kling/auth.js';
 import { DEFAULT_KLING_BASE_URL } from '../providers/kling/adapter.js';
 import { cliConnection, redisUrlFromEnv, safeUrl } from '../queue/connection.js';
-import { DEFAULT_PREFIX } from '../queue/names.js';
 import { startWorkers, type WorkerConfig } from '../queue/runtime.js';
+import { withRedisOptions } from './options.js';
 import { action, positiveInt } from './command.js';
 
 /** Kling credentials from the environment: an API key, or an access key and a secret key. */
@@ -81,20 +82,18 @@ export async function runWorkers(cfg: WorkerConfig): Promise<void> {
 }
 
 export function workerCommand(): Command {
-  return new Command('worker')
+  return withRedisOptions(new Command('worker'))
     .description('run the router and generator workers (Kling credentials from KLING_API_KEY, or KLING_ACCESS_KEY and KLING_SECRET_KEY)')
     .option('--policies <dir>', 'team policy files', 'policies')
     .option('--concurrency <n>', 'jobs each worker runs at once', positiveInt)
     .option('--router-only', 'run only the router (decisions)')
     .option('--generator-only', 'run only the generator (provider and settlement)')
-    .option('--redis <url>', 'Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379)')
     .option('--kling-base-url <url>', `Kling API (default: $KLING_BASE_URL or ${DEFAULT_KLING_BASE_URL})`)
-    .option('--model-concurrency <n>', 'concurrent provider tasks per model (default 20, a standard pack)', positiveInt)
+    .option('--model-concurrency <n>', `concurrent provider tasks per model (default ${DEFAULTS.modelConcurrency}, a standard pack)`, positiveInt)
     .option('--callback-port <n>', 'receive Kling callbacks on this port', positiveInt)
     .option('--callback-url <url>', 'the public URL of that endpoint (or VIDGATE_CALLBACK_URL)')
-    .addOption(new Option('--prefix <prefix>', 'key prefix').default(DEFAULT_PREFIX).hideHelp())
     .addOption(new Option('--poll-ms <n>').argParser(positiveInt).hideHelp())
-    .option('--lease-ms <n>', 'how long a reservation is held without word from its worker (default 900000, 15 min)', positiveInt)
+    .option('--lease-ms <n>', `how long a reservation is held without word from its worker (default ${DEFAULTS.leaseMs}, ${DEFAULTS.leaseMs / 60_000} min)`, positiveInt)
     .addOption(new Option('--lock-ms <n>').argParser(positiveInt).hideHelp())
     .action(action((flags: WorkerFlags) => runWorkers(workerConfig(flags))));
 }

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../defaults.js';
 import type { Provider, TaskHandle, TaskState } from './provider.js';
 
 export interface FollowOptions {
@@ -14,9 +15,9 @@ export interface FollowOptions {
 
 /** Polls a task with backoff until it succeeds or fails. A poll never charges anything. */
 export async function followTask(provider: Provider, handle: TaskHandle, opts: FollowOptions = {}): Promise<TaskState> {
-  let interval = opts.intervalMs ?? 2000;
-  const maxInterval = opts.maxIntervalMs ?? 15_000;
-  const deadline = Date.now() + (opts.timeoutMs ?? 30 * 60_000);
+  let interval = opts.intervalMs ?? DEFAULTS.pollIntervalMs;
+  const maxInterval = opts.maxIntervalMs ?? DEFAULTS.pollMaxIntervalMs;
+  const deadline = Date.now() + (opts.timeoutMs ?? DEFAULTS.pollTimeoutMs);
   for (;;) {
     if (opts.signal?.aborted) throw new Error(`stopped following task ${handle.taskId}`);
     const state = await provider.status(handle);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Job as BullJob, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { DEFAULTS } from '../defaults.js';
 import { InputError } from '../errors.js';
 import { Job, type JobInput } from '../job.js';
 import { Ledger } from '../ledger/ledger.js';
@@ -8,15 +9,13 @@ import type { BudgetInput, BudgetView } from '../ledger/schema.js';
 import { describeIssues } from '../validation.js';
 import { quietOnReconnect, workerConnection } from './connection.js';
 import { DEFAULT_PREFIX, KEEP_FINISHED, QUEUE_GENERATE, QUEUE_INTAKE } from './names.js';
-import type { DecisionRecord, GenerateData, GenerationResult } from './records.js';
+import { failedOutcome, type DecisionRecord, type FinalResult, type GenerateData, type GenerationResult } from './records.js';
+
+export type { FinalResult } from './records.js';
 
 /** How often a waiting handle looks at its job's state in case an event was missed. */
-const STATE_CHECK_MS = 2000;
-const MAX_STATE_CHECK_MS = 15_000;
-
-export type FinalResult =
-  | (GenerationResult & { decision: DecisionRecord })
-  | { id: string; state: 'rejected'; decision: DecisionRecord; reason: string };
+const STATE_CHECK_MS = DEFAULTS.stateCheckMs;
+const MAX_STATE_CHECK_MS = DEFAULTS.maxStateCheckMs;
 
 export interface JobHandle {
   id: string;
@@ -73,7 +72,7 @@ export class VidgateClient {
       return { ...parsed.data, id: parsed.data.id ?? randomUUID() };
     });
     // The job id is the BullMQ job id: enqueuing the same id again adds nothing.
-    await this.intake.addBulk(jobs.map((j) => ({ name: 'job', data: j, opts: { jobId: j.id, removeOnComplete: KEEP_FINISHED, removeOnFail: KEEP_FINISHED, attempts: 5, backoff: { type: 'exponential', delay: 1000 } } })));
+    await this.intake.addBulk(jobs.map((j) => ({ name: 'job', data: j, opts: { jobId: j.id, removeOnComplete: KEEP_FINISHED, removeOnFail: KEEP_FINISHED, attempts: DEFAULTS.intakeAttempts, backoff: { type: 'exponential', delay: DEFAULTS.intakeBackoffMs } } })));
     return jobs.map((j) => this.handle(j.id));
   }
 
@@ -90,26 +89,10 @@ export class VidgateClient {
           return { ...((await this.waitFor(this.generate, 'generate', id)) as GenerationResult), decision: d };
         } catch (err) {
           // The generator settles every failure it can itself; this is one it could not (its
-          // retries ran out on an error of the system): a final failure all the same, and the
-          // reservation goes back when its lease runs out.
-          return {
-            id,
-            state: 'failed',
-            model: d.chosen!.model as GenerationResult['model'],
-            videoUrl: null,
-            outputSeconds: null,
-            estimatedCost: d.cost ?? '0.00',
-            reserved: d.reserve ?? '0.00',
-            actualCost: null,
-            charged: null,
-            variance: null,
-            overrun: null,
-            fellBackFrom: [],
-            billing: null,
-            reason: (err as Error).message,
-            finishedAt: new Date().toISOString(),
-            decision: d,
-          };
+          // process died on the last attempt): a final failure all the same, and the reservation
+          // goes back when its lease runs out.
+          const admitted = { id, estimatedCost: d.cost ?? '0.00', reserved: d.reserve ?? '0.00' };
+          return { ...failedOutcome(admitted, d.chosen!.model, (err as Error).message), decision: d };
         }
       },
     };

@@ -1,7 +1,8 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { DEFAULTS } from '../defaults.js';
 import { UnavailableError } from '../errors.js';
 
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+export const DEFAULT_REDIS_URL = DEFAULTS.redisUrl;
 
 export function redisUrlFromEnv(flag?: string): string {
   return flag ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;

@@ -1,7 +1,8 @@
+import { DEFAULTS } from '../defaults.js';
 /** The two queues of the flow: pipelines enqueue on `intake`; the router forwards to `generate`. */
 export const QUEUE_INTAKE = 'intake';
 export const QUEUE_GENERATE = 'generate';
-export const DEFAULT_PREFIX = 'vidgate';
+export const DEFAULT_PREFIX = DEFAULTS.prefix;
 
 /** Keep finished jobs (decisions and results are the record) for a week, bounded in count. */
 export const KEEP_FINISHED = { age: 7 * 86_400, count: 500_000 };

@@ -15,3 +15,11 @@ export function pendingIn(queues: Queue[]): (id: string) => Promise<boolean> {
     return false;
   };
 }
+
+/** A reservation is kept while any of these says so (its job may run; it awaits reconciliation). */
+export function keepWhile(...rules: ((id: string) => Promise<boolean>)[]): (id: string) => Promise<boolean> {
+  return async (id) => {
+    for (const rule of rules) if (await rule(id)) return true;
+    return false;
+  };
+}

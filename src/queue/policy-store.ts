@@ -1,7 +1,18 @@
+import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Ledger } from '../ledger/ledger.js';
 import { loadPolicyDir, type LoadedPolicy } from '../policy/load.js';
+
+/** A policy in force, with the version decisions record (a digest of what it says). */
+export interface ActivePolicy extends LoadedPolicy {
+  version: string;
+}
+
+/** A loaded policy with its version: a digest of the policy and its card, the same on every host. */
+export function activePolicy(loaded: LoadedPolicy): ActivePolicy {
+  return { ...loaded, version: createHash('sha256').update(JSON.stringify([loaded.policy, loaded.card])).digest('hex').slice(0, 12) };
+}
 
 /**
  * The team policies a worker routes by: loaded from a directory, their budgets applied to the
@@ -9,7 +20,7 @@ import { loadPolicyDir, type LoadedPolicy } from '../policy/load.js';
  * fails validation keeps the policies in force and says why.
  */
 export class PolicyStore {
-  private policies = new Map<string, LoadedPolicy>();
+  private policies = new Map<string, ActivePolicy>();
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private reloading: Promise<void> = Promise.resolve();
@@ -20,7 +31,7 @@ export class PolicyStore {
     private readonly log: Logger,
   ) {}
 
-  get(team: string): LoadedPolicy | undefined {
+  get(team: string): ActivePolicy | undefined {
     return this.policies.get(team);
   }
 
@@ -37,7 +48,7 @@ export class PolicyStore {
         await this.ledger.setBudget({ team: policy.team, project, ...b });
       }
     }
-    this.policies = next;
+    this.policies = new Map([...next].map(([team, loaded]) => [team, activePolicy(loaded)]));
     this.log.info({ dir: this.dir, teams: this.teams() }, 'policies loaded');
   }
 

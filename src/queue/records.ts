@@ -1,53 +1,6 @@
-import type { ModelId } from '../catalog.js';
-import type { Job } from '../job.js';
-import type { ScopeBalance } from '../ledger/schema.js';
-import type { DecisionJson } from '../policy/decision.js';
-
-/** What the router decided for one job: the intake job's return value, kept as the record. */
-export type DecisionRecord = Omit<Partial<DecisionJson>, 'outcome'> & {
-  id: string;
-  team: string | null;
-  project: string | null;
-  outcome: 'admit' | 'downgrade' | 'reject';
-  reasons: string[];
-  /** Each scope's limit, spent, reserved and available when the ledger answered. */
-  scopes: ScopeBalance[];
-  decidedAt: string;
-};
-
-/** The generate queue's job data: the admitted variant and what was reserved for it. */
-export interface GenerateData {
-  id: string;
-  /** The admitted variant (the request itself is the intake job's data). */
-  variant: Job;
-  /** The card the estimate came from, as `loadRateCard` takes it (a built-in id or an absolute path). */
-  rateCard: string;
-  estimatedCost: string;
-  reserved: string;
-  fallbacks: { model: ModelId; cost: string }[];
-  /** The policy's fallback direction; only `any` may cost more than what was reserved (a top-up). */
-  fallbackDirection: 'none' | 'cheaper' | 'any';
-  /** Filled in as the job runs, so a retried or re-delivered job resumes rather than restarts. */
-  current?: { model: ModelId; externalId: string; taskId?: string };
-  tried?: ModelId[];
-  slotWaitMs?: number;
-}
-
-/** How a generation ended: the generate job's return value. */
-export interface GenerationResult {
-  id: string;
-  state: 'completed' | 'failed';
-  model: ModelId;
-  videoUrl: string | null;
-  outputSeconds: number | null;
-  estimatedCost: string;
-  reserved: string;
-  actualCost: string | null;
-  charged: string | null;
-  variance: string | null;
-  overrun: string | null;
-  fellBackFrom: ModelId[];
-  billing: 'provider' | 'duration' | null;
-  reason: string | null;
-  finishedAt: string;
-}
+// The records that travel along a job's path, each with one constructor and one money codec:
+// the job as submitted (src/job.ts), the router's decision and admission, the generation's outcome.
+export { decisionRecord, type DecisionCode, type DecisionContext, type DecisionRecord } from './records/decision.js';
+export { Admission, FallbackDirection, GenerateData, Progress } from './records/admission.js';
+export { completedOutcome, failedOutcome, type Admitted, type FinalResult, type GenerationResult, type Settled } from './records/outcome.js';
+export { AmountText, readMoney, writeMoney } from './records/money-text.js';

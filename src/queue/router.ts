@@ -1,22 +1,24 @@
 import type { Job as BullJob, Queue } from 'bullmq';
 import type { Logger } from 'pino';
+import { DEFAULTS } from '../defaults.js';
 import { PricingError } from '../errors.js';
 import { Job } from '../job.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { ScopeBalance } from '../ledger/schema.js';
 import { money, type Money } from '../money.js';
-import { decisionJson, decisionOf, ladderReasons } from '../policy/decision.js';
+import { decisionOf } from '../policy/decision.js';
 import { ladder } from '../policy/ladder.js';
-import type { LoadedPolicy } from '../policy/load.js';
+import type { Ladder } from '../policy/types.js';
 import { describeIssues } from '../validation.js';
 import { KEEP_FINISHED } from './names.js';
-import type { DecisionRecord, GenerateData } from './records.js';
+import type { ActivePolicy } from './policy-store.js';
+import { decisionRecord, type Admission, type DecisionCode, type DecisionContext, type DecisionRecord, type GenerateData } from './records.js';
 import { replayedChoice, type Choice } from './replay.js';
 
 export interface RouterDeps {
   ledger: Ledger;
   generate: Queue<GenerateData>;
-  policyFor: (team: string) => LoadedPolicy | undefined;
+  policyFor: (team: string) => ActivePolicy | undefined;
   leaseMs: number;
   /** Retries of a generate job (provider rate limits, outages): BullMQ attempts and backoff. */
   generateAttempts?: { attempts: number; backoffMs: number };
@@ -39,6 +41,21 @@ function headroom(scopes: ScopeBalance[]): string[] {
   return scopes.map((s) => `${s.scope} ${s.name} (${s.window}): ${s.available} of ${s.limit} available (spent ${s.spent}, reserved ${s.reserved})`);
 }
 
+/** The admission the generator gets for the chosen variant. */
+function admissionOf(id: string, choice: Choice, loaded: ActivePolicy): Admission {
+  const chosen = choice.ladder.candidates[choice.index]!;
+  return {
+    id,
+    variant: chosen.job,
+    rateCard: loaded.cardRef,
+    policyVersion: loaded.version,
+    estimatedCost: chosen.price.cost.toString(),
+    reserved: choice.reserved,
+    fallbacks: chosen.fallbacks.map((f) => ({ model: f.model, cost: f.cost.toString() })),
+    fallbackDirection: loaded.policy.rules.fallback.direction,
+  };
+}
+
 /**
  * The router's step for one intake job: validate, build the policy ladder, reserve it in the
  * ledger (reservation id = job id) and forward the chosen variant to `generate` under the same id,
@@ -50,29 +67,35 @@ export function createRouter(deps: RouterDeps) {
   return async (bull: BullJob): Promise<DecisionRecord> => {
     const id = bull.id!;
     const raw = (bull.data ?? {}) as Record<string, unknown>;
-    const base = { id, team: typeof raw.team === 'string' ? raw.team : null, project: typeof raw.project === 'string' ? raw.project : null };
-    const reject = (reasons: string[], extra: Partial<DecisionRecord> = {}): DecisionRecord => {
-      deps.log.info({ job: id, reasons }, 'rejected');
-      return { ...base, ...extra, outcome: 'reject', reasons, scopes: extra.scopes ?? [], decidedAt: new Date().toISOString() };
+    const ctx: DecisionContext = {
+      id,
+      team: typeof raw.team === 'string' ? raw.team : null,
+      project: typeof raw.project === 'string' ? raw.project : null,
+      policyVersion: null,
+    };
+    const reject = (code: DecisionCode, reasons: string[], l: Ladder | null = null, scopes: ScopeBalance[] = []): DecisionRecord => {
+      deps.log.info({ job: id, code, reasons }, 'rejected');
+      return decisionRecord(ctx, code, l && decisionOf(l, null), { reasons, scopes });
     };
 
     const parsed = Job.safeParse({ ...raw, id });
-    if (!parsed.success) return reject(describeIssues(parsed.error).map((m) => `invalid job: ${m}`));
+    if (!parsed.success) return reject('invalid-job', describeIssues(parsed.error).map((m) => `invalid job: ${m}`));
     const job = parsed.data;
     const loaded = deps.policyFor(job.team);
-    if (!loaded) return reject([`team ${job.team} has no policy`]);
+    if (!loaded) return reject('no-policy', [`team ${job.team} has no policy`]);
+    ctx.policyVersion = loaded.version;
     const { policy, card } = loaded;
-    if (!policy.budgets.projects[job.project]) return reject([`project ${job.project} has no budget in team ${job.team}'s policy`]);
+    if (!Object.hasOwn(policy.budgets.projects, job.project)) return reject('no-project-budget', [`project ${job.project} has no budget in team ${job.team}'s policy`]);
 
     const utilization = policy.rules.audioDeferral.when === 'above' ? await utilizationOf(deps.ledger, job.team, job.project) : undefined;
-    let l: ReturnType<typeof ladder>;
+    let l: Ladder;
     try {
       l = ladder(job, policy, card, { utilization });
     } catch (err) {
-      if (err instanceof PricingError) return reject([err.message]);
+      if (err instanceof PricingError) return reject('unpriceable', [err.message]);
       throw err;
     }
-    if (l.candidates.length === 0) return reject(ladderReasons(l), decisionJson(decisionOf(l, null)));
+    if (l.candidates.length === 0) return reject('nothing-allowed', [], l);
 
     const r = await deps.ledger.reserve({
       reservationId: id,
@@ -83,38 +106,26 @@ export function createRouter(deps: RouterDeps) {
     });
     if (r.status === 'rejected') {
       const why = r.reason === 'no-budget' ? `project ${job.project} has no budget in the ledger` : 'no candidate fits the budget';
-      return reject([why, ...headroom(r.scopes)], { ...decisionJson(decisionOf(l, null)), scopes: r.scopes });
+      return reject(r.reason, [why, ...headroom(r.scopes)], l, r.scopes);
     }
     let choice: Choice = { ladder: l, index: r.candidate, reserved: r.amount, forwarded: false, reasons: [] };
     if (r.replayed) {
       const replayed = await replayedChoice(deps, id, l, r);
-      if ('rejected' in replayed) return reject(replayed.rejected, { ...decisionJson(decisionOf(l, null)), scopes: r.scopes });
+      if ('rejected' in replayed) return reject(replayed.code, replayed.rejected, l, r.scopes);
       choice = replayed;
     }
-    const chosen = choice.ladder.candidates[choice.index]!;
-    const fallback = policy.rules.fallback;
     if (!choice.forwarded) {
-      await deps.generate.add(
-        'generate',
-        {
-          id,
-          variant: chosen.job,
-          rateCard: loaded.cardRef,
-          estimatedCost: chosen.price.cost.toString(),
-          reserved: choice.reserved,
-          fallbacks: chosen.fallbacks.map((f) => ({ model: f.model, cost: f.cost.toString() })),
-          fallbackDirection: fallback.direction,
-        },
-        {
-          jobId: id,
-          removeOnComplete: KEEP_FINISHED,
-          removeOnFail: KEEP_FINISHED,
-          attempts: deps.generateAttempts?.attempts ?? 5,
-          backoff: { type: 'exponential', delay: deps.generateAttempts?.backoffMs ?? 2000 },
-        },
-      );
+      await deps.generate.add('generate', admissionOf(id, choice, loaded), {
+        jobId: id,
+        removeOnComplete: KEEP_FINISHED,
+        removeOnFail: KEEP_FINISHED,
+        attempts: deps.generateAttempts?.attempts ?? DEFAULTS.generateAttempts,
+        backoff: { type: 'exponential', delay: deps.generateAttempts?.backoffMs ?? DEFAULTS.generateBackoffMs },
+      });
     }
-    const record: DecisionRecord = { ...base, ...decisionJson(decisionOf(choice.ladder, choice.index, choice.reasons)), scopes: r.scopes, decidedAt: new Date().toISOString() };
+    const decision = decisionOf(choice.ladder, choice.index);
+    const code: DecisionCode = choice.code ?? (decision.outcome === 'downgrade' ? 'downgraded' : 'admitted');
+    const record = decisionRecord(ctx, code, decision, { reasons: choice.reasons, scopes: r.scopes });
     deps.log.info({ job: id, outcome: record.outcome, cost: record.cost, replayed: r.replayed }, 'admitted');
     return record;
   };

@@ -4,17 +4,19 @@ import type { Logger } from 'pino';
 import type { ModelId } from '../catalog.js';
 import { Ledger } from '../ledger/ledger.js';
 import { startReaper, type Reaper } from '../ledger/reaper.js';
+import { DEFAULTS } from '../defaults.js';
 import { createLogger } from '../log.js';
 import { KlingAdapter, type KlingAdapterOptions } from '../providers/kling/adapter.js';
 import { CallbackWaker, startCallbackServer } from './callbacks.js';
 import { workerConnection } from './connection.js';
 import { createGenerator } from './generator.js';
 import { DEFAULT_PREFIX, QUEUE_GENERATE, QUEUE_INTAKE } from './names.js';
-import { pendingIn } from './pending.js';
+import { keepWhile, pendingIn } from './pending.js';
 import { PolicyStore } from './policy-store.js';
 import type { DecisionRecord, GenerateData, GenerationResult } from './records.js';
 import { createRouter } from './router.js';
 import { ModelSlots } from './slots.js';
+import { UnsettledJobs } from './unsettled.js';
 
 export interface WorkerConfig {
   redisUrl: string;
@@ -44,6 +46,8 @@ export interface WorkerConfig {
 export interface RunningWorkers {
   policies: PolicyStore;
   ledger: Ledger;
+  /** Jobs whose money is held until reconciliation settles them. */
+  unsettled: UnsettledJobs;
   /** Stops taking jobs, lets active ones finish (or hands them back after `graceMs`), closes everything. */
   close(graceMs?: number): Promise<void>;
 }
@@ -59,6 +63,7 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
   const ledger = new Ledger({ redis: ledgerRedis, prefix, actor: `worker-${process.pid}` });
   ledger.on('alert', (a) => log.warn({ alert: a }, `budget alert: ${a.scope} ${a.name} reached ${a.threshold * 100}% (${a.window})`));
   const policies = new PolicyStore(cfg.policiesDir, ledger, log);
+  const unsettled = new UnsettledJobs(ledgerRedis, prefix);
   const workers: Worker[] = [];
   let reaper: Reaper | undefined;
   let callbackServer: FastifyInstance | undefined;
@@ -84,13 +89,13 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
       await policies.load(); // budgets are in the ledger before the first job is taken
       if (cfg.watchPolicies ?? true) policies.watch();
     }
-    const leaseMs = cfg.leaseMs ?? 15 * 60_000;
+    const leaseMs = cfg.leaseMs ?? DEFAULTS.leaseMs;
     const workerOpts = {
       connection,
       prefix,
       // After a Redis error BullMQ pauses its fetch loop this long (15 s by default): resume
       // within a second of Redis coming back.
-      runRetryDelay: 1000,
+      runRetryDelay: DEFAULTS.workerRunRetryDelayMs,
       ...(cfg.lockDurationMs ? { lockDuration: cfg.lockDurationMs } : {}),
       ...(cfg.stalledIntervalMs ? { stalledInterval: cfg.stalledIntervalMs } : {}),
     };
@@ -99,13 +104,13 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
       const generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection, prefix });
       closers.push(() => generate.close());
       const route = createRouter({ ledger, generate, policyFor: (t) => policies.get(t), leaseMs, generateAttempts: cfg.generateAttempts, log });
-      workers.push(new Worker<unknown, DecisionRecord>(QUEUE_INTAKE, route, { ...workerOpts, concurrency: cfg.concurrency?.router ?? 50 }));
+      workers.push(new Worker<unknown, DecisionRecord>(QUEUE_INTAKE, route, { ...workerOpts, concurrency: cfg.concurrency?.router ?? DEFAULTS.routerConcurrency }));
     }
 
     if (cfg.generator ?? true) {
       const provider = new KlingAdapter(cfg.kling);
-      const mc = cfg.modelConcurrency ?? 20;
-      const slots = new ModelSlots(ledgerRedis, prefix, (m) => (typeof mc === 'number' ? mc : (mc[m as ModelId] ?? 20)));
+      const mc = cfg.modelConcurrency ?? DEFAULTS.modelConcurrency;
+      const slots = new ModelSlots(ledgerRedis, prefix, (m) => (typeof mc === 'number' ? mc : (mc[m as ModelId] ?? DEFAULTS.modelConcurrency)));
       let wake: CallbackWaker | undefined;
       if (cfg.callback) {
         const subscriber = workerConnection(cfg.redisUrl);
@@ -119,20 +124,21 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
         providerFor: () => provider,
         slots,
         leaseMs,
-        maxSlotWaitMs: cfg.maxSlotWaitMs ?? 10 * 60_000,
-        slotRetryMs: cfg.slotRetryMs ?? 2000,
-        poll: { intervalMs: 2000, maxIntervalMs: 15_000, timeoutMs: 60 * 60_000, ...cfg.poll },
-        callbackUrl: cfg.callback?.publicUrl,
+        maxSlotWaitMs: cfg.maxSlotWaitMs ?? DEFAULTS.maxSlotWaitMs,
+        slotRetryMs: cfg.slotRetryMs ?? DEFAULTS.slotRetryMs,
+        poll: { intervalMs: DEFAULTS.pollIntervalMs, maxIntervalMs: DEFAULTS.pollMaxIntervalMs, timeoutMs: DEFAULTS.pollTimeoutMs, ...cfg.poll },
+        callbackUrlFor: cfg.callback && (() => cfg.callback!.publicUrl),
         wake: wake?.register,
+        holdForReconciliation: (id, externalId, reason) => unsettled.add(id, externalId, reason),
         log,
       });
-      workers.push(new Worker<GenerateData, GenerationResult>(QUEUE_GENERATE, generate, { ...workerOpts, concurrency: cfg.concurrency?.generator ?? 20 }));
+      workers.push(new Worker<GenerateData, GenerationResult>(QUEUE_GENERATE, generate, { ...workerOpts, concurrency: cfg.concurrency?.generator ?? DEFAULTS.generatorConcurrency }));
       // A job still queued keeps its reservation: only one that can no longer run gives it back.
       const queued = [QUEUE_INTAKE, QUEUE_GENERATE].map((name) => new Queue(name, { connection: ledgerRedis, prefix }));
       closers.push(() => Promise.all(queued.map((q) => q.close())));
       reaper = startReaper(ledger, {
-        intervalMs: cfg.reaperIntervalMs ?? 5000,
-        keep: pendingIn(queued),
+        intervalMs: cfg.reaperIntervalMs ?? DEFAULTS.reaperIntervalMs,
+        keep: keepWhile(pendingIn(queued), (id) => unsettled.has(id)),
         leaseMs,
         onExpired: (r) => log.warn({ reservation: r.reservationId }, 'reservation expired: its job can no longer run'),
         onError: (err) => log.error({ err }, 'reaper failed'),
@@ -148,5 +154,5 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
     throw err;
   }
   log.info({ router: cfg.router ?? true, generator: cfg.generator ?? true, prefix }, 'workers started');
-  return { policies, ledger, close: (graceMs = 30_000) => teardown(graceMs) };
+  return { policies, ledger, unsettled, close: (graceMs = 30_000) => teardown(graceMs) };
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import { DEFAULTS } from '../defaults.js';
 import { scriptCommand, type ScriptCall } from '../redis-script.js';
 
 const ACQUIRE = readFileSync(new URL('./lua/acquire-slot.lua', import.meta.url), 'utf8');
@@ -15,7 +16,7 @@ export class ModelSlots {
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly limits: (model: string) => number,
-    private readonly leaseMs = 60_000,
+    private readonly leaseMs = DEFAULTS.slotLeaseMs,
   ) {
     this.acquireSlot = scriptCommand(redis, 'vidgateAcquireSlot', ACQUIRE);
   }

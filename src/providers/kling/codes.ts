@@ -9,6 +9,7 @@ export function actionForCode(code: number, during: 'create' | 'query'): ErrorAc
   if (code === 1202 || code === 1203) return during === 'create' ? 'fallback' : 'fail-job'; // not found
   if (code === 1300 || code === 1301) return 'fail-job'; // policy or content block: never retried
   if (code === 1302 || code === 1303) return 'retry'; // rate limit, concurrency over the pack limit
+  if (code === 1304) return 'fail-account'; // this host's IP is not on the account's allow-list
   if (code === 5001) return 'fallback'; // maintenance
   if (code === 5000 || code === 5002) return during === 'create' ? 'lookup' : 'retry'; // server error, timeout
   return during === 'create' ? 'lookup' : 'retry';

@@ -1,0 +1,40 @@
+// Every default of the running system in one place, so that the CLI's help, the workers, the
+// ledger and the docs cannot disagree about how long a lease or a poll lasts.
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+
+export const DEFAULTS = {
+  /** Key prefix of every Redis key and queue. */
+  prefix: 'vidgate',
+  redisUrl: 'redis://127.0.0.1:6379',
+  /** How long a reservation is held without word from its worker. */
+  leaseMs: 15 * MINUTE,
+  /** How often the reaper looks for leases that ran out. */
+  reaperIntervalMs: 5 * SECOND,
+  /** Polling a provider task: first interval, growing ×1.5 up to the maximum. */
+  pollIntervalMs: 2 * SECOND,
+  pollMaxIntervalMs: 15 * SECOND,
+  /** A task that has not ended after this long counts as a timeout (the attempt is retried). */
+  pollTimeoutMs: 60 * MINUTE,
+  /** A job waits this long in all for a provider slot before its model counts as unavailable. */
+  maxSlotWaitMs: 10 * MINUTE,
+  slotRetryMs: 2 * SECOND,
+  /** A slot holder that stops refreshing loses its slot after this long. */
+  slotLeaseMs: MINUTE,
+  /** Concurrent provider tasks per model (Kling's standard resource pack allows 20). */
+  modelConcurrency: 20,
+  /** Generate attempts (BullMQ) and the first backoff, doubling. */
+  generateAttempts: 5,
+  generateBackoffMs: 2 * SECOND,
+  /** Intake (router) attempts and the first backoff, doubling. */
+  intakeAttempts: 5,
+  intakeBackoffMs: SECOND,
+  routerConcurrency: 50,
+  generatorConcurrency: 20,
+  /** After a Redis error a worker resumes fetching within this long (BullMQ's default is 15 s). */
+  workerRunRetryDelayMs: SECOND,
+  /** A client waiting on a job also looks at its state this often, growing to the maximum. */
+  stateCheckMs: 2 * SECOND,
+  maxStateCheckMs: 15 * SECOND,
+} as const;

@@ -1,0 +1,23 @@
+import type { Logger } from 'pino';
+import type { ModelId } from '../../catalog.js';
+import type { Ledger } from '../../ledger/ledger.js';
+import type { Provider } from '../../providers/provider.js';
+import type { ModelSlots } from '../slots.js';
+
+export interface GeneratorDeps {
+  ledger: Ledger;
+  providerFor: (model: ModelId) => Provider;
+  slots: ModelSlots;
+  leaseMs: number;
+  /** How long a job may wait for a provider slot before its model counts as unavailable. */
+  maxSlotWaitMs: number;
+  slotRetryMs: number;
+  poll: { intervalMs: number; maxIntervalMs: number; timeoutMs: number };
+  /** The callback URL a new task carries, if callbacks are received (one per task). */
+  callbackUrlFor?: (externalId: string) => string | undefined;
+  /** Wakes the poll loop of the task with this external id when a callback arrives. */
+  wake?: (externalId: string, now: () => void) => () => void;
+  /** Jobs whose reservation is held for reconciliation (the provider's bill is unknown). */
+  holdForReconciliation?: (id: string, externalId: string | undefined, reason: string) => Promise<void>;
+  log: Logger;
+}

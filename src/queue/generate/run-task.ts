@@ -1,0 +1,77 @@
+import type { Job as BullJob } from 'bullmq';
+import type { Job } from '../../job.js';
+import { followTask } from '../../providers/poll.js';
+import type { TaskHandle } from '../../providers/provider.js';
+import type { GenerateData } from '../records.js';
+import type { GeneratorDeps } from './deps.js';
+import type { StepEvent } from './next-step.js';
+
+/** The reservation was found no longer held: nothing more may be sent or settled on it. */
+class NotHeld extends Error {
+  constructor(readonly status: string) {
+    super(`reservation is ${status}`);
+  }
+}
+
+export interface TaskRun {
+  bull: BullJob<GenerateData>;
+  data: () => GenerateData;
+  save: (patch: Partial<GenerateData>) => Promise<void>;
+}
+
+/**
+ * Finds or creates the task for `job` and follows it to its end, extending the reservation's lease
+ * (and the provider slot) while it runs. Returns what happened as an event for `nextStep`;
+ * provider and system errors are thrown.
+ */
+export async function runTask(deps: GeneratorDeps, run: TaskRun, job: Job, externalId: string): Promise<StepEvent> {
+  try {
+    const handle = await findOrCreate(deps, run, job, externalId);
+    return { type: 'task-ended', task: await follow(deps, run, job, handle) };
+  } catch (err) {
+    if (err instanceof NotHeld) return { type: 'not-held', status: err.status };
+    throw err;
+  }
+}
+
+async function hold(deps: GeneratorDeps, id: string): Promise<void> {
+  const held = await deps.ledger.extend({ reservationId: id, leaseMs: deps.leaseMs });
+  if (held.status !== 'reserved') throw new NotHeld(held.status);
+}
+
+async function findOrCreate(deps: GeneratorDeps, run: TaskRun, job: Job, externalId: string): Promise<TaskHandle> {
+  const provider = deps.providerFor(job.model);
+  const d = run.data();
+  // Resuming (a retry, or a job re-delivered after a worker died): look before creating.
+  const resuming = d.current?.externalId === externalId || run.bull.attemptsMade > 0;
+  const found = resuming ? await provider.findByExternalId(externalId, job) : null;
+  if (found) {
+    if (d.current?.taskId !== found.handle.taskId) await run.save({ current: { model: job.model, externalId, taskId: found.handle.taskId } });
+    return found.handle;
+  }
+  // Nothing goes to the provider unless the money is still held: a reservation given back while
+  // the job waited would leave the provider's bill outside every budget. The fresh lease covers
+  // the submit.
+  await hold(deps, d.id);
+  if (!resuming) await run.save({ current: { model: job.model, externalId } });
+  const callbackUrl = deps.callbackUrlFor?.(externalId);
+  const handle = await provider.submit(job, externalId, callbackUrl ? { callbackUrl } : {});
+  await run.save({ current: { model: job.model, externalId, taskId: handle.taskId } });
+  return handle;
+}
+
+async function follow(deps: GeneratorDeps, run: TaskRun, job: Job, handle: TaskHandle) {
+  const id = run.data().id;
+  let lastExtend = Date.now();
+  return followTask(deps.providerFor(job.model), handle, {
+    ...deps.poll,
+    wake: deps.wake && ((now) => deps.wake!(handle.externalId, now)),
+    onPoll: async () => {
+      // Keep the reservation and the slot alive while the provider works; a poll never charges.
+      if (Date.now() - lastExtend < deps.leaseMs / 4) return;
+      lastExtend = Date.now();
+      await hold(deps, id);
+      await deps.slots.acquire(job.model, id);
+    },
+  });
+}

@@ -1,0 +1,46 @@
+import type { Logger } from 'pino';
+import { priceRequestOf, type Job } from '../../job.js';
+import type { Ledger } from '../../ledger/ledger.js';
+import { money, type Money } from '../../money.js';
+import { price, tryPrice } from '../../pricing/price.js';
+import { loadRateCard } from '../../pricing/rate-cards.js';
+import type { TaskState } from '../../providers/provider.js';
+import { completedOutcome, type GenerateData, type GenerationResult } from '../records.js';
+
+/**
+ * What a finished task cost: the provider's billing record when it gives one, else the output's
+ * length as the card prices it. A length the provider leaves out, or one the card cannot price,
+ * settles at what was asked: a settlement that throws would never commit at all.
+ */
+export function actualCost(d: GenerateData, job: Job, task: TaskState, log: Logger): { actual: Money; billing: 'provider' | 'duration' } {
+  if (task.billing) return { actual: task.billing.amount, billing: 'provider' };
+  const card = loadRateCard(d.rateCard);
+  const asked = { ...priceRequestOf(job), model: task.model ?? job.model };
+  const seconds = task.outputs[0]?.durationSeconds ?? null;
+  const measured = seconds === null ? null : tryPrice({ ...asked, durationSeconds: seconds }, card);
+  if (!measured) log.warn({ job: d.id, outputSeconds: seconds }, 'no priceable output length from the provider; settling the length asked');
+  return { actual: (measured ?? price(asked, card)).cost, billing: 'duration' };
+}
+
+/** Commits what the task cost, once (a replayed commit charges nothing more). */
+export async function settle(ledger: Ledger, log: Logger, d: GenerateData, job: Job, task: TaskState, tried: GenerateData['tried']): Promise<GenerationResult> {
+  const { actual, billing } = actualCost(d, job, task, log);
+  const c = await ledger.commit({ reservationId: d.id, actual });
+  if (c.status !== 'committed') {
+    log.error({ job: d.id, status: c.status }, 'the reservation resolved before the commit: this spend is not in the ledger');
+  }
+  const committed = c.status === 'committed';
+  const output = task.outputs[0];
+  const outcome = completedOutcome(d, {
+    model: task.model ?? job.model,
+    videoUrl: output?.url ?? null,
+    outputSeconds: output?.durationSeconds ?? null,
+    actual,
+    charged: committed ? money(c.charged) : money('0'),
+    overrun: committed ? money(c.overrun ?? '0') : actual,
+    billing,
+    fellBackFrom: tried ?? [],
+  });
+  log.info({ job: d.id, model: outcome.model, actual: outcome.actualCost, variance: outcome.variance, replayed: c.replayed }, 'settled');
+  return outcome;
+}

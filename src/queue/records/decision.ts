@@ -1,0 +1,81 @@
+import type { ScopeBalance } from '../../ledger/schema.js';
+import { decisionJson, type Decision } from '../../policy/decision.js';
+
+/**
+ * Why a job was decided as it was, as a stable code (the prose in `reasons` is for people and may
+ * change; programs and tests match the code).
+ */
+export type DecisionCode =
+  | 'admitted'
+  | 'downgraded'
+  | 'invalid-job'
+  | 'no-policy'
+  | 'no-project-budget'
+  | 'unpriceable'
+  | 'nothing-allowed'
+  | 'no-budget'
+  | 'insufficient-budget'
+  | 'reloaded-forwarded'
+  | 'reloaded-covered'
+  | 'reloaded-topped-up'
+  | 'reloaded-no-room';
+
+type Explained = ReturnType<typeof decisionJson>;
+/** The policy's explanation; the ladder's card, currency and price are null before pricing. */
+type Explanation = Omit<Explained, 'rateCard' | 'currency' | 'requestedCost'> & {
+  rateCard: string | null;
+  currency: string | null;
+  requestedCost: string | null;
+};
+
+/** The explanation of a job that never reached pricing: every field there, empty. */
+const UNEXPLAINED: Omit<Explanation, 'outcome' | 'reasons'> = {
+  rateCard: null,
+  currency: null,
+  chosen: null,
+  requestedCost: null,
+  cost: null,
+  reserve: null,
+  saving: null,
+  candidates: [],
+  dropped: [],
+  rules: [],
+};
+
+/** What the router decided for one job: the intake job's return value, kept as the record. */
+export type DecisionRecord = Explanation & {
+  id: string;
+  team: string | null;
+  project: string | null;
+  code: DecisionCode;
+  /** The version of the team's policy the decision used; null when there was none. */
+  policyVersion: string | null;
+  /** Each scope's limit, spent, reserved and available when the ledger answered. */
+  scopes: ScopeBalance[];
+  decidedAt: string;
+};
+
+export interface DecisionContext {
+  id: string;
+  team: string | null;
+  project: string | null;
+  policyVersion: string | null;
+}
+
+/** The one constructor of a decision record: from the policy's decision, or none (rejected before pricing). */
+export function decisionRecord(
+  ctx: DecisionContext,
+  code: DecisionCode,
+  decision: Decision | null,
+  extra: { reasons?: string[]; scopes?: ScopeBalance[] } = {},
+): DecisionRecord {
+  const explained: Explanation = decision ? decisionJson(decision) : { ...UNEXPLAINED, outcome: 'reject' as const, reasons: [] };
+  return {
+    ...explained,
+    ...ctx,
+    code,
+    reasons: [...explained.reasons, ...(extra.reasons ?? [])],
+    scopes: extra.scopes ?? [],
+    decidedAt: new Date().toISOString(),
+  };
+}
