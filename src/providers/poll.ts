@@ -11,12 +11,18 @@ export interface FollowOptions {
   onPoll?: (state: TaskState) => Promise<void> | void;
   /** Registers a wake-up (a callback arrived): the next poll happens at once. Returns an unregister. */
   wake?: (now: () => void) => () => void;
+  /**
+   * A woken poll comes no sooner than this after the last one, so a flood of callbacks costs at
+   * most one provider read per gap (default: the first interval, at most a second).
+   */
+  minWakeGapMs?: number;
 }
 
 /** Polls a task with backoff until it succeeds or fails. A poll never charges anything. */
 export async function followTask(provider: Provider, handle: TaskHandle, opts: FollowOptions = {}): Promise<TaskState> {
   let interval = opts.intervalMs ?? DEFAULTS.pollIntervalMs;
   const maxInterval = opts.maxIntervalMs ?? DEFAULTS.pollMaxIntervalMs;
+  const minWakeGap = opts.minWakeGapMs ?? Math.min(interval, 1000);
   const deadline = Date.now() + (opts.timeoutMs ?? DEFAULTS.pollTimeoutMs);
   for (;;) {
     if (opts.signal?.aborted) throw new Error(`stopped following task ${handle.taskId}`);
@@ -24,9 +30,13 @@ export async function followTask(provider: Provider, handle: TaskHandle, opts: F
     await opts.onPoll?.(state);
     if (state.status === 'succeeded' || state.status === 'failed') return state;
     if (Date.now() > deadline) throw new Error(`task ${handle.taskId} did not finish within ${opts.timeoutMs} ms`);
+    const polledAt = Date.now();
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, interval);
-      const unregister = opts.wake?.(done);
+      let timer = setTimeout(done, interval);
+      const unregister = opts.wake?.(() => {
+        clearTimeout(timer);
+        timer = setTimeout(done, Math.max(0, polledAt + minWakeGap - Date.now()));
+      });
       function done() {
         clearTimeout(timer);
         unregister?.();

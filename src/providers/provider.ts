@@ -29,7 +29,7 @@ export interface BillingRecord {
 export interface TaskState {
   handle: TaskHandle;
   status: TaskStatus;
-  /** The model that actually ran the task (it may differ from the one asked for). */
+  /** The model that ran the task, where the provider says (Kling does not: null). */
   model: ModelId | null;
   outputs: TaskOutput[];
   billing: BillingRecord | null;
@@ -47,8 +47,12 @@ export interface Provider {
   status(handle: TaskHandle): Promise<TaskState>;
   /** The task created with this external id, or null if the provider has none. */
   findByExternalId(externalId: string, job: Job): Promise<TaskState | null>;
-  /** Verifies and reads a status callback; throws CallbackRejected when it cannot be trusted. */
-  parseCallback(headers: Record<string, string | string[] | undefined>, rawBody: string): TaskState;
+  /**
+   * Checks what a provider's callback must carry, beyond the per-task URL (a signature, where the
+   * provider or a gateway signs); throws CallbackRejected. Nothing in a callback is trusted: it
+   * only wakes the follow-up of the task, which reads the task with our own credentials.
+   */
+  verifyCallback(headers: Record<string, string | string[] | undefined>, rawBody: string): void;
 }
 
 /**

@@ -7,7 +7,7 @@ import { startReaper, type Reaper } from '../ledger/reaper.js';
 import { DEFAULTS } from '../defaults.js';
 import { createLogger } from '../log.js';
 import { KlingAdapter, type KlingAdapterOptions } from '../providers/kling/adapter.js';
-import { CallbackWaker, startCallbackServer } from './callbacks.js';
+import { CallbackTokens, CallbackWaker, startCallbackServer } from './callbacks.js';
 import { workerConnection } from './connection.js';
 import { createGenerator } from './generator.js';
 import { DEFAULT_PREFIX, QUEUE_GENERATE, QUEUE_INTAKE } from './names.js';
@@ -33,7 +33,7 @@ export interface WorkerConfig {
   maxSlotWaitMs?: number;
   slotRetryMs?: number;
   poll?: { intervalMs?: number; maxIntervalMs?: number; timeoutMs?: number };
-  /** Receive Kling's callbacks on this port; tasks carry `publicUrl` as their callback URL. */
+  /** Receive Kling's callbacks on this port; each task carries `publicUrl/<external id>/<token>`. */
   callback?: { port: number; publicUrl: string };
   reaperIntervalMs?: number;
   watchPolicies?: boolean;
@@ -112,12 +112,14 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
       const mc = cfg.modelConcurrency ?? DEFAULTS.modelConcurrency;
       const slots = new ModelSlots(ledgerRedis, prefix, (m) => (typeof mc === 'number' ? mc : (mc[m as ModelId] ?? DEFAULTS.modelConcurrency)));
       let wake: CallbackWaker | undefined;
+      let tokens: CallbackTokens | undefined;
       if (cfg.callback) {
         const subscriber = workerConnection(cfg.redisUrl);
         closers.push(async () => subscriber.quit());
         wake = new CallbackWaker(subscriber, prefix);
         await wake.start();
-        callbackServer = await startCallbackServer({ port: cfg.callback.port, provider, redis: ledgerRedis, prefix, log });
+        tokens = await CallbackTokens.load(ledgerRedis, prefix);
+        callbackServer = await startCallbackServer({ port: cfg.callback.port, provider, tokens, redis: ledgerRedis, prefix, log });
       }
       const generate = createGenerator({
         ledger,
@@ -127,7 +129,7 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
         maxSlotWaitMs: cfg.maxSlotWaitMs ?? DEFAULTS.maxSlotWaitMs,
         slotRetryMs: cfg.slotRetryMs ?? DEFAULTS.slotRetryMs,
         poll: { intervalMs: DEFAULTS.pollIntervalMs, maxIntervalMs: DEFAULTS.pollMaxIntervalMs, timeoutMs: DEFAULTS.pollTimeoutMs, ...cfg.poll },
-        callbackUrlFor: cfg.callback && (() => cfg.callback!.publicUrl),
+        callbackUrlFor: (externalId) => (cfg.callback && tokens ? tokens.urlFor(cfg.callback.publicUrl, externalId) : undefined),
         wake: wake?.register,
         holdForReconciliation: (id, externalId, reason) => unsettled.add(id, externalId, reason),
         log,

@@ -1,32 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { errors as joseErrors, jwtVerify } from 'jose';
 import type { ModelId } from '../../catalog.js';
-import { PricingError } from '../../errors.js';
-import { formatMoney } from '../../money.js';
-import { price } from '../../pricing/price.js';
 import { loadRateCard } from '../../pricing/rate-cards.js';
 import type { RateCard } from '../../pricing/rate-card-schema.js';
 import { CODE_TEXT } from '../kling/codes.js';
 import { signCallback } from '../kling/webhooks.js';
-import { CreateBody, Endpoint, modelOf, type TaskData } from '../kling/wire.js';
+import { Endpoint, type TaskData } from '../kling/wire.js';
+import { checkAuth } from './auth.js';
+import { acceptCreate, Refusal, unitsFor } from './create.js';
+import { FAILURE_CLASSES, rng, statusOf, view, type FailureClass, type FakeHook, type Task } from './tasks.js';
 
-/**
- * Failure classes the server can inject: at random (failureRate) or on one request, through the
- * body field `x_fake` (a FakeHook) that tests put in a job's `input` (the adapter passes it on).
- */
-export const FAILURE_CLASSES = ['content-block', 'server-error', 'task-failure', 'rate-limit'] as const;
-export type FailureClass = (typeof FAILURE_CLASSES)[number];
-
-/** What one create request asks of the server beyond Kling's own fields. */
-export interface FakeHook {
-  failure?: FailureClass;
-  delayMs?: number;
-  unavailable?: string[];
-  /** What the finished task reports as its video's length and as the units deducted (null: nothing). */
-  reportedDuration?: string | null;
-  reportedUnits?: string | null;
-}
+export { FAILURE_CLASSES, type FailureClass, type FakeHook } from './tasks.js';
 
 export interface FakeKlingOptions {
   host?: string;
@@ -44,45 +28,13 @@ export interface FakeKlingOptions {
   unavailable?: ModelId[];
   /** More unfinished tasks than this answer 1303. */
   concurrencyLimit?: number;
-  /** `whsec_…`: callbacks are signed with it (Standard Webhooks). */
+  /** `whsec_…`: callbacks are signed with it (Standard Webhooks). Kling itself signs none. */
   callbackSecret?: string;
   rateCard?: RateCard;
   /** Output durations run up to this many seconds longer than asked (never enough to bill another second). */
   durationJitter?: number;
   seed?: number;
   clock?: () => number;
-}
-
-interface Task {
-  id: string;
-  /** What the create asked for, as received (for tests and the demo to inspect). */
-  request: { model_name: string; mode: string; duration: string; sound?: string; prompt?: string };
-  externalId?: string;
-  endpoint: Endpoint;
-  modelName: string;
-  model: ModelId;
-  createdAt: number;
-  latencyMs: number;
-  outcome: 'succeed' | 'failed';
-  failMessage?: string;
-  outputDuration: string;
-  /** What the finished video reports as its duration (null: the field is left out). */
-  reportedDuration: string | null;
-  /** What the finished task reports as `final_unit_deduction` (null: the field is left out). */
-  units: string | null;
-  callbackUrl?: string;
-}
-
-/** Mulberry32: a small seeded generator, so a run with a seed injects the same failures. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface FakeKling {
@@ -96,7 +48,14 @@ export interface FakeKling {
   close(): Promise<void>;
 }
 
-/** A Kling-compatible local server: the same endpoints, payloads, auth, statuses and error codes. */
+/** A few bytes served as every finished video, so the URLs a task reports resolve. */
+const VIDEO_BYTES = Buffer.from('00000018667479706d703432000000006d703432', 'hex');
+
+/**
+ * A Kling-compatible local server that follows Kling's API reference: text2video, image2video,
+ * omni-video and motion-control, query by task id or external task id, the list endpoint, Kling's
+ * defaults, error envelope and codes, unsigned callbacks (signed only when a secret is given).
+ */
 export async function startFakeKling(opts: FakeKlingOptions = {}): Promise<FakeKling> {
   const clock = opts.clock ?? Date.now;
   const random = rng(opts.seed ?? 1);
@@ -111,125 +70,85 @@ export async function startFakeKling(opts: FakeKlingOptions = {}): Promise<FakeK
   const timers = new Set<NodeJS.Timeout>();
   let callbacks = 0;
   let seq = 0;
-  const secret = opts.secretKey ? new TextEncoder().encode(opts.secretKey) : null;
+  let baseUrl = '';
 
-  const statusOf = (t: Task, now = clock()): TaskData['task_status'] => {
-    const elapsed = now - t.createdAt;
-    if (elapsed >= t.latencyMs) return t.outcome;
-    return elapsed >= t.latencyMs / 2 ? 'processing' : 'submitted';
-  };
-  /** The task as a query shows it now, or (for a callback) as of the transition it announces. */
-  const view = (t: Task, status = statusOf(t)): TaskData => {
-    return {
-      task_id: t.id,
-      task_status: status,
-      ...(status === 'failed' ? { task_status_msg: t.failMessage } : {}),
-      task_info: t.externalId ? { external_task_id: t.externalId } : {},
-      created_at: t.createdAt,
-      updated_at: clock(),
-      model_name: t.modelName,
-      endpoint: t.endpoint,
-      ...(status === 'succeed'
-        ? {
-            ...(t.units === null ? {} : { final_unit_deduction: t.units }),
-            task_result: { videos: [{ id: `${t.id}-v0`, url: `https://fake-kling.local/videos/${t.id}.mp4`, ...(t.reportedDuration === null ? {} : { duration: t.reportedDuration }) }] },
-          }
-        : {}),
-    };
-  };
-  const fail = (reply: FastifyReply, http: number, code: number, message = CODE_TEXT[code]) =>
-    reply.code(http).send({ code, message, request_id: randomUUID() });
+  const fail = (reply: FastifyReply, http: number, code: number, message = CODE_TEXT[code]) => reply.code(http).send({ code, message, request_id: randomUUID() });
+  const ok = (reply: FastifyReply, data: unknown) => reply.send({ code: 0, message: 'SUCCEED', request_id: randomUUID(), data });
+  const show = (t: Task, status = statusOf(t, clock()), kind: 'query' | 'callback' = 'query') => view(t, status, clock(), baseUrl, kind);
 
   const app = Fastify({ logger: false, forceCloseConnections: true });
-
+  app.setNotFoundHandler((req, reply) => fail(reply, 404, 1203, `no such resource: ${req.method} ${req.url.split('?')[0]}`));
   app.addHook('onRequest', async (req, reply) => {
-    if (!opts.apiKey && !secret) return;
-    const header = req.headers.authorization;
-    if (!header?.startsWith('Bearer ')) return fail(reply, 401, 1001);
-    const token = header.slice(7);
-    if (opts.apiKey && token === opts.apiKey) return;
-    if (!secret) return fail(reply, 401, 1002);
-    try {
-      await jwtVerify(token, secret, { issuer: opts.accessKey, algorithms: ['HS256'], currentDate: new Date(clock()), requiredClaims: ['exp', 'nbf'] });
-    } catch (err) {
-      if (err instanceof joseErrors.JWTExpired) return fail(reply, 401, 1004);
-      if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'nbf') return fail(reply, 401, 1003);
-      return fail(reply, 401, 1002);
-    }
+    if (req.url.startsWith('/videos/')) return; // the videos themselves, like Kling's CDN, need no key
+    const refused = await checkAuth(req.headers.authorization, { apiKey: opts.apiKey, accessKey: opts.accessKey, secretKey: opts.secretKey, now: clock() });
+    if (refused) return fail(reply, 401, refused);
   });
 
-  app.post<{ Params: { endpoint: string }; Body: unknown }>('/v1/videos/:endpoint', async (req, reply) => {
+  app.post<{ Params: { endpoint: string } }>('/v1/videos/:endpoint', async (req, reply) => {
     const endpoint = Endpoint.safeParse(req.params.endpoint);
-    if (!endpoint.success) return fail(reply, 404, 1202, `unknown endpoint ${req.params.endpoint}`);
-    const parsed = CreateBody.safeParse(req.body);
-    if (!parsed.success) return fail(reply, 400, 1200, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-    const body = parsed.data;
-    const hook = (body as { x_fake?: FakeHook }).x_fake ?? {};
-    if (body.external_task_id) {
-      creates.set(body.external_task_id, (creates.get(body.external_task_id) ?? 0) + 1);
-      if (byExternal.has(body.external_task_id)) return fail(reply, 400, 1201, `external_task_id ${body.external_task_id} already exists`);
+    if (!endpoint.success) return fail(reply, 404, 1203, `no such resource: POST /v1/videos/${req.params.endpoint}`);
+    const hook = ((req.body as { x_fake?: FakeHook } | null)?.x_fake ?? {}) as FakeHook;
+    const ext = (req.body as { external_task_id?: unknown } | null)?.external_task_id;
+    if (typeof ext === 'string') {
+      creates.set(ext, (creates.get(ext) ?? 0) + 1);
+      if (byExternal.has(ext)) return fail(reply, 400, 1201, `external_task_id ${ext} already exists`);
     }
-    const model = modelOf(endpoint.data, body.model_name);
-    if (!model) return fail(reply, 404, 1203, `model ${body.model_name} not found on ${endpoint.data}`);
-    if (unavailable.has(model) || hook.unavailable?.includes(model)) return fail(reply, 503, 5001, `${model} is under maintenance`);
+    const accepted = acceptCreate(endpoint.data, req.body);
+    if (accepted instanceof Refusal) return fail(reply, accepted.http, accepted.code, accepted.message);
+    if (unavailable.has(accepted.model) || hook.unavailable?.includes(accepted.model)) return fail(reply, 503, 5001, `${accepted.model} is under maintenance`);
     const now = clock();
     if (opts.concurrencyLimit !== undefined) {
-      const running = [...tasks.values()].filter((t) => t.model === model && !['succeed', 'failed'].includes(statusOf(t, now))).length;
-      if (running >= opts.concurrencyLimit) return fail(reply, 429, 1303);
+      const running = [...tasks.values()].filter((t) => t.model === accepted.model && !['succeed', 'failed'].includes(statusOf(t, now))).length;
+      if (running >= opts.concurrencyLimit) return fail(reply, 429, 1303, 'parallel task over resource pack limit');
     }
-    const failure: FailureClass | undefined =
-      hook.failure ?? (opts.failureRate && random() < opts.failureRate ? classes[Math.floor(random() * classes.length)] : undefined);
+    const failure: FailureClass | undefined = hook.failure ?? (opts.failureRate && random() < opts.failureRate ? classes[Math.floor(random() * classes.length)] : undefined);
     if (failure === 'content-block') return fail(reply, 400, 1301);
     if (failure === 'rate-limit') return fail(reply, 429, 1302);
-
-    // Price what it will output, as Kling bills: the card's rate for the duration it reports.
-    const outputDuration = (Number(body.duration) + Math.floor(random() * jitter * 1000) / 1000).toFixed(3);
-    let units: string;
-    try {
-      const p = price(
-        {
-          model,
-          resolution: body.mode === 'std' ? '720p' : '1080p',
-          audio: body.sound === 'on',
-          durationSeconds: Number(outputDuration),
-          reference: endpoint.data === 'motion-control' ? { kind: body.video_url ? 'video' : 'image' } : undefined,
-        },
-        card,
-      );
-      units = formatMoney(p.cost);
-    } catch (err) {
-      if (err instanceof PricingError) return fail(reply, 400, 1201, err.message);
-      throw err;
-    }
+    const outputDuration = (accepted.seconds + Math.floor(random() * jitter * 1000) / 1000).toFixed(3);
+    const units = unitsFor(accepted, Number(outputDuration), card);
+    if (units instanceof Refusal) return fail(reply, units.http, units.code, units.message);
     const task: Task = {
+      ...accepted,
       id: String(800_000_000_000 + ++seq),
-      request: { model_name: body.model_name, mode: body.mode, duration: body.duration, sound: body.sound, prompt: body.prompt },
-      externalId: body.external_task_id,
-      endpoint: endpoint.data,
-      modelName: body.model_name,
-      model,
       createdAt: now,
       latencyMs,
       outcome: failure === 'task-failure' ? 'failed' : 'succeed',
-      failMessage: failure === 'task-failure' ? 'generation failed (injected)' : undefined,
-      outputDuration,
+      ...(failure === 'task-failure' ? { failMessage: 'generation failed (injected)' } : {}),
       reportedDuration: hook.reportedDuration === undefined ? outputDuration : hook.reportedDuration,
       units: hook.reportedUnits === undefined ? units : hook.reportedUnits,
-      callbackUrl: body.callback_url,
     };
     tasks.set(task.id, task);
     if (task.externalId) byExternal.set(task.externalId, task.id);
     if (task.callbackUrl) scheduleCallbacks(task);
     if (hook.delayMs) await new Promise((r) => setTimeout(r, hook.delayMs)); // a reply that comes too late
     if (failure === 'server-error') return fail(reply, 500, 5000); // …though the task was created
-    return reply.send({ code: 0, message: 'SUCCEED', request_id: randomUUID(), data: view(task) });
+    const { task_id, task_status, task_info, created_at, updated_at } = show(task);
+    return ok(reply, { task_id, task_status, task_info, created_at, updated_at });
   });
 
+  // The reference: "choose either task_id or external_task_id", each in the same path slot.
   app.get<{ Params: { endpoint: string; id: string } }>('/v1/videos/:endpoint/:id', async (req, reply) => {
     const id = req.params.id;
     const task = tasks.get(id) ?? tasks.get(byExternal.get(id) ?? '');
     if (!task || task.endpoint !== req.params.endpoint) return fail(reply, 404, 1203, `task ${id} not found`);
-    return reply.send({ code: 0, message: 'SUCCEED', request_id: randomUUID(), data: view(task) });
+    return ok(reply, show(task));
+  });
+
+  app.get<{ Params: { endpoint: string }; Querystring: { pageNum?: string; pageSize?: string } }>('/v1/videos/:endpoint', async (req, reply) => {
+    const endpoint = Endpoint.safeParse(req.params.endpoint);
+    if (!endpoint.success) return fail(reply, 404, 1203, `no such resource: GET /v1/videos/${req.params.endpoint}`);
+    const pageNum = Number(req.query.pageNum ?? 1);
+    const pageSize = Number(req.query.pageSize ?? 30);
+    if (!Number.isInteger(pageNum) || pageNum < 1 || pageNum > 1000 || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > 500) {
+      return fail(reply, 400, 1201, 'pageNum must be 1–1000 and pageSize 1–500');
+    }
+    const newest = [...tasks.values()].filter((t) => t.endpoint === endpoint.data).reverse();
+    return ok(reply, newest.slice((pageNum - 1) * pageSize, pageNum * pageSize).map((t) => show(t)));
+  });
+
+  app.get<{ Params: { file: string } }>('/videos/:file', async (req, reply) => {
+    if (!tasks.has(req.params.file.replace(/\.mp4$/, ''))) return reply.code(404).send();
+    return reply.type('video/mp4').send(VIDEO_BYTES);
   });
 
   function scheduleCallbacks(task: Task): void {
@@ -249,21 +168,21 @@ export async function startFakeKling(opts: FakeKlingOptions = {}): Promise<FakeK
   }
 
   async function deliver(task: Task, status: TaskData['task_status']): Promise<void> {
-    const body = JSON.stringify(view(task, status));
+    const body = JSON.stringify(show(task, status, 'callback'));
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (opts.callbackSecret) Object.assign(headers, signCallback(opts.callbackSecret, `msg_${randomUUID()}`, body, new Date(clock())));
     try {
       await fetch(task.callbackUrl!, { method: 'POST', headers, body, signal: AbortSignal.timeout(5000) });
       callbacks++;
     } catch {
-      // Kling retries failed callbacks; the receiver polls anyway, so a lost one costs nothing.
+      // The receiver polls anyway, so a lost callback costs nothing.
     }
   }
 
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
-  const address = app.server.address() as { port: number };
+  baseUrl = `http://${opts.host ?? '127.0.0.1'}:${(app.server.address() as { port: number }).port}`;
   return {
-    url: `http://${opts.host ?? '127.0.0.1'}:${address.port}`,
+    url: baseUrl,
     app,
     tasks: () => [...tasks.values()],
     createsFor: (externalId) => creates.get(externalId) ?? 0,

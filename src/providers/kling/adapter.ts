@@ -1,12 +1,12 @@
-import type { ModelId, Mode } from '../../catalog.js';
 import type { Job } from '../../job.js';
 import { money, parseMoney } from '../../money.js';
-import { billedSecondsOf } from '../../pricing/price.js';
 import { ProviderError, type Provider, type SubmitOptions, type TaskHandle, type TaskState, type TaskStatus } from '../provider.js';
 import { klingAuthorizer, type KlingCredentials } from './auth.js';
 import { actionForCode, CODE_TEXT } from './codes.js';
 import { verifyCallback } from './webhooks.js';
-import { ENDPOINT_OF_MODE, Endpoint, Envelope, MODEL_NAMES, modelOf, TaskData } from './wire.js';
+import { routeOf } from './models.js';
+import { createRequest } from './request.js';
+import { Endpoint, Envelope, TaskData, TaskList } from './wire.js';
 
 export const DEFAULT_KLING_BASE_URL = 'https://api-singapore.klingai.com';
 
@@ -24,35 +24,21 @@ export interface KlingAdapterOptions {
   clock?: () => number;
 }
 
-const DEFAULT_MODE: Record<ModelId, Mode> = {
-  'kling-3.0': 'text-to-video',
-  'kling-o3': 'text-to-video',
-  'kling-o1': 'image-to-video',
-  'kling-motion-control': 'motion-control',
-};
 const STATUS: Record<string, TaskStatus> = { submitted: 'submitted', processing: 'processing', succeed: 'succeeded', failed: 'failed' };
-const WITH_SOUND_OPTION = new Set<ModelId>(['kling-3.0', 'kling-o3']);
-const RESERVED_FIELDS = new Set(['model_name', 'mode', 'duration', 'sound', 'external_task_id', 'callback_url']);
-
-/** What Kling needs beyond the prompt: the image to animate, and for motion control its motion clip. */
-function requiredInputs(mode: Mode, job: Job): string[] {
-  if (mode === 'motion-control') return job.reference?.kind === 'video' ? ['image_url', 'video_url'] : ['image_url'];
-  if (mode === 'image-to-video') return typeof job.input?.image === 'string' ? [] : ['image_url'];
-  return [];
-}
 
 const wait = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** The Kling provider over its legacy HTTP API (`/v1/videos/…`). */
 /** A video's reported length in seconds; null when Kling leaves it out or sends no positive number. */
 function secondsOf(duration: string | undefined): number | null {
   const seconds = Number(duration);
   return duration !== undefined && Number.isFinite(seconds) && seconds > 0 ? seconds : null;
 }
 
-const modeOf = (job: Job): Mode => job.mode ?? DEFAULT_MODE[job.model];
-const endpointOf = (job: Job) => ENDPOINT_OF_MODE[modeOf(job)] as Endpoint;
+/** Kling's list endpoint pages (documented: pageSize 1–500, pageNum 1–1000). */
+const LIST_PAGE_SIZE = 500;
+const LIST_MAX_PAGES = 1000;
 
+/** The Kling provider over its HTTP API (`/v1/videos/…`), as its reference documents it. */
 export class KlingAdapter implements Provider {
   readonly name = 'kling';
   private readonly baseUrl: string;
@@ -72,27 +58,12 @@ export class KlingAdapter implements Provider {
   }
 
   async submit(job: Job, externalId: string, opts: SubmitOptions = {}): Promise<TaskHandle> {
-    const mode = modeOf(job);
-    const endpoint = endpointOf(job);
-    if (job.resolution === '4k') throw new ProviderError('the Kling adapter offers 720p (std) and 1080p (pro), not 4k', 'fail-job');
-    const passthrough = Object.fromEntries(Object.entries(job.input ?? {}).filter(([k]) => !RESERVED_FIELDS.has(k)));
-    const missing = requiredInputs(mode, job).filter((k) => typeof passthrough[k] !== 'string' || passthrough[k] === '');
-    if (missing.length) throw new ProviderError(`${job.model} ${mode} needs input.${missing.join(' and input.')} (a URL or Base64)`, 'fail-job');
-    const body: Record<string, unknown> = {
-      ...passthrough,
-      model_name: MODEL_NAMES[job.model],
-      ...(job.prompt !== undefined ? { prompt: job.prompt } : {}),
-      mode: job.resolution === '720p' ? 'std' : 'pro',
-      duration: String(billedSecondsOf(job.durationSeconds)),
-      ...(WITH_SOUND_OPTION.has(job.model) ? { sound: job.audio === 'none' ? 'off' : 'on' } : {}),
-      external_task_id: externalId,
-      ...(opts.callbackUrl ? { callback_url: opts.callbackUrl } : {}),
-    };
+    const { route, path, body } = createRequest(job, externalId, opts);
     let last: ProviderError | undefined;
     for (let attempt = 0; attempt < this.attempts; attempt++) {
       try {
-        const data = TaskData.parse(await this.request('POST', `/v1/videos/${endpoint}`, body, 'create'));
-        return { provider: this.name, taskId: data.task_id, externalId, route: endpoint };
+        const data = TaskData.parse(await this.request('POST', path, body, 'create'));
+        return { provider: this.name, taskId: data.task_id, externalId, route: route.endpoint };
       } catch (err) {
         if (!(err instanceof ProviderError)) throw err;
         last = err;
@@ -120,18 +91,26 @@ export class KlingAdapter implements Provider {
     return this.toState(data, endpoint, handle.externalId);
   }
 
+  /** Kling's reference: the external id goes in the task id's place in the query path. */
   async findByExternalId(externalId: string, job: Job): Promise<TaskState | null> {
-    const endpoint = endpointOf(job);
-    const data = await this.readWithRetry(`/v1/videos/${endpoint}/${encodeURIComponent(externalId)}`);
-    return data ? this.toState(data, endpoint, externalId) : null;
+    const route = routeOf(job.model, job.mode);
+    if (!route) return null;
+    const data = await this.readWithRetry(`/v1/videos/${route.endpoint}/${encodeURIComponent(externalId)}`);
+    return data ? this.toState(data, route.endpoint, externalId) : null;
   }
 
-  parseCallback(headers: Record<string, string | string[] | undefined>, rawBody: string): TaskState {
+  /** Every task on an endpoint, newest first, page by page (Kling's list endpoint). */
+  async *list(endpoint: Endpoint): AsyncGenerator<TaskState> {
+    for (let page = 1; page <= LIST_MAX_PAGES; page++) {
+      const data = TaskList.parse(await this.readPage(`/v1/videos/${endpoint}?pageNum=${page}&pageSize=${LIST_PAGE_SIZE}`));
+      for (const task of data) yield this.toState(task, endpoint, task.task_info?.external_task_id ?? '');
+      if (data.length < LIST_PAGE_SIZE) return;
+    }
+  }
+
+  /** Callbacks are wake-ups, never trusted; a gateway that signs them can be held to it. */
+  verifyCallback(headers: Record<string, string | string[] | undefined>, rawBody: string): void {
     if (this.opts.callbackSecret) verifyCallback(this.opts.callbackSecret, headers, rawBody);
-    const parsed: unknown = JSON.parse(rawBody);
-    const data = TaskData.parse((parsed as { data?: unknown }).data ?? parsed);
-    const external = data.task_info?.external_task_id ?? '';
-    return this.toState(data, data.endpoint ?? 'text2video', external);
   }
 
   private backoff(attempt: number, err: ProviderError): number {
@@ -140,9 +119,14 @@ export class KlingAdapter implements Provider {
 
   /** GET with retries (reads are always safe to repeat); null when Kling says the task does not exist. */
   private async readWithRetry(path: string): Promise<TaskData | null> {
+    const data = await this.readPage(path);
+    return data === null ? null : TaskData.parse(data);
+  }
+
+  private async readPage(path: string): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return TaskData.parse(await this.request('GET', path, undefined, 'query'));
+        return await this.request('GET', path, undefined, 'query');
       } catch (err) {
         if (err instanceof ProviderError && err.details.code === 1203) return null;
         if (!(err instanceof ProviderError) || err.action !== 'retry' || attempt + 1 >= this.attempts) throw err;
@@ -153,13 +137,13 @@ export class KlingAdapter implements Provider {
 
   private toState(data: TaskData, endpoint: Endpoint, externalId: string): TaskState {
     const status = STATUS[data.task_status]!;
-    const model = data.model_name ? modelOf(endpoint, data.model_name) : null;
     // Units that are not a decimal number are no billing record: settlement prices the duration.
     const units = data.final_unit_deduction === undefined ? null : parseMoney(data.final_unit_deduction);
     return {
       handle: { provider: this.name, taskId: data.task_id, externalId: data.task_info?.external_task_id ?? externalId, route: endpoint },
       status,
-      model,
+      // Kling's replies do not say which model ran a task: settlement uses the one it asked for.
+      model: null,
       outputs: (data.task_result?.videos ?? []).map((v) => ({ id: v.id, url: v.url, durationSeconds: secondsOf(v.duration) })),
       billing: units !== null && this.opts.unitPrice !== undefined ? { units: data.final_unit_deduction!, amount: units.times(money(this.opts.unitPrice)) } : null,
       failure: status === 'failed' ? { code: 'task-failed', message: data.task_status_msg ?? 'the task failed' } : null,

@@ -1,49 +1,90 @@
 import { z } from 'zod';
-import type { ModelId, Mode } from '../../catalog.js';
 
-// The legacy Kling API's shapes (/v1/videos/...), shared by the adapter and the local server.
+// Kling's API shapes (/v1/videos/...) as its reference documents them (test/fixtures/kling/ holds
+// the transcribed examples, and test/conformance checks these schemas against every one of them).
+// Objects are loose: Kling documents more optional fields than vidgate sends, and a reply may
+// carry fields a newer API adds.
 
-export const ENDPOINT_OF_MODE: Record<Mode, string> = {
-  'text-to-video': 'text2video',
-  'image-to-video': 'image2video',
-  'motion-control': 'motion-control',
-};
-export const Endpoint = z.enum(['text2video', 'image2video', 'motion-control']);
+export const Endpoint = z.enum(['text2video', 'image2video', 'omni-video', 'motion-control']);
 export type Endpoint = z.infer<typeof Endpoint>;
 
-/** Our model ids as Kling's `model_name` on each endpoint. */
-export const MODEL_NAMES: Record<ModelId, string> = {
-  'kling-3.0': 'kling-v3',
-  'kling-o3': 'kling-o3',
-  'kling-o1': 'kling-o1',
-  'kling-motion-control': 'kling-v3',
-};
+const ModeWire = z.enum(['std', 'pro']);
+const OnOff = z.enum(['on', 'off']);
+const YesNo = z.enum(['yes', 'no']);
+/** Seconds as a string of digits ("5"), as every endpoint that takes a duration wants it. */
+const DurationWire = z.string().regex(/^\d+$/, 'a whole number of seconds as a string, such as "5"');
+const AspectRatio = z.enum(['16:9', '9:16', '1:1']);
 
-export function modelOf(endpoint: Endpoint, modelName: string): ModelId | null {
-  if (endpoint === 'motion-control') return modelName === MODEL_NAMES['kling-motion-control'] ? 'kling-motion-control' : null;
-  const hit = (Object.entries(MODEL_NAMES) as [ModelId, string][]).find(([id, name]) => name === modelName && id !== 'kling-motion-control');
-  return hit ? hit[0] : null;
-}
-
-export const CreateBody = z.looseObject({
-  model_name: z.string(),
-  prompt: z.string().optional(),
-  negative_prompt: z.string().optional(),
-  mode: z.enum(['std', 'pro']),
-  duration: z.string().regex(/^\d+$/),
-  aspect_ratio: z.string().optional(),
-  sound: z.enum(['on', 'off']).optional(),
-  image: z.string().optional(),
-  image_url: z.string().optional(),
-  video_url: z.string().optional(),
-  character_orientation: z.string().optional(),
+const Common = {
+  model_name: z.string().optional(),
+  prompt: z.string().max(2500).optional(),
+  negative_prompt: z.string().max(2500).optional(),
   callback_url: z.string().optional(),
   external_task_id: z.string().optional(),
+};
+
+export const Text2VideoBody = z.looseObject({
+  ...Common,
+  prompt: z.string().min(1).max(2500),
+  mode: ModeWire.optional(),
+  duration: DurationWire.optional(),
+  aspect_ratio: AspectRatio.optional(),
+  sound: OnOff.optional(),
 });
-export type CreateBody = z.infer<typeof CreateBody>;
+
+export const Image2VideoBody = z
+  .looseObject({
+    ...Common,
+    image: z.string().optional(),
+    image_tail: z.string().optional(),
+    mode: ModeWire.optional(),
+    duration: DurationWire.optional(),
+    sound: OnOff.optional(),
+  })
+  .refine((b) => Boolean(b.image || b.image_tail), { message: 'image or image_tail is required', path: ['image'] });
+
+const ImageRef = z.looseObject({ image_url: z.string().min(1), type: z.enum(['first_frame', 'end_frame']).optional() });
+const VideoRef = z.looseObject({ video_url: z.string().min(1), refer_type: z.enum(['base', 'feature']).optional(), keep_original_sound: YesNo.optional() });
+
+export const OmniVideoBody = z
+  .looseObject({
+    ...Common,
+    prompt: z.string().min(1).max(2500),
+    image_list: z.array(ImageRef).max(7).optional(),
+    video_list: z.array(VideoRef).max(1).optional(),
+    element_list: z.array(z.looseObject({ element_id: z.union([z.number(), z.string()]) })).optional(),
+    mode: ModeWire.optional(),
+    duration: DurationWire.optional(),
+    aspect_ratio: AspectRatio.optional(),
+    sound: OnOff.optional(),
+  })
+  .refine((b) => !(b.video_list?.length && b.sound === 'on'), { message: 'sound must be off when a video_list is given', path: ['sound'] })
+  .refine((b) => !b.image_list?.some((i) => i.type === 'end_frame') || b.image_list.some((i) => i.type === 'first_frame'), {
+    message: 'an end_frame needs a first_frame',
+    path: ['image_list'],
+  });
+
+export const MotionControlBody = z.looseObject({
+  ...Common,
+  image_url: z.string().min(1),
+  video_url: z.string().min(1),
+  character_orientation: z.enum(['image', 'video']),
+  mode: ModeWire,
+  keep_original_sound: YesNo.optional(),
+  element_list: z.array(z.looseObject({ element_id: z.union([z.number(), z.string()]) })).max(1).optional(),
+});
+
+/** The documented create body of each endpoint. */
+export const CREATE_BODY = {
+  text2video: Text2VideoBody,
+  image2video: Image2VideoBody,
+  'omni-video': OmniVideoBody,
+  'motion-control': MotionControlBody,
+} as const;
 
 export const TaskStatusWire = z.enum(['submitted', 'processing', 'succeed', 'failed']);
 
+/** A task as a create, a query, a list entry or a callback shows it. */
 export const TaskData = z.looseObject({
   task_id: z.string(),
   task_status: TaskStatusWire,
@@ -57,10 +98,6 @@ export const TaskData = z.looseObject({
       videos: z.array(z.looseObject({ id: z.string(), url: z.string(), duration: z.string().optional() })).default([]),
     })
     .optional(),
-  // Kling's legacy replies do not repeat these; the local server adds them so settlement can
-  // tell which model and endpoint ran the task. The adapter falls back to what it submitted.
-  model_name: z.string().optional(),
-  endpoint: Endpoint.optional(),
 });
 export type TaskData = z.infer<typeof TaskData>;
 
@@ -70,3 +107,6 @@ export const Envelope = z.looseObject({
   request_id: z.string().optional(),
   data: z.unknown().optional(),
 });
+
+/** The list endpoint's reply data: a bare array of tasks. */
+export const TaskList = z.array(TaskData);
