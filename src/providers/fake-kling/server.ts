@@ -192,7 +192,11 @@ export async function startFakeKling(opts: FakeKlingOptions = {}): Promise<FakeK
           resolution: body.mode === 'std' ? '720p' : '1080p',
           audio: body.sound === 'on',
           durationSeconds: Number(outputDuration),
-          reference: endpoint.data === 'motion-control' ? { kind: body.video_url ? 'video' : 'image' } : undefined,
+          // The adapter sends the reference video's length as `duration`; Kling bills that length.
+          reference:
+            endpoint.data === 'motion-control'
+              ? { orientation: body.character_orientation === 'image' ? 'image' : 'video', videoSeconds: Number(body.duration) }
+              : undefined,
         },
         card,
       );

@@ -36,7 +36,8 @@ const RESERVED_FIELDS = new Set(['model_name', 'mode', 'duration', 'sound', 'ext
 
 /** What Kling needs beyond the prompt: the image to animate, and for motion control its motion clip. */
 function requiredInputs(mode: Mode, job: Job): string[] {
-  if (mode === 'motion-control') return job.reference?.kind === 'video' ? ['image_url', 'video_url'] : ['image_url'];
+  // Motion Control always animates the image with the reference video's motion.
+  if (mode === 'motion-control') return ['image_url', 'video_url'];
   if (mode === 'image-to-video') return typeof job.input?.image === 'string' ? [] : ['image_url'];
   return [];
 }
@@ -85,6 +86,8 @@ export class KlingAdapter implements Provider {
       mode: job.resolution === '720p' ? 'std' : 'pro',
       duration: String(billedSecondsOf(job.durationSeconds)),
       ...(WITH_SOUND_OPTION.has(job.model) ? { sound: job.audio === 'none' ? 'off' : 'on' } : {}),
+      // Motion Control's orientation is the job's, as priced (the job schema refuses an input that disagrees).
+      ...(job.reference ? { character_orientation: job.reference.orientation } : {}),
       external_task_id: externalId,
       ...(opts.callbackUrl ? { callback_url: opts.callbackUrl } : {}),
     };
