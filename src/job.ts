@@ -13,26 +13,28 @@ const LIMITS = `orientation image â‰¤ ${MAX_REFERENCE_SECONDS.image} s, video â‰
 const missing = (what: string) => (iss: { input: unknown }) => (iss.input === undefined ? `missing: ${what}` : undefined);
 
 /** What job files before orientations said (`kind`, `durationSeconds`), and what to write now. */
-function legacyReferenceMessage(iss: { code?: string; keys?: string[]; input?: unknown }): string | undefined {
-  const gone = (iss.keys ?? []).filter((k) => k === 'kind' || k === 'durationSeconds');
-  if (iss.code !== 'unrecognized_keys' || gone.length === 0) return undefined;
-  const old = (iss.input ?? {}) as { kind?: unknown; durationSeconds?: unknown };
+function legacyReferenceMessage(input: unknown): string {
+  const old = input as { kind?: unknown; durationSeconds?: unknown };
+  const gone = ['kind', 'durationSeconds'].filter((k) => k in old);
   const orientation = old.kind === 'image' ? 'image' : 'video';
   const seconds = typeof old.durationSeconds === 'number' ? old.durationSeconds : 12;
   return `${gone.join(' and ')} ${gone.length > 1 ? 'are' : 'is'} gone: write reference: { orientation: ${orientation}, videoSeconds: ${seconds} } (${LIMITS})`;
 }
 
+const ReferenceFields = z.strictObject({
+  orientation: z.enum(Orientation.options, { error: missing(`image or video (Motion Control's character_orientation; ${LIMITS})`) }),
+  videoSeconds: z.number({ error: missing("the reference video's length in seconds: Motion Control is billed on it, and vidgate never reserves a guess") }).positive().finite(),
+});
+const hasLegacyKeys = (v: unknown) => typeof v === 'object' && v !== null && ('kind' in v || 'durationSeconds' in v);
+
 /**
  * Motion Control's reference video. Kling bills and generates as long as this video runs, so its
- * length is stated, never guessed; the orientation bounds it.
+ * length is stated, never guessed; the orientation bounds it. A reference in the old shape gets
+ * one message saying what to write, not a list of what is missing from the new one.
  */
-export const Reference = z.strictObject(
-  {
-    orientation: z.enum(Orientation.options, { error: missing(`image or video (Motion Control's character_orientation; ${LIMITS})`) }),
-    videoSeconds: z.number({ error: missing("the reference video's length in seconds: Motion Control is billed on it, and vidgate never reserves a guess") }).positive().finite(),
-  },
-  { error: legacyReferenceMessage },
-);
+export const Reference = z
+  .custom<z.input<typeof ReferenceFields>>((v) => !hasLegacyKeys(v), { error: (iss) => legacyReferenceMessage(iss.input), abort: true })
+  .pipe(ReferenceFields);
 export type Reference = z.infer<typeof Reference>;
 
 const JobFields = z.strictObject({

@@ -54,7 +54,8 @@ export function findProduct(card: RateCard, model: ModelId, mode: Mode | undefin
   }
   const product = card.products.find((p) => p.model === model && p.mode === chosen);
   if (!product) {
-    throw new PricingError(`rate card ${card.id} does not price ${model} ${chosen}; ${model} takes ${modes.join(', ')}`, {
+    // Kling may well run the mode: it is the card that has no figure for it.
+    throw new PricingError(`rate card ${card.id} does not price ${model} ${chosen}: it prices ${model} only as ${orList(modes)}`, {
       where: 'mode',
       allowed: modes.join(', '),
     });

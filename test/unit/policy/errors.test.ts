@@ -67,8 +67,9 @@ describe('bad jobs', () => {
 
   it('names the line of an old reference.kind in a YAML job', () => {
     const text = 'team: studio-a\nproject: trailer\nmodel: kling-motion-control\nresolution: 1080p\naudio: none\nreference:\n  kind: video\n';
+    // One message, where the old key is: not a list of what the new shape misses.
     expect(() => parseYamlAs(Job, text, 'job file j.yaml')).toThrow(
-      'line 7, reference: kind is gone: write reference: { orientation: video, videoSeconds: 12 } (orientation image ≤ 10 s, video ≤ 30 s)',
+      'job file j.yaml is not valid:\n  line 7, reference: kind is gone: write reference: { orientation: video, videoSeconds: 12 } (orientation image ≤ 10 s, video ≤ 30 s)',
     );
   });
 

@@ -138,8 +138,8 @@ describe('O1 and O3 in both modes (a card that prices them)', () => {
   });
 
   it.each<[Partial<JobInput>, string]>([
-    [{ model: 'kling-o3', mode: 'image-to-video' }, 'rate card hf-forum-2026-04 does not price kling-o3 image-to-video; kling-o3 takes text-to-video'],
-    [{ model: 'kling-o1', mode: 'text-to-video' }, 'rate card hf-forum-2026-04 does not price kling-o1 text-to-video; kling-o1 takes image-to-video'],
+    [{ model: 'kling-o3', mode: 'image-to-video' }, 'rate card hf-forum-2026-04 does not price kling-o3 image-to-video: it prices kling-o3 only as text-to-video'],
+    [{ model: 'kling-o1', mode: 'text-to-video' }, 'rate card hf-forum-2026-04 does not price kling-o1 text-to-video: it prices kling-o1 only as image-to-video'],
     [{ model: 'kling-o1', mode: 'image-to-video', durationSeconds: 7 }, 'kling-o1 image-to-video takes 5 or 10 seconds, got 7'],
   ])('on the default card %j is refused: %s', (j, message) => {
     expect(() => ladder(job(j), policy({ ladder: ['cheaper-model'] }), card)).toThrow(message);

@@ -127,9 +127,9 @@ describe('duration rules and billing', () => {
     [{ model: 'kling-motion-control', resolution: '720p', audio: false, durationSeconds: 10, reference: { orientation: 'video', videoSeconds: 12 } }, 'kling-motion-control motion-control runs and bills as long as its reference video (12 s): the reference sets the length, got 10'],
     [{ model: 'kling-motion-control', resolution: '720p', audio: true, durationSeconds: 5, reference: { orientation: 'video', videoSeconds: 5 } }, 'kling-motion-control motion-control at 720p has no audio option in rate card hf-forum-2026-04; request it silent'],
     [{ model: 'kling-3.0', resolution: '720p', audio: false, durationSeconds: 5, reference: { orientation: 'video', videoSeconds: 5 } }, 'kling-3.0 text-to-video takes no reference: only Motion Control is priced on a reference video'],
-    [{ model: 'kling-o1', mode: 'text-to-video', resolution: '720p', audio: false, durationSeconds: 5 }, 'rate card hf-forum-2026-04 does not price kling-o1 text-to-video; kling-o1 takes image-to-video'],
-    [{ model: 'kling-o3', mode: 'image-to-video', resolution: '720p', audio: false, durationSeconds: 5 }, 'rate card hf-forum-2026-04 does not price kling-o3 image-to-video; kling-o3 takes text-to-video'],
-    [{ model: 'kling-3.0', mode: 'image-to-video', resolution: '720p', audio: false, durationSeconds: 5 }, 'rate card hf-forum-2026-04 does not price kling-3.0 image-to-video; kling-3.0 takes text-to-video'],
+    [{ model: 'kling-o1', mode: 'text-to-video', resolution: '720p', audio: false, durationSeconds: 5 }, 'rate card hf-forum-2026-04 does not price kling-o1 text-to-video: it prices kling-o1 only as image-to-video'],
+    [{ model: 'kling-o3', mode: 'image-to-video', resolution: '720p', audio: false, durationSeconds: 5 }, 'rate card hf-forum-2026-04 does not price kling-o3 image-to-video: it prices kling-o3 only as text-to-video'],
+    [{ model: 'kling-3.0', mode: 'image-to-video', resolution: '720p', audio: false, durationSeconds: 5 }, 'rate card hf-forum-2026-04 does not price kling-3.0 image-to-video: it prices kling-3.0 only as text-to-video'],
   ] as const)('rejects %j', (req, message) => {
     expect(() => price(req, card)).toThrow(message);
   });
@@ -159,7 +159,7 @@ describe('kling-official-2026-09', () => {
   });
   it('prices O1 only as image-to-video, as its figures give it', () => {
     expect(() => price({ model: 'kling-o1', mode: 'text-to-video', resolution: '720p', audio: false, durationSeconds: 5 }, official)).toThrow(
-      'rate card kling-official-2026-09 does not price kling-o1 text-to-video; kling-o1 takes image-to-video',
+      'rate card kling-official-2026-09 does not price kling-o1 text-to-video: it prices kling-o1 only as image-to-video',
     );
   });
   it('keeps O1 to 5 or 10 seconds', () => {
