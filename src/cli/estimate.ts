@@ -80,7 +80,7 @@ function requestOf(opts: EstimateOptions, models: ModelId[]): PriceRequest {
   }
   if (mc.length > 0) return { ...base, ...motionControlLength(opts) };
   if (opts.orientation !== undefined || opts.referenceSeconds !== undefined) {
-    throw new InputError(`--orientation and --reference-seconds are for Motion Control only; ${models.join(', ')} take --duration`);
+    throw new InputError(`--orientation and --reference-seconds are for Motion Control only; ${models.join(', ')} ${models.length > 1 ? 'take' : 'takes'} --duration`);
   }
   if (opts.duration === undefined) throw new InputError(`--duration S is required: the output seconds of ${models.join(', ')}`);
   return { ...base, durationSeconds: opts.duration };
@@ -119,7 +119,7 @@ export function estimateCommand(): Command {
     .addOption(new Option('--resolution <res>', 'output resolution').argParser(oneOf(Resolution.options)).makeOptionMandatory())
     .option('--audio', 'with native audio', false)
     .option('--duration <seconds>', 'output duration in seconds (billed rounded, x.5 up); not for Motion Control', positiveNumber)
-    .addOption(new Option('--orientation <o>', `Motion Control's character orientation (${LIMITS})`).argParser(oneOf(Orientation.options)))
+    .addOption(new Option('--orientation <image|video>', `Motion Control's character orientation (${LIMITS})`).argParser(oneOf(Orientation.options)))
     .option('--reference-seconds <seconds>', "Motion Control: the reference video's length, which sets the output and the bill", positiveNumber)
     .addOption(new Option('--reference <kind>').hideHelp())
     .addOption(new Option('--reference-duration <seconds>').hideHelp())
@@ -127,6 +127,11 @@ export function estimateCommand(): Command {
     .option('--rate-card <id|file>', 'built-in rate card id or a JSON file', DEFAULT_RATE_CARD)
     .option('--compare <models>', 'price the same job on several models, comma-separated', csv)
     .option('--json', 'print one JSON object', false)
+    .addHelpText(
+      'after',
+      '\nMotion Control has no --duration: it runs, and is billed, as long as its reference video:\n' +
+        '  vidgate estimate --model kling-motion-control --resolution 1080p --orientation video --reference-seconds 30',
+    )
     .action(
       action((opts: EstimateOptions) => {
         const card = loadRateCard(opts.rateCard);
