@@ -1,5 +1,5 @@
 import { formatMoney, money, type Money } from '../money.js';
-import type { Job } from '../job.js';
+import type { Job, Reference } from '../job.js';
 import type { Ladder, LadderCandidate } from './types.js';
 
 export type Outcome = 'admit' | 'downgrade' | 'reject';
@@ -45,10 +45,16 @@ export function decide(l: Ladder, scope?: ScopeState): Decision {
   ]);
 }
 
-/** A variant in words, as every command prints it: "kling-3.0 text-to-video 720p silent 5s". */
-export function describeVariant(job: Pick<Job, 'model' | 'mode' | 'resolution' | 'audio' | 'durationSeconds'>): string {
+type Described = Pick<Job, 'model' | 'mode' | 'resolution' | 'audio' | 'durationSeconds'> & { reference?: Reference | null };
+
+/**
+ * A variant in words, as every command prints it: "kling-3.0 text-to-video 720p silent 5s", and for
+ * Motion Control the orientation its reference video is bounded by: "… 30s, orientation video".
+ */
+export function describeVariant(job: Described): string {
   const audio = job.audio === 'none' ? 'silent' : job.audio === 'required' ? 'with audio' : 'with deferrable audio';
-  return `${job.model} ${job.mode ?? ''} ${job.resolution} ${audio} ${job.durationSeconds}s`.replace(/\s+/g, ' ');
+  const reference = job.reference ? `, orientation ${job.reference.orientation}` : '';
+  return `${job.model} ${job.mode ?? ''} ${job.resolution} ${audio} ${job.durationSeconds}s${reference}`.replace(/\s+/g, ' ');
 }
 
 function candidateJson(c: LadderCandidate, requested: Money) {
@@ -59,6 +65,7 @@ function candidateJson(c: LadderCandidate, requested: Money) {
     audio: c.job.audio,
     durationSeconds: c.job.durationSeconds,
     billedSeconds: c.price.billedSeconds,
+    reference: c.job.reference ?? null,
     cost: formatMoney(c.price.cost),
     reserve: formatMoney(c.reserve),
     saving: formatMoney(requested.minus(c.price.cost)),

@@ -22,7 +22,7 @@ export function pricerFor(card: RateCard): Pricer {
   const cache = memo;
   const lookup = (job: Job): Price | PricingError => {
     const r = job.reference;
-    const key = `${job.model}|${job.mode}|${job.resolution}|${job.audio !== 'none'}|${job.durationSeconds}|${r?.kind}|${r?.durationSeconds}`;
+    const key = `${job.model}|${job.mode}|${job.resolution}|${job.audio !== 'none'}|${job.durationSeconds}|${r?.orientation}|${r?.videoSeconds}`;
     let hit = cache.get(key);
     if (!hit) {
       try {

@@ -42,6 +42,7 @@ export function estimateJson(e: Estimate) {
     audio: p.audio,
     durationSeconds: p.durationSeconds,
     billedSeconds: p.billedSeconds,
+    reference: p.reference,
     basis: p.basis,
     rate: p.rate.toString(),
     baseRate: p.baseRate.toString(),

@@ -1,6 +1,6 @@
-import type { Mode, ModelId, ReferenceKind, Resolution } from '../catalog.js';
+import type { Mode, ModelId, Resolution } from '../catalog.js';
 import { PricingError } from '../errors.js';
-import type { PriceRequest } from '../job.js';
+import type { PriceRequest, Reference } from '../job.js';
 import { Money } from '../money.js';
 import type { Product, RateCard } from './rate-card-schema.js';
 
@@ -11,8 +11,11 @@ export interface Price {
   mode: Mode;
   resolution: Resolution;
   audio: boolean;
+  /** Output seconds; for Motion Control, its reference video's. */
   durationSeconds: number;
   billedSeconds: number;
+  /** Motion Control's reference video (null for every other product). */
+  reference: Reference | null;
   basis: 'per-second' | 'fixed';
   /** Per billed second: the card's rate, or for a fixed price the price divided by its seconds. */
   rate: Money;
@@ -51,7 +54,8 @@ export function findProduct(card: RateCard, model: ModelId, mode: Mode | undefin
   }
   const product = card.products.find((p) => p.model === model && p.mode === chosen);
   if (!product) {
-    throw new PricingError(`rate card ${card.id} does not price ${model} ${chosen}; ${model} takes ${modes.join(', ')}`, {
+    // Kling may well run the mode: it is the card that has no figure for it.
+    throw new PricingError(`rate card ${card.id} does not price ${model} ${chosen}: it prices ${model} only as ${orList(modes)}`, {
       where: 'mode',
       allowed: modes.join(', '),
     });
@@ -67,12 +71,62 @@ function got(durationSeconds: number, billed: number): string {
   return billed === durationSeconds ? `got ${durationSeconds}` : `got ${durationSeconds} (billed as ${billed})`;
 }
 
+/** The range a product takes, once any reference has narrowed it. */
+function checkRange(label: string, req: PriceRequest, billed: number, min: number, max: number | undefined, context = ''): void {
+  if (billed < min || (max !== undefined && billed > max)) {
+    const range = max === undefined ? `at least ${min}` : `${min} to ${max}`;
+    throw new PricingError(`${label}${context} takes ${range} seconds, ${got(req.durationSeconds, billed)}`, {
+      where: 'durationSeconds',
+      allowed: range,
+    });
+  }
+}
+
+/**
+ * Motion Control: the reference video sets the output and the bill, its orientation bounds it.
+ * A request without one, or whose duration bills other seconds than the video, is refused.
+ */
+function checkReference(label: string, rule: Product['duration'], req: PriceRequest, billed: number): void {
+  const byOrientation = rule.byOrientation!;
+  const offered = Object.entries(byOrientation).map(([o, v]) => `${o}: up to ${v.max} s`).join(', ');
+  const ref = req.reference;
+  if (!ref) {
+    throw new PricingError(`${label} is priced on its reference video: give reference { orientation, videoSeconds } (${offered})`, {
+      where: 'reference',
+      allowed: offered,
+    });
+  }
+  const bound = byOrientation[ref.orientation];
+  if (!bound) {
+    throw new PricingError(`${label} is not priced with orientation ${ref.orientation}; the card prices ${offered}`, { where: 'reference.orientation', allowed: offered });
+  }
+  const max = rule.max === undefined ? bound.max : Math.min(rule.max, bound.max);
+  if (ref.videoSeconds > max) {
+    throw new PricingError(`${label} with orientation ${ref.orientation} takes a reference video up to ${max} seconds, got ${ref.videoSeconds}`, {
+      where: 'reference.videoSeconds',
+      allowed: `up to ${max}`,
+    });
+  }
+  const videoBilled = billedSecondsOf(ref.videoSeconds);
+  if (billed !== videoBilled) {
+    throw new PricingError(`${label} runs and bills as long as its reference video (${ref.videoSeconds} s): the reference sets the length, got ${req.durationSeconds}`, {
+      where: 'durationSeconds',
+      allowed: `${ref.videoSeconds} (reference.videoSeconds)`,
+    });
+  }
+  checkRange(label, req, billed, rule.min ?? 1, max, ` with orientation ${ref.orientation}`);
+}
+
 function checkDuration(product: Product, req: PriceRequest, billed: number): void {
   const label = `${product.model} ${product.mode}`;
   if (!Number.isFinite(req.durationSeconds) || req.durationSeconds <= 0) {
     throw new PricingError(`${label} takes a positive number of seconds, got ${req.durationSeconds}`, { where: 'durationSeconds', allowed: 'a positive number' });
   }
   const rule = product.duration;
+  if (rule.byOrientation) return checkReference(label, rule, req, billed);
+  if (req.reference) {
+    throw new PricingError(`${label} takes no reference: only Motion Control is priced on a reference video`, { where: 'reference', allowed: 'none' });
+  }
   const allowed = product.pricing.kind === 'fixed' ? product.pricing.prices.map((p) => p.seconds) : rule.allowed;
   if (allowed && !allowed.includes(billed)) {
     throw new PricingError(`${label} takes ${orList(allowed)} seconds, ${got(req.durationSeconds, billed)}`, {
@@ -80,34 +134,7 @@ function checkDuration(product: Product, req: PriceRequest, billed: number): voi
       allowed: orList(allowed),
     });
   }
-  let max = rule.max;
-  if (rule.byReference) {
-    const kinds = Object.entries(rule.byReference).map(([k, v]) => `${k}: up to ${v.max} s`);
-    const ref = req.reference;
-    const refRule = ref && rule.byReference[ref.kind as ReferenceKind];
-    if (!ref || !refRule) {
-      throw new PricingError(`${label} needs a reference (${kinds.join(', ')})`, {
-        where: 'reference',
-        allowed: kinds.join(', '),
-      });
-    }
-    max = max === undefined ? refRule.max : Math.min(max, refRule.max);
-    if (ref.durationSeconds !== undefined && billedSecondsOf(ref.durationSeconds) > refRule.max) {
-      throw new PricingError(
-        `${label} with a ${ref.kind} reference takes references up to ${refRule.max} seconds, got ${ref.durationSeconds}`,
-        { where: 'reference.durationSeconds', allowed: `up to ${refRule.max}` },
-      );
-    }
-  }
-  const min = rule.min ?? 1;
-  if (billed < min || (max !== undefined && billed > max)) {
-    const range = max === undefined ? `at least ${min}` : `${min} to ${max}`;
-    const context = req.reference && rule.byReference ? ` with a ${req.reference.kind} reference` : '';
-    throw new PricingError(`${label}${context} takes ${range} seconds, ${got(req.durationSeconds, billed)}`, {
-      where: 'durationSeconds',
-      allowed: range,
-    });
-  }
+  checkRange(label, req, billed, rule.min ?? 1, rule.max);
 }
 
 /**
@@ -128,6 +155,7 @@ export function price(req: PriceRequest, card: RateCard): Price {
     audio: req.audio,
     durationSeconds: req.durationSeconds,
     billedSeconds,
+    reference: product.duration.byOrientation && req.reference ? { ...req.reference } : null,
   };
   const pricing = product.pricing;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ModelId, Mode, ReferenceKind, Resolution } from '../catalog.js';
+import { ModelId, Mode, Orientation, Resolution } from '../catalog.js';
 
 /** Money in data files is a decimal string, never a JSON number (which would be a float). */
 export const MoneyText = z
@@ -27,8 +27,17 @@ const DurationRule = z
     max: Seconds.optional(),
     /** Only these billed durations are offered (e.g. O1: 5 or 10). */
     allowed: z.array(Seconds).min(1).optional(),
-    /** Products that need a reference clip, with the longest output each kind allows. */
-    byReference: z.partialRecord(ReferenceKind, z.strictObject({ max: Seconds })).optional(),
+    /**
+     * Products priced on a reference video (Motion Control): the longest reference video each
+     * character orientation takes. The video's length is the output's, and what is billed.
+     */
+    byOrientation: z.partialRecord(Orientation, z.strictObject({ max: Seconds })).optional(),
+  }, {
+    // Cards written before orientations named the reference's kind; say what replaced it.
+    error: (iss) =>
+      iss.code === 'unrecognized_keys' && iss.keys.includes('byReference')
+        ? 'byReference is gone: Motion Control is bounded by character orientation, write byOrientation: { image: { max: 10 }, video: { max: 30 } }'
+        : undefined,
   })
   .refine((d) => d.min === undefined || d.max === undefined || d.min <= d.max, 'min must not exceed max');
 
@@ -45,6 +54,8 @@ export const RateCard = z
     $schema: z.string().optional(),
     id: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'lowercase letters, digits, "." and "-"'),
     source: z.string().min(1),
+    /** What the card's maker decided where the source is silent or ambiguous, and why. */
+    notes: z.array(z.string().min(1)).optional(),
     effectiveDate: z.iso.date(),
     currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as "USD"'),
     billing: z.strictObject({

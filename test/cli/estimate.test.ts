@@ -61,12 +61,78 @@ describe('vidgate estimate', () => {
     [['estimate', '--model', 'kling-3.0', '--duration', '5'], "required option '--resolution <res>' not specified"],
     [['estimate', '--resolution', '720p', '--duration', '5'], 'name a model with --model'],
     [['estimate', '--model', 'kling-3.0', '--resolution', '720p', '--duration', '5', '--rate-card', 'nope'], 'unknown rate card "nope": use a built-in id (hf-forum-2026-04, kling-official-2026-09)'],
-    [['estimate', '--model', 'kling-motion-control', '--resolution', '720p', '--duration', '20', '--reference', 'image'], 'with a image reference takes 1 to 10 seconds, got 20'],
   ])('exits 2 on %j', async (args, message) => {
     const r = await runCli(args);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(message);
+  });
+
+  describe('Motion Control: priced on its reference video', () => {
+    const mc = ['estimate', '--model', 'kling-motion-control', '--resolution', '1080p'];
+    it('prices 30 s of reference video, orientation video, at 4.53 (JSON)', async () => {
+      const r = await runCli([...mc, '--orientation', 'video', '--reference-seconds', '30', '--json']);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({
+        model: 'kling-motion-control',
+        mode: 'motion-control',
+        durationSeconds: 30,
+        billedSeconds: 30,
+        reference: { orientation: 'video', videoSeconds: 30 },
+        costPerClip: '4.53',
+      });
+    });
+
+    it('bills the reference rounded to the nearest second, and says so', async () => {
+      const r = await runCli([...mc, '--orientation', 'image', '--reference-seconds', '9.5', '--count', '2']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('kling-motion-control motion-control, 1080p, silent, reference video 9.5 s, orientation image (billed 10 s)');
+      expect(r.stdout).toMatch(/total\s+3\.02 USD/);
+    });
+
+    it('other models carry no reference in their JSON', async () => {
+      const r = await runCli(['estimate', '--model', 'kling-3.0', '--resolution', '720p', '--duration', '5', '--json']);
+      expect(JSON.parse(r.stdout).reference).toBeNull();
+    });
+
+    it.each([
+      [[...mc, '--duration', '30', '--orientation', 'video', '--reference-seconds', '30'], '--duration: Motion Control has no duration: its output runs, and is billed, as long as the reference video; give --orientation image|video and --reference-seconds S instead'],
+      [[...mc, '--duration', '30', '--reference', 'video'], '--reference is gone: Motion Control takes --orientation image|video and --reference-seconds S (image: reference video up to 10 s, video: up to 30 s)'],
+      [[...mc, '--orientation', 'video', '--reference-duration', '30'], '--reference-duration is gone: Motion Control takes --orientation image|video and --reference-seconds S (image: reference video up to 10 s, video: up to 30 s)'],
+      [[...mc, '--reference-seconds', '30'], 'Motion Control needs --orientation image|video (image: reference video up to 10 s, video: up to 30 s)'],
+      [[...mc, '--orientation', 'video'], "Motion Control needs --reference-seconds S, the reference video's length: it is what is billed, and vidgate never prices a guess"],
+      [[...mc, '--orientation', 'image', '--reference-seconds', '12'], 'kling-motion-control motion-control with orientation image takes a reference video up to 10 seconds, got 12'],
+      [[...mc, '--orientation', 'video', '--reference-seconds', '31'], 'kling-motion-control motion-control with orientation video takes a reference video up to 30 seconds, got 31'],
+      [['estimate', '--model', 'kling-3.0', '--resolution', '720p', '--orientation', 'image', '--reference-seconds', '5'], '--orientation and --reference-seconds are for Motion Control only; kling-3.0 takes --duration'],
+      [['estimate', '--model', 'kling-3.0', '--resolution', '720p'], '--duration S is required: the output seconds of kling-3.0'],
+      [['estimate', '--compare', 'kling-3.0,kling-motion-control', '--resolution', '720p', '--duration', '5'], '--compare: Motion Control is priced on its reference video, the other models on --duration: compare them separately'],
+    ])('refuses %j', async (args, message) => {
+      const r = await runCli(args);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`vidgate: ${message}\n`);
+    });
+
+    it('documents the new flags in --help, and not the old ones', async () => {
+      const r = await runCli(['estimate', '--help']);
+      expect(r.stdout).toContain('--orientation <image|video>');
+      expect(r.stdout).toContain('--reference-seconds <seconds>');
+      expect(r.stdout).toContain('Motion Control has no --duration');
+      expect(r.stdout).not.toMatch(/--reference </);
+      expect(r.stdout).not.toContain('--reference-duration');
+    });
+  });
+
+  describe('O1 and O3 in the modes a card does not price', () => {
+    it.each([
+      [['--model', 'kling-o1', '--mode', 'text-to-video', '--duration', '5'], 'rate card hf-forum-2026-04 does not price kling-o1 text-to-video: it prices kling-o1 only as image-to-video'],
+      [['--model', 'kling-o3', '--mode', 'image-to-video', '--duration', '5'], 'rate card hf-forum-2026-04 does not price kling-o3 image-to-video: it prices kling-o3 only as text-to-video'],
+      [['--model', 'kling-o1', '--mode', 'text-to-video', '--duration', '5', '--rate-card', 'kling-official-2026-09'], 'rate card kling-official-2026-09 does not price kling-o1 text-to-video: it prices kling-o1 only as image-to-video'],
+    ])('refuses %j', async (args, message) => {
+      const r = await runCli(['estimate', '--resolution', '720p', ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`vidgate: ${message}\n`);
+    });
   });
 
   const cardDir = mkdtempSync(join(tmpdir(), 'vidgate-card-'));

@@ -56,6 +56,48 @@ describe('vidgate quote', () => {
   });
 });
 
+describe('vidgate quote: Motion Control and the omni models', () => {
+  const mcJob = { team: 'studio-a', project: 'teaser', model: 'kling-motion-control', resolution: '1080p', audio: 'none' };
+  it('quotes a Motion Control job on its reference video, keeping the reference on every candidate', async () => {
+    const job = file('mc.json', { ...mcJob, reference: { orientation: 'video', videoSeconds: 30 } });
+    const r = await runCli(['quote', '--policy', 'policies/studio-a.yaml', '--job', job, '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    // studio-a caps a job at 5.00: 4.53 is admitted as asked.
+    expect(out).toMatchObject({ outcome: 'admit', requestedCost: '4.53', cost: '4.53' });
+    expect(out.chosen).toMatchObject({ durationSeconds: 30, billedSeconds: 30, reference: { orientation: 'video', videoSeconds: 30 } });
+    for (const c of out.candidates) expect(c).toMatchObject({ durationSeconds: 30, reference: { orientation: 'video', videoSeconds: 30 } });
+    const text = await runCli(['quote', '--policy', 'policies/studio-a.yaml', '--job', job]);
+    expect(text.stdout).toContain('kling-motion-control motion-control 1080p silent 30s, orientation video, production');
+  });
+
+  it('quotes an O1 image-to-video job', async () => {
+    const job = file('o1.json', { team: 'studio-a', project: 'trailer', model: 'kling-o1', mode: 'image-to-video', resolution: '1080p', audio: 'none', durationSeconds: 10 });
+    const r = await runCli(['quote', '--policy', 'policies/studio-a.yaml', '--job', job, '--json']);
+    expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'admit', cost: '1.111', chosen: { model: 'kling-o1', mode: 'image-to-video', reference: null } });
+  });
+
+  it.each([
+    ['old.json', { ...mcJob, durationSeconds: 12, reference: { kind: 'video' } }, 'line 1, reference: kind is gone: write reference: { orientation: video, videoSeconds: 12 } (orientation image ≤ 10 s, video ≤ 30 s)'],
+    ['long.json', { ...mcJob, reference: { orientation: 'image', videoSeconds: 14 } }, 'line 1, reference.videoSeconds: orientation image takes a reference video up to 10 s, got 14 (orientation video takes up to 30 s)'],
+    ['length.json', { ...mcJob, durationSeconds: 10, reference: { orientation: 'video', videoSeconds: 20 } }, "line 1, durationSeconds: the reference video sets a Motion Control job's length: omit durationSeconds or make it 20 (reference.videoSeconds), got 10"],
+    ['guess.json', { ...mcJob, reference: { orientation: 'video' } }, "line 1, reference.videoSeconds: missing: the reference video's length in seconds: Motion Control is billed on it, and vidgate never reserves a guess"],
+  ])('refuses %s, saying what to write', async (name, content, line) => {
+    const job = file(name, content);
+    const r = await runCli(['quote', '--policy', 'policies/studio-a.yaml', '--job', job]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`vidgate: job file ${job} is not valid:\n  ${line}\n`);
+  });
+
+  it('refuses O3 image-to-video on a card that does not price it', async () => {
+    const job = file('o3i.json', { team: 'studio-a', project: 'trailer', model: 'kling-o3', mode: 'image-to-video', resolution: '1080p', audio: 'none', durationSeconds: 10 });
+    const r = await runCli(['quote', '--policy', 'policies/studio-a.yaml', '--job', job]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('vidgate: rate card hf-forum-2026-04 does not price kling-o3 image-to-video: it prices kling-o3 only as text-to-video\n');
+  });
+});
+
 describe('example policies', () => {
   it('all load and validate, one per team', () => {
     expect([...loadPolicyDir('policies').keys()].sort()).toEqual(['agency-c', 'ml-research', 'studio-a']);

@@ -46,7 +46,7 @@ const MODELS = [
   { model: 'kling-o3', resolution: '1080p', audio: 'deferrable', durationSeconds: 8, stage: 'draft' },
   { model: 'kling-3.0', resolution: '720p', audio: 'none', durationSeconds: 5 },
   { model: 'kling-o1', resolution: '1080p', audio: 'none', durationSeconds: 5, input: { image_url: 'https://example.test/k.png' } },
-  { model: 'kling-motion-control', resolution: '1080p', audio: 'none', durationSeconds: 12, reference: { kind: 'video' }, input: { image_url: 'https://example.test/a.png', video_url: 'https://example.test/m.mp4' } },
+  { model: 'kling-motion-control', resolution: '1080p', audio: 'none', durationSeconds: 12, reference: { orientation: 'video', videoSeconds: 12 }, input: { image_url: 'https://example.test/a.png', video_url: 'https://example.test/m.mp4' } },
 ] as const;
 
 async function ledgerChecks(prefix: string, team: string, projects: string[], results: FinalResult[]) {

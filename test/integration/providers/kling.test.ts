@@ -38,7 +38,7 @@ describe('each mode, polled to completion, billed as the rate card prices the re
   it.each([
     ['text-to-video', { model: 'kling-3.0', resolution: '1080p', audio: 'required', durationSeconds: 5 }, 'text2video'],
     ['image-to-video', { model: 'kling-o1', resolution: '720p', audio: 'none', durationSeconds: 10, input: { image_url: 'https://example.test/a.png' } }, 'image2video'],
-    ['motion control', { model: 'kling-motion-control', resolution: '720p', audio: 'none', durationSeconds: 10, reference: { kind: 'video' }, input: { image_url: 'https://example.test/a.png', video_url: 'https://example.test/m.mp4', character_orientation: 'video' } }, 'motion-control'],
+    ['motion control', { model: 'kling-motion-control', resolution: '720p', audio: 'none', durationSeconds: 10, reference: { orientation: 'video', videoSeconds: 10 }, input: { image_url: 'https://example.test/a.png', video_url: 'https://example.test/m.mp4', character_orientation: 'video' } }, 'motion-control'],
   ] as const)('%s', async (_, over, route) => {
     const f = await fake();
     const a = adapter(f);
@@ -184,7 +184,7 @@ describe('each error class maps to the right action', () => {
       action: 'fail-job',
       message: 'kling-o1 image-to-video needs input.image_url (a URL or Base64)',
     });
-    const mc = job({ model: 'kling-motion-control', audio: 'none', durationSeconds: 5, reference: { kind: 'video' }, input: { image_url: 'u' } });
+    const mc = job({ model: 'kling-motion-control', audio: 'none', durationSeconds: 5, reference: { orientation: 'video', videoSeconds: 5 }, input: { image_url: 'u' } });
     expect((await providerError(adapter(f).submit(mc, 'novid'))).message).toBe('kling-motion-control motion-control needs input.video_url (a URL or Base64)');
     expect(f.tasks()).toHaveLength(0);
   });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ModelId, Resolution } from '../../../src/catalog.js';
+import { ModelId, Mode, Orientation, Resolution } from '../../../src/catalog.js';
 import { Job } from '../../../src/job.js';
 import { money } from '../../../src/money.js';
 import { decide, decisionJson } from '../../../src/policy/decision.js';
@@ -9,17 +9,31 @@ import { LadderStep, Policy } from '../../../src/policy/schema.js';
 import { price, tryPrice } from '../../../src/pricing/price.js';
 import { builtInRateCards } from '../../../src/pricing/rate-cards.js';
 import { priceRequestOf } from '../../../src/job.js';
+import { omniCard } from '../../helpers/policy.js';
 
+const common = {
+  resolution: fc.constantFrom<Resolution>('720p', '1080p'),
+  audio: fc.constantFrom('none', 'required', 'deferrable'),
+  stage: fc.constantFrom('draft', 'production'),
+};
+/** Every model in every mode Kling documents; Motion Control with a reference video, sometimes too long for its orientation. */
 const jobs = fc
-  .record({
-    model: fc.constantFrom(...ModelId.options),
-    resolution: fc.constantFrom<Resolution>('720p', '1080p'),
-    audio: fc.constantFrom('none', 'required', 'deferrable'),
-    durationSeconds: fc.constantFrom(3, 5, 7.5, 10, 15, 20, 30),
-    stage: fc.constantFrom('draft', 'production'),
-    reference: fc.option(fc.record({ kind: fc.constantFrom('image', 'video') }), { nil: undefined }),
-  })
-  .map((j) => Job.parse({ team: 't', project: 'p', ...j }));
+  .oneof(
+    fc.record({
+      ...common,
+      model: fc.constantFrom<ModelId>('kling-3.0', 'kling-o3', 'kling-o1'),
+      mode: fc.option(fc.constantFrom<Mode>('text-to-video', 'image-to-video'), { nil: undefined }),
+      durationSeconds: fc.constantFrom(3, 5, 7.5, 10, 15, 20),
+    }),
+    fc.record({
+      ...common,
+      model: fc.constant<ModelId>('kling-motion-control'),
+      reference: fc.record({ orientation: fc.constantFrom(...Orientation.options), videoSeconds: fc.constantFrom(0.4, 1, 4.5, 10, 12, 20, 30, 31) }),
+    }),
+  )
+  .map((j) => Job.safeParse({ team: 't', project: 'p', ...j }))
+  .filter((r) => r.success)
+  .map((r) => r.data!);
 
 const policies = fc
   .record({
@@ -38,7 +52,7 @@ const policies = fc
   })
   .map((rules) => Policy.parse({ team: 't', rules: JSON.parse(JSON.stringify(rules)) }));
 
-const cards = fc.constantFrom(...builtInRateCards());
+const cards = fc.constantFrom(...builtInRateCards(), omniCard);
 const utilization = fc.option(fc.integer({ min: 0, max: 100 }).map((n) => money(String(n)).dividedBy(100)), { nil: undefined });
 
 /** Jobs the card can price at all; the rest are errors, tested elsewhere. */
@@ -56,7 +70,11 @@ describe('ladder properties', () => {
           if (p.rules.allowModels) expect(p.rules.allowModels).toContain(cand.job.model);
           expect(price(priceRequestOf(cand.job), c).cost.equals(cand.price.cost)).toBe(true); // a valid duration, re-priced
           if (j.audio === 'required') expect(cand.job.audio).toBe('required');
+          // No rule changes a job's length, its mode or (Motion Control) its reference video.
           expect(cand.job.durationSeconds).toBe(j.durationSeconds);
+          expect(cand.job.mode).toBe(l.requestPrice.mode);
+          expect(cand.job.reference).toEqual(j.reference);
+          for (const f of cand.fallbacks) expect(c.products.some((pr) => pr.model === f.model && pr.mode === cand.job.mode)).toBe(true);
           expect(cand.ceiling).toBe(cand.downgraded ? 1 : p.rules.fullQualityCeiling);
         }
       }),

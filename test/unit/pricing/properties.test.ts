@@ -28,7 +28,9 @@ describe('pricing properties', () => {
       fc.property(cards, fc.integer({ min: 3, max: 15 }), (card, seconds) => {
         for (const product of card.products) {
           if (product.pricing.kind !== 'per-second') continue;
-          const req = { model: product.model, mode: product.mode, durationSeconds: Math.min(seconds, 10), reference: { kind: 'video' as const } };
+          const durationSeconds = Math.min(seconds, 10);
+          const reference = product.duration.byOrientation ? { orientation: 'video' as const, videoSeconds: durationSeconds } : undefined;
+          const req = { model: product.model, mode: product.mode, durationSeconds, reference };
           if (product.duration.allowed && !product.duration.allowed.includes(req.durationSeconds)) continue;
           const silent720 = price({ ...req, resolution: '720p', audio: false }, card).cost;
           const silent1080 = price({ ...req, resolution: '1080p', audio: false }, card).cost;

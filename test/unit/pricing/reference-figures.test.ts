@@ -44,13 +44,14 @@ describe('rate tables', () => {
     ['720p', '0.113'],
     ['1080p', '0.151'],
   ] as const)('motion control %s at %s/s', (resolution, rate) => {
-    const p = price({ model: 'kling-motion-control', resolution, audio: false, durationSeconds: 10, reference: { kind: 'image' } }, card);
+    const p = price({ model: 'kling-motion-control', resolution, audio: false, durationSeconds: 10, reference: { orientation: 'image', videoSeconds: 10 } }, card);
     expect(p.rate.toString()).toBe(rate);
   });
 
-  it('the maximum single motion-control generation costs 4.53 (30 s, 1080p, video reference)', () => {
-    const p = price({ model: 'kling-motion-control', resolution: '1080p', audio: false, durationSeconds: 30, reference: { kind: 'video' } }, card);
+  it('the maximum single motion-control generation costs 4.53 (30 s reference video, orientation video, 1080p)', () => {
+    const p = price({ model: 'kling-motion-control', resolution: '1080p', audio: false, durationSeconds: 30, reference: { orientation: 'video', videoSeconds: 30 } }, card);
     expect(p.cost.toFixed(2)).toBe('4.53');
+    expect(p.billedSeconds).toBe(30);
   });
 });
 
@@ -118,11 +119,17 @@ describe('duration rules and billing', () => {
     [{ model: 'kling-o1', resolution: '720p', audio: false, durationSeconds: -5 }, 'kling-o1 image-to-video takes a positive number of seconds, got -5'],
     [{ model: 'kling-o1', resolution: '720p', audio: true, durationSeconds: 5 }, 'kling-o1 image-to-video has no audio option in rate card hf-forum-2026-04; request it silent'],
     [{ model: 'kling-3.0', resolution: '4k', audio: false, durationSeconds: 5 }, 'kling-3.0 text-to-video is not priced at 4k by rate card hf-forum-2026-04; allowed: 720p, 1080p'],
-    [{ model: 'kling-motion-control', resolution: '720p', audio: false, durationSeconds: 5 }, 'kling-motion-control motion-control needs a reference (image: up to 10 s, video: up to 30 s)'],
-    [{ model: 'kling-motion-control', resolution: '720p', audio: false, durationSeconds: 12, reference: { kind: 'image' } }, 'kling-motion-control motion-control with a image reference takes 1 to 10 seconds, got 12'],
-    [{ model: 'kling-motion-control', resolution: '720p', audio: false, durationSeconds: 31, reference: { kind: 'video' } }, 'kling-motion-control motion-control with a video reference takes 1 to 30 seconds, got 31'],
-    [{ model: 'kling-motion-control', resolution: '720p', audio: true, durationSeconds: 5, reference: { kind: 'video' } }, 'kling-motion-control motion-control at 720p has no audio option in rate card hf-forum-2026-04; request it silent'],
-    [{ model: 'kling-3.0', mode: 'image-to-video', resolution: '720p', audio: false, durationSeconds: 5 }, 'rate card hf-forum-2026-04 does not price kling-3.0 image-to-video; kling-3.0 takes text-to-video'],
+    [{ model: 'kling-motion-control', resolution: '720p', audio: false, durationSeconds: 5 }, 'kling-motion-control motion-control is priced on its reference video: give reference { orientation, videoSeconds } (image: up to 10 s, video: up to 30 s)'],
+    [{ model: 'kling-motion-control', resolution: '720p', audio: false, durationSeconds: 12, reference: { orientation: 'image', videoSeconds: 12 } }, 'kling-motion-control motion-control with orientation image takes a reference video up to 10 seconds, got 12'],
+    [{ model: 'kling-motion-control', resolution: '720p', audio: false, durationSeconds: 10.2, reference: { orientation: 'image', videoSeconds: 10.2 } }, 'kling-motion-control motion-control with orientation image takes a reference video up to 10 seconds, got 10.2'],
+    [{ model: 'kling-motion-control', resolution: '720p', audio: false, durationSeconds: 31, reference: { orientation: 'video', videoSeconds: 31 } }, 'kling-motion-control motion-control with orientation video takes a reference video up to 30 seconds, got 31'],
+    [{ model: 'kling-motion-control', resolution: '720p', audio: false, durationSeconds: 0.4, reference: { orientation: 'video', videoSeconds: 0.4 } }, 'kling-motion-control motion-control with orientation video takes 1 to 30 seconds, got 0.4 (billed as 0)'],
+    [{ model: 'kling-motion-control', resolution: '720p', audio: false, durationSeconds: 10, reference: { orientation: 'video', videoSeconds: 12 } }, 'kling-motion-control motion-control runs and bills as long as its reference video (12 s): the reference sets the length, got 10'],
+    [{ model: 'kling-motion-control', resolution: '720p', audio: true, durationSeconds: 5, reference: { orientation: 'video', videoSeconds: 5 } }, 'kling-motion-control motion-control at 720p has no audio option in rate card hf-forum-2026-04; request it silent'],
+    [{ model: 'kling-3.0', resolution: '720p', audio: false, durationSeconds: 5, reference: { orientation: 'video', videoSeconds: 5 } }, 'kling-3.0 text-to-video takes no reference: only Motion Control is priced on a reference video'],
+    [{ model: 'kling-o1', mode: 'text-to-video', resolution: '720p', audio: false, durationSeconds: 5 }, 'rate card hf-forum-2026-04 does not price kling-o1 text-to-video: it prices kling-o1 only as image-to-video'],
+    [{ model: 'kling-o3', mode: 'image-to-video', resolution: '720p', audio: false, durationSeconds: 5 }, 'rate card hf-forum-2026-04 does not price kling-o3 image-to-video: it prices kling-o3 only as text-to-video'],
+    [{ model: 'kling-3.0', mode: 'image-to-video', resolution: '720p', audio: false, durationSeconds: 5 }, 'rate card hf-forum-2026-04 does not price kling-3.0 image-to-video: it prices kling-3.0 only as text-to-video'],
   ] as const)('rejects %j', (req, message) => {
     expect(() => price(req, card)).toThrow(message);
   });
@@ -140,7 +147,8 @@ describe('kling-official-2026-09', () => {
     ['kling-motion-control', '720p', false, '0.126'],
     ['kling-motion-control', '1080p', false, '0.168'],
   ] as const)('%s %s audio=%s at %s/s', (model, resolution, audio, rate) => {
-    const p = price({ model, resolution, audio, durationSeconds: 5, reference: { kind: 'video' } }, official);
+    const reference = model === 'kling-motion-control' ? { orientation: 'video' as const, videoSeconds: 5 } : undefined;
+    const p = price({ model, resolution, audio, durationSeconds: 5, reference }, official);
     expect(p.rate.toString()).toBe(rate);
     expect(p.cost.toString()).toBe(money(rate).times(5).toString());
   });
@@ -149,7 +157,26 @@ describe('kling-official-2026-09', () => {
       'rate card kling-official-2026-09 does not price kling-o3',
     );
   });
+  it('prices O1 only as image-to-video, as its figures give it', () => {
+    expect(() => price({ model: 'kling-o1', mode: 'text-to-video', resolution: '720p', audio: false, durationSeconds: 5 }, official)).toThrow(
+      'rate card kling-official-2026-09 does not price kling-o1 text-to-video: it prices kling-o1 only as image-to-video',
+    );
+  });
   it('keeps O1 to 5 or 10 seconds', () => {
     expect(() => price({ model: 'kling-o1', resolution: '720p', audio: false, durationSeconds: 6 }, official)).toThrow('takes 5 or 10 seconds');
+  });
+});
+
+describe('rate card files', () => {
+  it('a card that still bounds Motion Control byReference is told what replaced it', async () => {
+    const { RateCard } = await import('../../../src/pricing/rate-card-schema.js');
+    const raw = JSON.parse(JSON.stringify(card)) as { products: { duration: Record<string, unknown> }[] };
+    const mc = raw.products.find((p) => 'byOrientation' in p.duration)!;
+    mc.duration = { min: 1, byReference: { image: { max: 10 }, video: { max: 30 } } };
+    const r = RateCard.safeParse(raw);
+    expect(r.success).toBe(false);
+    expect(r.error!.issues[0]!.message).toBe(
+      'byReference is gone: Motion Control is bounded by character orientation, write byOrientation: { image: { max: 10 }, video: { max: 30 } }',
+    );
   });
 });
