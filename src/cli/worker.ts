@@ -2,20 +2,14 @@ import { Command, Option } from 'commander';
 import { DEFAULTS } from '../defaults.js';
 import { InputError } from '../errors.js';
 import { createLogger } from '../log.js';
-import { parseMoney } from '../money.js';
-import type { KlingCredentials } from '../providers/kling/auth.js';
 import { DEFAULT_KLING_BASE_URL } from '../providers/kling/adapter.js';
 import { cliConnection, redisUrlFromEnv, safeUrl } from '../queue/connection.js';
 import { startWorkers, type WorkerConfig } from '../queue/runtime.js';
+import { klingOptionsFromEnv } from './kling-env.js';
 import { withRedisOptions } from './options.js';
 import { action, positiveInt } from './command.js';
 
-/** Kling credentials from the environment: an API key, or an access key and a secret key. */
-export function klingCredentialsFromEnv(env = process.env): KlingCredentials {
-  if (env.KLING_API_KEY) return { apiKey: env.KLING_API_KEY };
-  if (env.KLING_ACCESS_KEY && env.KLING_SECRET_KEY) return { accessKey: env.KLING_ACCESS_KEY, secretKey: env.KLING_SECRET_KEY };
-  throw new InputError('no Kling credentials: set KLING_API_KEY, or KLING_ACCESS_KEY and KLING_SECRET_KEY');
-}
+export { klingCredentialsFromEnv } from './kling-env.js';
 
 export interface WorkerFlags {
   policies: string;
@@ -36,8 +30,6 @@ export interface WorkerFlags {
 export function workerConfig(f: WorkerFlags, env = process.env): WorkerConfig {
   if (f.routerOnly && f.generatorOnly) throw new InputError('--router-only and --generator-only exclude each other');
   const generator = !f.routerOnly;
-  const unitPrice = env.KLING_UNIT_PRICE;
-  if (unitPrice !== undefined && !parseMoney(unitPrice)) throw new InputError(`KLING_UNIT_PRICE must be an amount such as "0.14", got "${unitPrice}"`);
   const callbackUrl = f.callbackUrl ?? env.VIDGATE_CALLBACK_URL;
   if (Boolean(callbackUrl) !== Boolean(f.callbackPort)) throw new InputError('--callback-port and --callback-url (or VIDGATE_CALLBACK_URL) go together');
   return {
@@ -47,12 +39,7 @@ export function workerConfig(f: WorkerFlags, env = process.env): WorkerConfig {
     router: !f.generatorOnly,
     generator,
     concurrency: f.concurrency ? { router: f.concurrency, generator: f.concurrency } : undefined,
-    kling: {
-      baseUrl: f.klingBaseUrl ?? env.KLING_BASE_URL ?? DEFAULT_KLING_BASE_URL,
-      credentials: generator ? klingCredentialsFromEnv(env) : { apiKey: 'unused' },
-      ...(unitPrice ? { unitPrice } : {}),
-      ...(env.KLING_CALLBACK_SECRET ? { callbackSecret: env.KLING_CALLBACK_SECRET } : {}),
-    },
+    kling: klingOptionsFromEnv(f.klingBaseUrl, env, generator),
     modelConcurrency: f.modelConcurrency,
     ...(f.callbackPort && callbackUrl ? { callback: { port: f.callbackPort, publicUrl: callbackUrl } } : {}),
     ...(f.pollMs ? { poll: { intervalMs: f.pollMs, maxIntervalMs: f.pollMs * 4 }, slotRetryMs: f.pollMs } : {}),

@@ -34,6 +34,8 @@ export interface TaskState {
   outputs: TaskOutput[];
   billing: BillingRecord | null;
   failure: { code: string; message: string } | null;
+  /** When the provider created the task (ms since the epoch), where it says. */
+  createdAt: number | null;
 }
 
 export interface SubmitOptions {

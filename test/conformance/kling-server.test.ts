@@ -1,13 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadRateCard } from '../../src/pricing/rate-cards.js';
+import type { RateCard } from '../../src/pricing/rate-card-schema.js';
 import { startFakeKling, type FakeKling } from '../../src/providers/fake-kling/server.js';
 import { ENDPOINT_FOLDERS, fixture, fixtures, type Fixture } from '../helpers/kling-fixtures.js';
 
 // (c) The local Kling server accepts the requests Kling documents and answers in the shapes it
 // documents: the same fields with the same JSON types, for creates, queries, lists and callbacks.
 
+// The built-in cards price kling-3.0 only as text-to-video; this server's card prices its
+// image-to-video at the same rates, so that every endpoint can be run here.
+const base = loadRateCard();
+const card: RateCard = { ...base, products: [...base.products, { ...base.products.find((p) => p.model === 'kling-3.0')!, mode: 'image-to-video' }] };
 let server: FakeKling;
 beforeAll(async () => {
-  server = await startFakeKling({ latencyMs: 0, apiKey: 'k' });
+  server = await startFakeKling({ latencyMs: 0, apiKey: 'k', rateCard: card });
 });
 afterAll(() => server.close());
 
@@ -29,6 +35,13 @@ function shape(v: unknown): unknown {
 
 // Documented names that no vidgate rate card prices answer as Kling answers an unavailable model.
 const UNPRICED = /"model_name":"kling-v2-6"/;
+/** One documented request per endpoint that the default card prices. */
+const RUNNABLE = {
+  text2video: 'create-request-kling-v3.json',
+  image2video: 'create-request.json',
+  'omni-video': 'create-request-o3-text.json',
+  'motion-control': 'create-request-kling-v3.json',
+} as const;
 let n = 0;
 const unique = (doc: Fixture) => ({ ...doc.body, external_task_id: `conf-${++n}`, callback_url: undefined });
 
@@ -48,7 +61,7 @@ describe('documented create requests', () => {
 
 describe('documented replies', () => {
   it.each(ENDPOINT_FOLDERS.map((f) => [f]))('%s: a query by task id and by external id, and the list, in the documented shape', async (endpoint) => {
-    const create = fixtures(endpoint, /^create-request/).find((f) => !UNPRICED.test(JSON.stringify(f.body)))!;
+    const create = fixture(`${endpoint}/${RUNNABLE[endpoint]}`);
     const body = unique(create);
     const created = await call('POST', create.path!, body);
     expect(created.body.code).toBe(0);

@@ -146,7 +146,8 @@ export class KlingAdapter implements Provider {
       model: null,
       outputs: (data.task_result?.videos ?? []).map((v) => ({ id: v.id, url: v.url, durationSeconds: secondsOf(v.duration) })),
       billing: units !== null && this.opts.unitPrice !== undefined ? { units: data.final_unit_deduction!, amount: units.times(money(this.opts.unitPrice)) } : null,
-      failure: status === 'failed' ? { code: 'task-failed', message: data.task_status_msg ?? 'the task failed' } : null,
+      failure: status === 'failed' ? { code: 'task-failed', message: data.task_status_msg || 'the task failed' } : null,
+      createdAt: data.created_at ?? null,
     };
   }
 

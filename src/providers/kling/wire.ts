@@ -23,14 +23,21 @@ const Common = {
   external_task_id: z.string().optional(),
 };
 
-export const Text2VideoBody = z.looseObject({
-  ...Common,
-  prompt: z.string().min(1).max(2500),
-  mode: ModeWire.optional(),
-  duration: DurationWire.optional(),
-  aspect_ratio: AspectRatio.optional(),
-  sound: OnOff.optional(),
-});
+/** A multi-shot request carries its prompts per shot in `multi_prompt`; any other needs `prompt`. */
+const promptOrShots = <T extends { prompt?: string | undefined; multi_prompt?: unknown }>(b: T) => Boolean(b.prompt) || Array.isArray(b.multi_prompt);
+const PROMPT_NEEDED = { message: 'prompt is required (or multi_prompt with multi_shot)', path: ['prompt'] };
+const Shots = { multi_prompt: z.array(z.looseObject({ prompt: z.string(), duration: DurationWire })).max(6).optional() };
+
+export const Text2VideoBody = z
+  .looseObject({
+    ...Common,
+    ...Shots,
+    mode: ModeWire.optional(),
+    duration: DurationWire.optional(),
+    aspect_ratio: AspectRatio.optional(),
+    sound: OnOff.optional(),
+  })
+  .refine(promptOrShots, PROMPT_NEEDED);
 
 export const Image2VideoBody = z
   .looseObject({
@@ -49,7 +56,7 @@ const VideoRef = z.looseObject({ video_url: z.string().min(1), refer_type: z.enu
 export const OmniVideoBody = z
   .looseObject({
     ...Common,
-    prompt: z.string().min(1).max(2500),
+    ...Shots,
     image_list: z.array(ImageRef).max(7).optional(),
     video_list: z.array(VideoRef).max(1).optional(),
     element_list: z.array(z.looseObject({ element_id: z.union([z.number(), z.string()]) })).optional(),
@@ -58,6 +65,7 @@ export const OmniVideoBody = z
     aspect_ratio: AspectRatio.optional(),
     sound: OnOff.optional(),
   })
+  .refine(promptOrShots, PROMPT_NEEDED)
   .refine((b) => !(b.video_list?.length && b.sound === 'on'), { message: 'sound must be off when a video_list is given', path: ['sound'] })
   .refine((b) => !b.image_list?.some((i) => i.type === 'end_frame') || b.image_list.some((i) => i.type === 'first_frame'), {
     message: 'an end_frame needs a first_frame',

@@ -28,6 +28,7 @@ const task = (status: TaskState['status'], message?: string): TaskState => ({
   outputs: [],
   billing: null,
   failure: message ? { code: 'task-failed', message } : null,
+  createdAt: null,
 });
 
 const providerError = (action: ErrorAction, code?: number) => ({ type: 'error' as const, error: new ProviderError(`boom ${action}`, action, code ? { code } : {}) });
