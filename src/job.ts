@@ -17,8 +17,11 @@ function legacyReferenceMessage(input: unknown): string {
   const old = input as { kind?: unknown; durationSeconds?: unknown };
   const gone = ['kind', 'durationSeconds'].filter((k) => k in old);
   const orientation = old.kind === 'image' ? 'image' : 'video';
-  const seconds = typeof old.durationSeconds === 'number' ? old.durationSeconds : 12;
-  return `${gone.join(' and ')} ${gone.length > 1 ? 'are' : 'is'} gone: write reference: { orientation: ${orientation}, videoSeconds: ${seconds} } (${LIMITS})`;
+  // The old length is the reference's when it was given; otherwise vidgate cannot know it, and says so.
+  const known = typeof old.durationSeconds === 'number';
+  const seconds = known ? String(old.durationSeconds) : 'S';
+  const what = known ? LIMITS : `S: the reference video's length in seconds; ${LIMITS}`;
+  return `${gone.join(' and ')} ${gone.length > 1 ? 'are' : 'is'} gone: write reference: { orientation: ${orientation}, videoSeconds: ${seconds} } (${what})`;
 }
 
 const ReferenceFields = z.strictObject({

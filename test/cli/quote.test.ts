@@ -78,7 +78,7 @@ describe('vidgate quote: Motion Control and the omni models', () => {
   });
 
   it.each([
-    ['old.json', { ...mcJob, durationSeconds: 12, reference: { kind: 'video' } }, 'line 1, reference: kind is gone: write reference: { orientation: video, videoSeconds: 12 } (orientation image ≤ 10 s, video ≤ 30 s)'],
+    ['old.json', { ...mcJob, durationSeconds: 12, reference: { kind: 'video', durationSeconds: 12 } }, 'line 1, reference: kind and durationSeconds are gone: write reference: { orientation: video, videoSeconds: 12 } (orientation image ≤ 10 s, video ≤ 30 s)'],
     ['long.json', { ...mcJob, reference: { orientation: 'image', videoSeconds: 14 } }, 'line 1, reference.videoSeconds: orientation image takes a reference video up to 10 s, got 14 (orientation video takes up to 30 s)'],
     ['length.json', { ...mcJob, durationSeconds: 10, reference: { orientation: 'video', videoSeconds: 20 } }, "line 1, durationSeconds: the reference video sets a Motion Control job's length: omit durationSeconds or make it 20 (reference.videoSeconds), got 10"],
     ['guess.json', { ...mcJob, reference: { orientation: 'video' } }, "line 1, reference.videoSeconds: missing: the reference video's length in seconds: Motion Control is billed on it, and vidgate never reserves a guess"],

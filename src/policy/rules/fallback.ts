@@ -10,7 +10,8 @@ export function allowedModel(model: ModelId, rules: Rules): boolean {
 
 /**
  * Every other allowed model that the card prices for the same output: same mode (the ladder makes
- * it explicit on every variant), resolution, audio and duration.
+ * it explicit on every variant), resolution, audio and duration. A Motion Control job's reference
+ * video goes with it, so only a product priced on that reference and orientation can take it.
  */
 export function equivalents(job: Job, rules: Rules, pricer: Pricer): { model: ModelId; cost: Money }[] {
   const out: { model: ModelId; cost: Money }[] = [];

@@ -48,7 +48,7 @@ describe('bad jobs', () => {
     [{ ...good, model: 'kling-o1', mode: 'motion-control' }, 'line 1, mode: kling-o1 takes text-to-video or image-to-video, got motion-control'],
     [{ ...mc, mode: 'text-to-video' }, 'line 1, mode: kling-motion-control takes motion-control, got text-to-video'],
     [{ ...mc, reference: { kind: 'video', durationSeconds: 12 } }, 'line 1, reference: kind and durationSeconds are gone: write reference: { orientation: video, videoSeconds: 12 } (orientation image ≤ 10 s, video ≤ 30 s)'],
-    [{ ...mc, reference: { kind: 'image' } }, 'line 1, reference: kind is gone: write reference: { orientation: image, videoSeconds: 12 } (orientation image ≤ 10 s, video ≤ 30 s)'],
+    [{ ...mc, reference: { kind: 'image' } }, "line 1, reference: kind is gone: write reference: { orientation: image, videoSeconds: S } (S: the reference video's length in seconds; orientation image ≤ 10 s, video ≤ 30 s)"],
     [{ ...mc, reference: undefined }, 'line 1, reference: missing: a Motion Control job is priced and reserved on its reference video: write reference: { orientation: image|video, videoSeconds: S } (orientation image ≤ 10 s, video ≤ 30 s)'],
     [{ ...mc, reference: { orientation: 'video' } }, "line 1, reference.videoSeconds: missing: the reference video's length in seconds: Motion Control is billed on it, and vidgate never reserves a guess"],
     [{ ...mc, reference: { videoSeconds: 5 } }, "line 1, reference.orientation: missing: image or video (Motion Control's character_orientation; orientation image ≤ 10 s, video ≤ 30 s)"],
@@ -69,7 +69,7 @@ describe('bad jobs', () => {
     const text = 'team: studio-a\nproject: trailer\nmodel: kling-motion-control\nresolution: 1080p\naudio: none\nreference:\n  kind: video\n';
     // One message, where the old key is: not a list of what the new shape misses.
     expect(() => parseYamlAs(Job, text, 'job file j.yaml')).toThrow(
-      'job file j.yaml is not valid:\n  line 7, reference: kind is gone: write reference: { orientation: video, videoSeconds: 12 } (orientation image ≤ 10 s, video ≤ 30 s)',
+      "job file j.yaml is not valid:\n  line 7, reference: kind is gone: write reference: { orientation: video, videoSeconds: S } (S: the reference video's length in seconds; orientation image ≤ 10 s, video ≤ 30 s)",
     );
   });
 

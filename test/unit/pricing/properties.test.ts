@@ -43,6 +43,23 @@ describe('pricing properties', () => {
     );
   });
 
+  it('Motion Control is priced on its reference video: rate × its rounded seconds, within its orientation or refused', () => {
+    fc.assert(
+      fc.property(cards, fc.constantFrom('image' as const, 'video' as const), fc.double({ min: 0.5, max: 35, noNaN: true }), (card, orientation, videoSeconds) => {
+        const req = { model: 'kling-motion-control' as const, resolution: '720p' as const, audio: false, durationSeconds: videoSeconds, reference: { orientation, videoSeconds } };
+        const max = orientation === 'image' ? 10 : 30;
+        if (videoSeconds > max) {
+          expect(() => price(req, card)).toThrow(`with orientation ${orientation} takes a reference video up to ${max} seconds`);
+          return;
+        }
+        const p = price(req, card);
+        expect(p.billedSeconds).toBe(Math.floor(videoSeconds + 0.5));
+        expect(p.cost.equals(p.rate.times(p.billedSeconds))).toBe(true);
+        expect(p.reference).toEqual({ orientation, videoSeconds });
+      }),
+    );
+  });
+
   it('the total is linear in count', () => {
     fc.assert(
       fc.property(perSecondModels, fc.integer({ min: 3, max: 15 }), fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 1, max: 1000 }), (model, s, n, m) => {
