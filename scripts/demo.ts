@@ -49,14 +49,14 @@ function batch(n: number): JobInput[] {
     { model: 'kling-3.0', resolution: '1080p', audio: 'required', durationSeconds: 10, prompt: 'hero shot, rain' },
     { model: 'kling-o3', resolution: '1080p', audio: 'deferrable', durationSeconds: 8, stage: 'draft', prompt: 'storyboard pass' },
     { model: 'kling-3.0', resolution: '1080p', audio: 'deferrable', durationSeconds: 12, prompt: 'city at dusk' },
-    { model: 'kling-o1', mode: 'image-to-video', resolution: '1080p', audio: 'none', durationSeconds: 5, input: { image_url: 'https://example.com/keyframe.png' } },
-    { model: 'kling-motion-control', resolution: '1080p', audio: 'none', reference: { orientation: 'video', videoSeconds: 20 }, input: { image_url: 'https://example.com/actor.png', video_url: 'https://example.com/dance.mp4', character_orientation: 'video' } },
+    { model: 'kling-o1', mode: 'image-to-video', resolution: '1080p', audio: 'none', durationSeconds: 5, prompt: 'the figure in <<<image_1>>> turns to the light', input: { image_url: 'https://example.com/keyframe.png' } },
+    { model: 'kling-motion-control', resolution: '1080p', audio: 'none', reference: { orientation: 'video', videoSeconds: 20 }, input: { image_url: 'https://example.com/actor.png', video_url: 'https://example.com/dance.mp4?duration=20' } },
     // Motion Control runs as long as its reference video: no durationSeconds, the reference sets it.
-    { model: 'kling-motion-control', resolution: '720p', audio: 'none', reference: { orientation: 'image', videoSeconds: 8.4 }, input: { image_url: 'https://example.com/actor.png', video_url: 'https://example.com/wave.mp4', character_orientation: 'image' } },
+    { model: 'kling-motion-control', resolution: '720p', audio: 'none', reference: { orientation: 'image', videoSeconds: 8.4 }, input: { image_url: 'https://example.com/actor.png', video_url: 'https://example.com/wave.mp4?duration=8.4' } },
     { model: 'kling-o3', resolution: '720p', audio: 'required', durationSeconds: 6, stage: 'draft', prompt: 'dialogue test' },
     // Kling 3.0 under maintenance for this one: it falls back, down or up as the policy allows.
-    { model: 'kling-3.0', resolution: '1080p', audio: 'required', durationSeconds: 5, input: { x_fake: { unavailable: ['kling-3.0'] } } },
-    { model: 'kling-o3', resolution: '1080p', audio: 'required', durationSeconds: 10, input: { x_fake: { unavailable: ['kling-o3'] } } },
+    { model: 'kling-3.0', resolution: '1080p', audio: 'required', durationSeconds: 5, prompt: 'waves on rocks', input: { x_fake: { unavailable: ['kling-3.0'] } } },
+    { model: 'kling-o3', resolution: '1080p', audio: 'required', durationSeconds: 10, prompt: 'a crowd cheering', input: { x_fake: { unavailable: ['kling-o3'] } } },
   ];
   const homes = [
     { team: 'studio-a', project: 'trailer' },
