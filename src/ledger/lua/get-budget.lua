@@ -14,13 +14,11 @@ local configKey, firstBalance = KEYS[1], 2
 local nowArg = ARGV[2]
 local firstWindow = 5
 
-local PERIODS = { none = 1, daily = 2, weekly = 3, monthly = 4 }
-
 local cfg = redis.call('HMGET', configKey, 'limit', 'period', 'alerts')
 if not cfg[1] then return cjson.encode({ status = 'none' }) end
 local idx = PERIODS[cfg[2]] or 1
 local now = clockNow(nowArg)
-local window = windowsAt(now)[cfg[2]] or 'all'
+local window = windowOf(PERIOD_NAMES[idx], now)
 if window ~= ARGV[firstWindow + idx - 1] then return cjson.encode({ status = 'retry', now = fmt(now) }) end
 local b = redis.call('HMGET', KEYS[firstBalance + idx - 1], 'spent', 'reserved')
 return cjson.encode({ status = 'ok', limit = cfg[1], period = cfg[2], alerts = cfg[3] or '', window = window,

@@ -34,9 +34,6 @@ local id, nowArg, auditMax, actor = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local team, project, leaseMs, retentionMs = ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
 local firstWindow, candidateCount, firstCandidate = 9, tonumber(ARGV[13]), 14
 
-local PERIODS = { none = 1, daily = 2, weekly = 3, monthly = 4 }
-local PERIOD_NAMES = { 'none', 'daily', 'weekly', 'monthly' }
-
 local r = redis.call('HMGET', reservationKey, 'status', 'candidate', 'amount', 'leaseUntil', 'reason', 'pw', 'pv', 'tw', 'tv', 'project')
 if r[1] then
   -- The first answer: a reservation that resolved since still answers 'reserved' here.
@@ -46,14 +43,13 @@ if r[1] then
 end
 
 local now = clockNow(nowArg)
-local windows = windowsAt(now)
 local skewed = false
 
 local function openScope(kind, name, cfgKey, firstBal)
   local cfg = redis.call('HMGET', cfgKey, 'limit', 'period', 'alerts')
   if not cfg[1] then return nil end
   local idx = PERIODS[cfg[2]] or 1
-  local window = windows[PERIOD_NAMES[idx]]
+  local window = windowOf(PERIOD_NAMES[idx], now)
   if window ~= ARGV[firstWindow + idx - 1] then skewed = true end
   return { kind = kind, name = name, cfg = cfgKey, bal = KEYS[firstBal + idx - 1], window = window,
     limit = num(cfg[1]), alerts = cfg[3] }
@@ -66,6 +62,20 @@ if skewed then return { 'retry', 0, -1, '', fmt(now), '', '', '' } end
 if projectScope then scopes[#scopes + 1] = projectScope end
 if teamScope then scopes[#scopes + 1] = teamScope end
 
+-- The first candidate that fits every scope under its ceiling: its number and cost, or nil.
+local function choose()
+  for c = 1, candidateCount do
+    local cost, ppm = tonumber(ARGV[firstCandidate + 2 * (c - 1)]), tonumber(ARGV[firstCandidate + 2 * c - 1])
+    local fitsAll = true
+    for _, s in ipairs(scopes) do
+      local spent, reserved = balance(s)
+      if not fits(s.limit, spent, reserved, cost, ppm) then fitsAll = false break end
+    end
+    if fitsAll then return c, cost end
+  end
+  return nil, 0
+end
+
 local function reject(reason)
   redis.call('HSET', reservationKey, unpack(recordFields({ 'id', id, 'team', team, 'project', project,
     'status', 'rejected', 'createdAt', fmt(now), 'candidate', -1, 'reason', reason }, scopes)))
@@ -76,17 +86,7 @@ local function reject(reason)
 end
 
 if not projectScope then return reject('no-budget') end
-
-local chosen, amount = nil, 0
-for c = 1, candidateCount do
-  local cost, ppm = tonumber(ARGV[firstCandidate + 2 * (c - 1)]), tonumber(ARGV[firstCandidate + 2 * c - 1])
-  local fitsAll = true
-  for _, s in ipairs(scopes) do
-    local spent, reserved = balance(s)
-    if not fits(s.limit, spent, reserved, cost, ppm) then fitsAll = false break end
-  end
-  if fitsAll then chosen, amount = c, cost break end
-end
+local chosen, amount = choose()
 if not chosen then return reject('insufficient-budget') end
 
 local leaseUntil = fmt(now + leaseMs)

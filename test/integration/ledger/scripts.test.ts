@@ -20,8 +20,9 @@ const windowsScript = expandIncludes(
   `--@include windows.lua
 local out = {}
 for i, at in ipairs(ARGV) do
-  local w = windowsAt(tonumber(at))
-  out[i] = w.none .. ' ' .. w.daily .. ' ' .. w.weekly .. ' ' .. w.monthly
+  local w = {}
+  for p, period in ipairs(PERIOD_NAMES) do w[p] = windowOf(period, tonumber(at)) end
+  out[i] = table.concat(w, ' ')
 end
 return out`,
   include,

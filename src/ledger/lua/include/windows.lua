@@ -34,9 +34,17 @@ local function isoWeek(days)
   return string.format('%d-W%02d', y, math.floor((thursday - daysFromCivil(y, 1, 1)) / 7) + 1)
 end
 
-local function windowsAt(nowMs)
+-- The window of one period (none, daily, weekly, monthly) holding an instant: a script computes
+-- only those of the budgets it reads.
+local function windowOf(period, nowMs)
+  if period == 'none' then return 'all' end
   local days = math.floor(nowMs / 86400000)
+  if period == 'weekly' then return isoWeek(days) end
   local y, m, d = civilFromDays(days)
-  return { none = 'all', daily = string.format('%d-%02d-%02d', y, m, d), weekly = isoWeek(days),
-    monthly = string.format('%d-%02d', y, m) }
+  if period == 'daily' then return string.format('%d-%02d-%02d', y, m, d) end
+  return string.format('%d-%02d', y, m)
 end
+
+-- Periods in the order scripts take their balance keys and window ids.
+local PERIODS = { none = 1, daily = 2, weekly = 3, monthly = 4 }
+local PERIOD_NAMES = { 'none', 'daily', 'weekly', 'monthly' }
