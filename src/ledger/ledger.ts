@@ -233,7 +233,7 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
 
   private async settle(op: Settle, located: Located, build: Build): Promise<ResolveResult> {
     const call = build(this.clock.sample(), located);
-    const id = call.args[0] as string;
+    const id = call.args[0] as string; // ARGV[1] of every script
     const result = this.checked(id, decodeResolve(await this.json<ResolveWire>(op, call))) as ResolveResult;
     this.locations.forget(id);
     if ('alerts' in result) for (const a of result.alerts) this.emit('alert', a);
