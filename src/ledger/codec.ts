@@ -1,5 +1,5 @@
 import type { Decimal } from 'decimal.js';
-import { microsToMoneyText, toMicros } from '../money.js';
+import { fromMicros, microsToMoneyText, toMicros, type Money } from '../money.js';
 
 /**
  * The one crossing between the API's money and the scripts' integer micro-units (1e-6): amounts
@@ -9,6 +9,8 @@ export const micros = {
   /** Costs round up, so rounding never admits more than was priced. */
   encode: (amount: Decimal, rounding: 'up' | 'half-up' = 'half-up'): string => toMicros(amount, rounding),
   decode: (text: string): string => microsToMoneyText(text),
+  /** For arithmetic on a reply's amounts (the available clamp), not for showing them. */
+  toMoney: (text: string): Money => fromMicros(text),
 };
 
 const PPM = 1_000_000;

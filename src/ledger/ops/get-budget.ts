@@ -1,4 +1,4 @@
-import { fromMicros, formatMoney } from '../../money.js';
+import { formatMoney } from '../../money.js';
 import type { BudgetView } from '../schema.js';
 import type { Instant, Retry } from '../clock.js';
 import { micros, ppm } from '../codec.js';
@@ -23,7 +23,7 @@ export type GetBudgetWire =
 export function decodeGetBudget(scope: { team: string; project?: string }, wire: GetBudgetWire): BudgetView | null | Retry {
   if (wire.status === 'none') return null;
   if (wire.status === 'retry') return { status: 'retry', now: Number(wire.now) };
-  const used = fromMicros(wire.spent).plus(fromMicros(wire.reserved));
+  const used = micros.toMoney(wire.spent).plus(micros.toMoney(wire.reserved));
   return {
     team: scope.team,
     ...(scope.project === undefined ? {} : { project: scope.project }),
@@ -33,6 +33,6 @@ export function decodeGetBudget(scope: { team: string; project?: string }, wire:
     window: wire.window,
     spent: micros.decode(wire.spent),
     reserved: micros.decode(wire.reserved),
-    available: formatMoney(available(fromMicros(wire.limit), used)),
+    available: formatMoney(available(micros.toMoney(wire.limit), used)),
   };
 }
