@@ -16,9 +16,17 @@ export class LedgerKeys {
     return project === undefined ? `${this.team(team)}:budget` : `${this.team(team)}:budget:p:${project}`;
   }
 
-  // recordedScopes in lua/include/util.lua checks commit keys against these shapes.
   balance(team: string, project: string | undefined, window: string): string {
-    return project === undefined ? `${this.team(team)}:bal:${window}` : `${this.team(team)}:bal:p:${project}:${window}`;
+    return `${this.balanceStem(team, project)}${window}`;
+  }
+
+  /**
+   * A balance key without its window. Scripts that settle a reservation get it beside the keys
+   * and check each balance key is exactly this plus the window the reservation recorded, so the
+   * layout lives here alone (lua/include/scopes.lua).
+   */
+  balanceStem(team: string, project: string | undefined): string {
+    return project === undefined ? `${this.team(team)}:bal:` : `${this.team(team)}:bal:p:${project}:`;
   }
 
   /** One balance key per period, in Period order (none, daily, weekly, monthly). */

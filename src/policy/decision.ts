@@ -1,4 +1,5 @@
-import { formatMoney, money, type Money } from '../money.js';
+import { formatMoney, type Money } from '../money.js';
+import { available, fits } from '../ledger/headroom.js';
 import type { Job, Reference } from '../job.js';
 import type { Ladder, LadderCandidate } from './types.js';
 
@@ -29,19 +30,14 @@ export function decisionOf(l: Ladder, chosen: number | null, reasons: string[] =
   return { outcome, chosen, ladder: l, reasons: chosen === null ? [...ladderReasons(l), ...reasons] : reasons };
 }
 
-function fits(c: LadderCandidate, scope: ScopeState): boolean {
-  return scope.used.plus(c.reserve).lte(scope.limit.times(c.ceiling));
-}
-
 /** What the router would decide against one scope (unlimited when none is given). */
 export function decide(l: Ladder, scope?: ScopeState): Decision {
   if (l.candidates.length === 0) return decisionOf(l, null);
   if (!scope) return decisionOf(l, 0);
-  const index = l.candidates.findIndex((c) => fits(c, scope));
+  const index = l.candidates.findIndex((c) => fits(scope.limit, scope.used, c.reserve, c.ceiling));
   if (index >= 0) return decisionOf(l, index);
-  const available = scope.limit.minus(scope.used);
   return decisionOf(l, null, [
-    `no candidate fits: ${formatMoney(available.isNegative() ? money('0') : available)} of ${formatMoney(scope.limit)} available, cheapest candidate reserves ${formatMoney(l.candidates.at(-1)!.reserve)}`,
+    `no candidate fits: ${formatMoney(available(scope.limit, scope.used))} of ${formatMoney(scope.limit)} available, cheapest candidate reserves ${formatMoney(l.candidates.at(-1)!.reserve)}`,
   ]);
 }
 

@@ -4,18 +4,27 @@
 --
 -- KEYS[1] reservation hash   KEYS[2] lease set   KEYS[3] audit stream
 -- KEYS[4..] pairs (balance, config) of each scope the reservation recorded
--- ARGV[1] reservation id   ARGV[2] actual cost (micro-units)   ARGV[3] now (ms)
--- ARGV[4] audit stream max length   ARGV[5] actor   ARGV[6] retention of the finished record (ms)
+-- ARGV[1] reservation id   ARGV[2] now (ms; empty: Redis's TIME)   ARGV[3] audit stream max length
+-- ARGV[4] actor   ARGV[5] retention of the finished record (ms)   ARGV[6] actual cost (micro-units)
+-- ARGV[7..] per scope pair: its balance key without the window, its config key (see scopes.lua)
 -- Returns JSON: { status = 'committed', reserved, actual, charged, overrun, refunded, scopes, alerts }
 --            or the first outcome (replayed = true) if the reservation already resolved,
 --            or { status = 'unknown' } / { status = 'stale-keys' }
---@include util.lua
+--@include clock.lua
+--@include headroom.lua
+--@include scopes.lua
+--@include resolve.lua
 
-local id, actual, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local res = readHash(KEYS[1])
+local at = { reservation = KEYS[1], leases = KEYS[2], audit = KEYS[3] }
+local firstScopeKey = 4
+local id, nowArg, auditMax, actor = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local retentionMs, actual = ARGV[5], tonumber(ARGV[6])
+local scopeKeyStems = { unpack(ARGV, 7) }
+
+local res = readHash(at.reservation)
 if not res then return cjson.encode({ status = 'unknown', reservationId = id }) end
 if res.status ~= 'reserved' then return replayOutcome(res) end
-local scopes = recordedScopes(res, 4)
+local scopes = recordedScopes(res, firstScopeKey, scopeKeyStems)
 if not scopes then return cjson.encode({ status = 'stale-keys', reservationId = id }) end
 
 local amount = num(res.amount)
@@ -23,15 +32,13 @@ local charged = actual
 if actual > amount then
   local headroom = nil
   for _, s in ipairs(scopes) do
-    local spent, reserved = balance(s)
-    local room = s.limit - spent - reserved
-    if room < 0 then room = 0 end
+    local room = available(s.limit, balance(s))
     if headroom == nil or room < headroom then headroom = room end
   end
   charged = math.min(actual, amount + (headroom or 0))
 end
 local refunded = amount - charged
 if refunded < 0 then refunded = 0 end
-return resolve(res, scopes, charged, 'committed',
+return resolve(at, res, scopes, charged, 'committed',
   { actual = fmt(actual), overrun = fmt(actual - charged), refunded = fmt(refunded) },
-  now, ARGV[4], ARGV[5], ARGV[6])
+  clockNow(nowArg), auditMax, actor, retentionMs)

@@ -2,16 +2,24 @@
 --
 -- KEYS[1] reservation hash   KEYS[2] lease set   KEYS[3] audit stream
 -- KEYS[4..] pairs (balance, config) of each scope the reservation recorded
--- ARGV[1] reservation id   ARGV[2] now (ms)   ARGV[3] audit stream max length   ARGV[4] actor
--- ARGV[5] retention of the finished record (ms)   ARGV[6] reason (free text, for the audit)
+-- ARGV[1] reservation id   ARGV[2] now (ms; empty: Redis's TIME)   ARGV[3] audit stream max length
+-- ARGV[4] actor   ARGV[5] retention of the finished record (ms)   ARGV[6] reason (free text, for the audit)
+-- ARGV[7..] per scope pair: its balance key without the window, its config key (see scopes.lua)
 -- Returns JSON: { status = 'released', reserved, charged = 0, scopes }, or the first outcome
 -- (replayed = true) if it already resolved, or { status = 'unknown' } / { status = 'stale-keys' }
---@include util.lua
+--@include clock.lua
+--@include scopes.lua
+--@include resolve.lua
 
-local id, now = ARGV[1], tonumber(ARGV[2])
-local res = readHash(KEYS[1])
+local at = { reservation = KEYS[1], leases = KEYS[2], audit = KEYS[3] }
+local firstScopeKey = 4
+local id, nowArg, auditMax, actor = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local retentionMs, reason = ARGV[5], ARGV[6]
+local scopeKeyStems = { unpack(ARGV, 7) }
+
+local res = readHash(at.reservation)
 if not res then return cjson.encode({ status = 'unknown', reservationId = id }) end
 if res.status ~= 'reserved' then return replayOutcome(res) end
-local scopes = recordedScopes(res, 4)
+local scopes = recordedScopes(res, firstScopeKey, scopeKeyStems)
 if not scopes then return cjson.encode({ status = 'stale-keys', reservationId = id }) end
-return resolve(res, scopes, 0, 'released', { reason = ARGV[6] }, now, ARGV[3], ARGV[4], ARGV[5])
+return resolve(at, res, scopes, 0, 'released', { reason = reason }, clockNow(nowArg), auditMax, actor, retentionMs)

@@ -3,37 +3,47 @@
 --
 -- KEYS[1] reservation hash   KEYS[2] lease set   KEYS[3] audit stream
 -- KEYS[4..] pairs (balance, config) of each scope the reservation recorded
--- ARGV[1] reservation id   ARGV[2] new amount (micro-units)   ARGV[3] now (ms)
--- ARGV[4] audit stream max length   ARGV[5] actor
+-- ARGV[1] reservation id   ARGV[2] now (ms; empty: Redis's TIME)   ARGV[3] audit stream max length
+-- ARGV[4] actor   ARGV[5] new amount (micro-units)
+-- ARGV[6..] per scope pair: its balance key without the window, its config key (see scopes.lua)
 -- Returns JSON: { status = 'reserved', toppedUp = true|false, amount, scopes, reason? },
 -- the reservation's status when it is no longer pending, or { status = 'unknown' } / 'stale-keys'
---@include util.lua
+--@include clock.lua
+--@include headroom.lua
+--@include scopes.lua
+--@include alerts.lua
+--@include views.lua
+--@include record.lua
 
-local id, target, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local res = readHash(KEYS[1])
+local reservationKey, auditKey = KEYS[1], KEYS[3]
+local firstScopeKey = 4
+local id, nowArg, auditMax, actor = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local target = tonumber(ARGV[5])
+local scopeKeyStems = { unpack(ARGV, 6) }
+
+local res = readHash(reservationKey)
 if not res then return cjson.encode({ status = 'unknown', reservationId = id }) end
 if res.status ~= 'reserved' then return cjson.encode({ status = res.status, reservationId = id, toppedUp = false }) end
-local scopes = recordedScopes(res, 4)
+local scopes = recordedScopes(res, firstScopeKey, scopeKeyStems)
 if not scopes then return cjson.encode({ status = 'stale-keys', reservationId = id }) end
 
 local amount = num(res.amount)
 local delta = target - amount
 local function answer(toppedUp, reason)
-  local views = {}
-  for i, s in ipairs(scopes) do views[i] = scopeView(s) end
   return cjson.encode({ status = 'reserved', reservationId = id, toppedUp = toppedUp, reason = reason,
-    amount = fmt(num(res.amount)), scopes = views })
+    amount = fmt(num(res.amount)), scopes = scopeViews(scopes) })
 end
 if delta <= 0 then return answer(false, 'already-covered') end
 for _, s in ipairs(scopes) do
   local spent, reserved = balance(s)
-  if spent + reserved + delta > s.limit then return answer(false, 'insufficient-budget') end
+  if not fits(s.limit, spent, reserved, delta, 1000000) then return answer(false, 'insufficient-budget') end
 end
+local now = clockNow(nowArg)
 for _, s in ipairs(scopes) do adjust(s, 'reserved', delta) end
 res.amount = fmt(target)
-redis.call('HSET', KEYS[1], 'amount', res.amount)
+redis.call('HSET', reservationKey, 'amount', res.amount)
 local alerts = {}
-for _, s in ipairs(scopes) do fireAlerts(s, KEYS[3], ARGV[4], now, alerts) end
-audit(KEYS[3], ARGV[4], balanceFields({ 'op', 'top-up', 'at', fmt(now), 'id', id,
-  'project', res.project, 'actor', ARGV[5], 'amount', fmt(delta) }, scopes))
+for _, s in ipairs(scopes) do fireAlerts(s, auditKey, auditMax, now, alerts) end
+audit(auditKey, auditMax, balanceFields({ 'op', 'top-up', 'at', fmt(now), 'id', id,
+  'project', res.project, 'actor', actor, 'amount', fmt(delta) }, scopes))
 return answer(true)

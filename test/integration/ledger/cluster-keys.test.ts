@@ -34,6 +34,7 @@ it('every script passes all its keys in KEYS, and one team’s keys share one sl
   await ledger.reserve({ reservationId: 'a', team: 'studio', project: 'trailer', candidates: [{ cost: '6' }] });
   await ledger.reserve({ reservationId: 'r', team: 'studio', project: 'trailer', candidates: [{ cost: '50' }] });
   await ledger.reserve({ reservationId: 'nob', team: 'studio', project: 'none', candidates: [{ cost: '1' }] });
+  await ledger.getBudget({ team: 'studio', project: 'trailer' });
   await ledger.extend({ reservationId: 'a', leaseMs: 10 });
   await ledger.topUp({ reservationId: 'a', amount: '7' });
   await ledger.commit({ reservationId: 'a', actual: '8' });
@@ -70,7 +71,7 @@ it('every script passes all its keys in KEYS, and one team’s keys share one sl
       touched.add(key);
     }
   }
-  expect(scriptCalls).toBeGreaterThanOrEqual(12);
+  expect(scriptCalls).toBeGreaterThanOrEqual(13);
   expect(touched.size).toBeGreaterThan(5);
   const slots = new Set([...touched].map((k) => calculateSlot(k)));
   expect([...touched].every((k) => k.startsWith('vg:{studio}:'))).toBe(true);

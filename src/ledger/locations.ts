@@ -1,0 +1,44 @@
+import type { Redis } from 'ioredis';
+import { BoundedCache } from '../bounded-cache.js';
+import type { LedgerKeys } from './keys.js';
+import type { Located } from './ops/context.js';
+
+/**
+ * Where each reservation's money sits (its team, project and the windows it recorded): this
+ * process's cache of its own reservations, else the locator key and the reservation's record.
+ */
+export class Locations {
+  private readonly cache = new BoundedCache<string, Located>(10_000);
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: LedgerKeys,
+  ) {}
+
+  remember(id: string, located: Located): void {
+    this.cache.set(id, located);
+  }
+
+  forget(id: string): void {
+    this.cache.delete(id);
+  }
+
+  /** Which team holds a reservation. */
+  async teamOf(id: string): Promise<string | null> {
+    return this.cache.get(id)?.team ?? (await this.redis.get(this.keys.locator(id)));
+  }
+
+  /** Where a reservation sits; with `team` given, only within that team (the reaper's case). */
+  async locate(id: string, team?: string): Promise<Located | null> {
+    const cached = this.cache.get(id);
+    if (cached && (team === undefined || cached.team === team)) return cached;
+    const owner = team ?? (await this.redis.get(this.keys.locator(id)));
+    if (!owner) return null;
+    // The reserve script records each scope's window: "pw" for the project, "tw" for the team.
+    const [project, pw, tw] = await this.redis.hmget(this.keys.reservation(owner, id), 'project', 'pw', 'tw');
+    const scopes: Located['scopes'] = [];
+    if (project != null && pw != null) scopes.push({ scope: 'project', window: pw });
+    if (tw != null) scopes.push({ scope: 'team', window: tw });
+    return { team: owner, project: project ?? '', scopes };
+  }
+}

@@ -1,0 +1,12 @@
+import type { ExtendResult } from '../schema.js';
+import type { Instant } from '../clock.js';
+import { reservationCall, type OpContext, type ScriptCall } from './context.js';
+
+/** extend.lua touches no balance: the reservation's team is enough, and ARGV[5] is the lease. */
+export function extendCall(ctx: OpContext, team: string, id: string, at: Instant, leaseMs: number): ScriptCall {
+  return reservationCall(ctx, id, at, { team, project: '', scopes: [] }, [leaseMs]);
+}
+
+export function decodeExtend(wire: Omit<ExtendResult, 'leaseUntil'> & { leaseUntil?: string }): ExtendResult {
+  return wire.leaseUntil === undefined ? (wire as ExtendResult) : { ...wire, leaseUntil: Number(wire.leaseUntil) };
+}

@@ -1,0 +1,68 @@
+import type { z } from 'zod';
+import type { ReserveInput, ReserveResult } from '../schema.js';
+import type { Instant, Retry } from '../clock.js';
+import { micros, ppm } from '../codec.js';
+import { windowsAt } from '../windows.js';
+import { commonArgs, type Located, type OpContext, type ScriptCall } from './context.js';
+import { decodeAlertText, decodeViewText } from './views.js';
+
+type Reservation = z.output<typeof ReserveInput>;
+
+/**
+ * reserve.lua's KEYS and ARGV (see its header). The balance keys of every period are passed, for
+ * the windows of `at.guess`; the script checks those windows against its own clock.
+ */
+export function reserveCall(ctx: OpContext, r: Reservation, at: Instant): ScriptCall {
+  const w = windowsAt(at.guess);
+  const k = ctx.keys;
+  const args: (string | number)[] = [
+    ...commonArgs(ctx, r.reservationId, at),
+    r.team,
+    r.project,
+    r.leaseMs ?? ctx.defaultLeaseMs,
+    ctx.retentionMs,
+    w.none,
+    w.daily,
+    w.weekly,
+    w.monthly,
+    r.candidates.length,
+  ];
+  for (const c of r.candidates) args.push(micros.encode(c.cost, 'up'), ppm.encode(c.ceiling));
+  const keys = [
+    k.reservation(r.team, r.reservationId),
+    k.leases(r.team),
+    k.audit(r.team),
+    k.budget(r.team, r.project),
+    ...k.balances(r.team, r.project, w),
+    k.budget(r.team),
+    ...k.balances(r.team, undefined, w),
+  ];
+  return { keys, args };
+}
+
+/** reserve.lua's flat reply (see its header). */
+export type ReserveReply = [string, number, number, string, string, string, string, string];
+
+export function decodeReserve(reservationId: string, reply: ReserveReply): ReserveResult | Retry {
+  const [status, replayed, candidate, amount, leaseUntil, reason, views, alerts] = reply;
+  if (status === 'retry') return { status, now: Number(leaseUntil) };
+  const scopes = decodeViewText(views);
+  if (status === 'rejected') {
+    return { status, reservationId, reason: reason as 'insufficient-budget' | 'no-budget', scopes, replayed: replayed === 1 };
+  }
+  return {
+    status: 'reserved',
+    reservationId,
+    candidate: Number(candidate),
+    amount: micros.decode(amount),
+    leaseUntil: Number(leaseUntil),
+    scopes,
+    alerts: decodeAlertText(alerts),
+    replayed: replayed === 1,
+  };
+}
+
+/** Where a reservation's money sits, from its result: the cache that spares commit a lookup. */
+export function locatedBy(team: string, project: string, result: ReserveResult): Located {
+  return { team, project, scopes: result.scopes.map((s) => ({ scope: s.scope, window: s.window })) };
+}
