@@ -10,6 +10,10 @@ export const DEFAULTS = {
   redisUrl: 'redis://127.0.0.1:6379',
   /** How long a reservation is held without word from its worker. */
   leaseMs: 15 * MINUTE,
+  /** A team's audit stream keeps about this many entries. */
+  auditMaxLen: 100_000,
+  /** A finished or rejected reservation is kept this long, for idempotent replays and reconciliation. */
+  reservationRetentionMs: 30 * 24 * 60 * MINUTE,
   /** How often the reaper looks for leases that ran out. */
   reaperIntervalMs: 5 * SECOND,
   /** Polling a provider task: first interval, growing ×1.5 up to the maximum. */

@@ -11,12 +11,15 @@ import {
   CommitInput,
   ExtendInput,
   TopUpInput,
+  ReconcileInput,
   ReleaseInput,
   ReserveInput,
   type Alert,
   type AuditEntry,
   type BudgetView,
   type ExtendResult,
+  type ReconcileResult,
+  type ReservationView,
   type ResolveResult,
   type ReserveResult,
   type TopUpResult,
@@ -32,26 +35,12 @@ import { decodeExtend, extendCall } from './ops/extend.js';
 import { decodeTopUp, topUpCall } from './ops/top-up.js';
 import { setBudgetCall } from './ops/set-budget.js';
 import { decodeGetBudget, getBudgetCall, type GetBudgetWire } from './ops/get-budget.js';
-import { decodeAuditEntry } from './ops/audit.js';
+import { readAudit } from './ops/audit.js';
+import { decodeReconcile, reconcileCall } from './ops/reconcile.js';
+import { opContext, type LedgerOptions } from './options.js';
+import { DEFAULTS } from '../defaults.js';
 
-export interface LedgerOptions {
-  /** An ioredis connection (left open by close()) or a URL (closed by close()). */
-  redis: Redis | string;
-  /** Key prefix; tests use a fresh one each. Default "vidgate". */
-  prefix?: string;
-  /**
-   * Milliseconds since the epoch, replacing Redis's clock (the default) for leases and windows;
-   * tests move it to cross windows and leases.
-   */
-  clock?: () => number;
-  /** Who is acting, for the audit stream. */
-  actor?: string;
-  defaultLeaseMs?: number;
-  /** Approximate bound on each team's audit stream. */
-  auditMaxLen?: number;
-  /** How long a resolved or rejected reservation is kept for idempotent replays. */
-  retentionMs?: number;
-}
+export type { LedgerOptions } from './options.js';
 
 type Settle = 'commit' | 'release' | 'expire-due';
 /** Builds a settling script's call for the reservation where it sits. */
@@ -75,18 +64,11 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
     super();
     this.ownsConnection = typeof opts.redis === 'string';
     this.redis = typeof opts.redis === 'string' ? new Redis(opts.redis, { maxRetriesPerRequest: null }) : opts.redis;
-    this.keys = new LedgerKeys(opts.prefix ?? 'vidgate');
+    this.keys = new LedgerKeys(opts.prefix ?? DEFAULTS.prefix);
     this.run = scriptRunner(this.redis);
     this.clock = new LedgerClock(opts.clock);
     this.locations = new Locations(this.redis, this.keys);
-    this.ctx = {
-      keys: this.keys,
-      actor: opts.actor ?? `pid-${process.pid}`,
-      // The worker runtime passes its own (longer) lease; this default serves direct callers.
-      defaultLeaseMs: opts.defaultLeaseMs ?? 5 * 60_000,
-      auditMaxLen: String(opts.auditMaxLen ?? 100_000),
-      retentionMs: String(opts.retentionMs ?? 30 * 86_400_000),
-    };
+    this.ctx = opContext(this.keys, opts);
   }
 
   async setBudget(input: BudgetInput): Promise<{ changed: boolean }> {
@@ -193,14 +175,26 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
     return expired;
   }
 
+  /**
+   * Brings what a finished reservation charged to what the provider billed in all (reconciliation):
+   * the difference goes into spent, once. A pending reservation is left to commit or release.
+   */
+  async reconcile(input: ReconcileInput): Promise<ReconcileResult> {
+    const r = parseOrThrow(ReconcileInput, input, 'reconcile');
+    const located = await this.locations.locate(r.reservationId);
+    if (!located) return { status: 'unknown', reservationId: r.reservationId, adjusted: false };
+    const call = reconcileCall(this.ctx, r.reservationId, this.clock.sample(), located, r.billed);
+    return decodeReconcile(this.checked(r.reservationId, await this.json('reconcile', call)));
+  }
+
+  /** How a reservation stands now, from its record; null when there is none (never made, or past retention). */
+  async inspect(reservationId: string): Promise<ReservationView | null> {
+    return this.locations.inspect(parseOrThrow(ReservationId, reservationId, 'reservationId'));
+  }
+
   /** The newest audit entries of a team, oldest first. */
   async audit(team: string, opts: { count?: number; after?: string } = {}): Promise<AuditEntry[]> {
-    const name = parseOrThrow(BudgetInput.shape.team, team, 'team');
-    const key = this.keys.audit(name);
-    const rows = opts.after
-      ? await this.redis.xrange(key, `(${opts.after}`, '+', 'COUNT', opts.count ?? 1000)
-      : (await this.redis.xrevrange(key, '+', '-', 'COUNT', opts.count ?? 1000)).reverse();
-    return rows.map((row) => decodeAuditEntry(name, row));
+    return readAudit(this.redis, this.keys, parseOrThrow(BudgetInput.shape.team, team, 'team'), opts);
   }
 
   async close(): Promise<void> {

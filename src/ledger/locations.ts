@@ -2,6 +2,9 @@ import type { Redis } from 'ioredis';
 import { BoundedCache } from '../bounded-cache.js';
 import type { LedgerKeys } from './keys.js';
 import type { Located } from './ops/context.js';
+import { micros } from './codec.js';
+import { formatMoney } from '../money.js';
+import type { ReservationView } from './schema.js';
 
 /**
  * Where each reservation's money sits (its team, project and the windows it recorded): this
@@ -40,5 +43,15 @@ export class Locations {
     if (project != null && pw != null) scopes.push({ scope: 'project', window: pw });
     if (tw != null) scopes.push({ scope: 'team', window: tw });
     return { team: owner, project: project ?? '', scopes };
+  }
+
+  /** How a reservation stands, from its record (what reconciliation compares with the provider). */
+  async inspect(id: string): Promise<ReservationView | null> {
+    const team = await this.teamOf(id);
+    if (!team) return null;
+    const [status, project, amount, charged, rc] = await this.redis.hmget(this.keys.reservation(team, id), 'status', 'project', 'amount', 'charged', 'rc');
+    if (!status) return null;
+    const total = micros.toMoney(charged ?? '0').plus(micros.toMoney(rc ?? '0'));
+    return { reservationId: id, status: status as ReservationView['status'], team, project: project ?? '', amount: micros.decode(amount ?? '0'), charged: formatMoney(total) };
   }
 }

@@ -60,6 +60,29 @@ export interface TopUpResult {
   reason?: 'insufficient-budget' | 'already-covered';
   scopes?: ScopeBalance[];
 }
+export const ReconcileInput = z.strictObject({ reservationId: ReservationId, billed: Amount });
+export type ReconcileInput = z.input<typeof ReconcileInput>;
+export interface ReconcileResult {
+  status: 'reserved' | 'committed' | 'released' | 'expired' | 'rejected' | 'unknown';
+  reservationId: string;
+  /** Whether spent changed: by `delta`, to bring what was charged in all to `charged`. */
+  adjusted: boolean;
+  delta?: string;
+  charged?: string;
+  scopes?: ScopeBalance[];
+}
+
+/** How a reservation stands, from its record: what `vidgate reconcile` compares with the provider. */
+export interface ReservationView {
+  reservationId: string;
+  status: ReconcileResult['status'];
+  team: string;
+  project: string;
+  amount: string;
+  /** What the ledger charged for it in all: the commit's charge and any reconciliation since. */
+  charged: string;
+}
+
 export const ExtendInput = z.strictObject({ reservationId: ReservationId, leaseMs: z.number().int().positive() });
 export type ExtendInput = z.input<typeof ExtendInput>;
 

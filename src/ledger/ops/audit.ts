@@ -1,3 +1,5 @@
+import type { Redis } from 'ioredis';
+import type { LedgerKeys } from '../keys.js';
 import type { AuditEntry } from '../schema.js';
 import { decodeMoneyFields } from '../codec.js';
 
@@ -17,6 +19,7 @@ const AUDIT_MONEY: Record<string, readonly string[]> = {
   expired: RESOLVED,
   alert: ['limit', 'spent', 'reserved'],
   'set-budget': ['limit', 'previousLimit'],
+  reconcile: ['amount', 'charged', ...BALANCES],
   extend: [],
 };
 
@@ -27,4 +30,13 @@ export function decodeAuditEntry(team: string, [id, flat]: [string, string[]]): 
   const fields = decodeMoneyFields(raw, AUDIT_MONEY[raw.op ?? ''] ?? []);
   fields.team ??= team;
   return { id, op: fields.op ?? '', at: Number(fields.at ?? 0), fields };
+}
+
+/** A team's audit entries, oldest first: the newest `count`, or those after an entry id. */
+export async function readAudit(redis: Redis, keys: LedgerKeys, team: string, opts: { count?: number; after?: string }): Promise<AuditEntry[]> {
+  const key = keys.audit(team);
+  const rows = opts.after
+    ? await redis.xrange(key, `(${opts.after}`, '+', 'COUNT', opts.count ?? 1000)
+    : (await redis.xrevrange(key, '+', '-', 'COUNT', opts.count ?? 1000)).reverse();
+  return rows.map((row) => decodeAuditEntry(team, row));
 }
