@@ -3,6 +3,23 @@ import type { Job } from '../job.js';
 import type { ScopeBalance } from '../ledger/schema.js';
 import type { DecisionJson } from '../policy/decision.js';
 
+/**
+ * Why a decision is what it is, as a stable code (the reasons are prose for people): a rejection's
+ * cause, or how a retried step resolved a policy reloaded since its reservation (see replay.ts).
+ */
+export type DecisionCode =
+  | 'invalid-job'
+  | 'no-policy'
+  | 'no-project-budget'
+  | 'unpriceable'
+  | 'no-candidate'
+  | 'no-ledger-budget'
+  | 'insufficient-budget'
+  | 'reloaded-forwarded-stands'
+  | 'reloaded-reservation-covers'
+  | 'reloaded-topped-up'
+  | 'reloaded-top-up-failed';
+
 /** What the router decided for one job: the intake job's return value, kept as the record. */
 export type DecisionRecord = Omit<Partial<DecisionJson>, 'outcome'> & {
   id: string;
@@ -10,6 +27,8 @@ export type DecisionRecord = Omit<Partial<DecisionJson>, 'outcome'> & {
   project: string | null;
   outcome: 'admit' | 'downgrade' | 'reject';
   reasons: string[];
+  /** Set for every rejection, and for a retried step that found its team's policy reloaded. */
+  code?: DecisionCode;
   /** Each scope's limit, spent, reserved and available when the ledger answered. */
   scopes: ScopeBalance[];
   decidedAt: string;

@@ -5,7 +5,7 @@ import { describeVariant } from '../policy/decision.js';
 import { pricerFor } from '../policy/pricer.js';
 import type { Ladder, LadderCandidate } from '../policy/types.js';
 import { loadRateCard } from '../pricing/rate-cards.js';
-import type { GenerateData } from './records.js';
+import type { DecisionCode, GenerateData } from './records.js';
 
 /** The variant a router step goes on with: an index into `ladder`, and what is reserved for it. */
 export interface Choice {
@@ -15,9 +15,11 @@ export interface Choice {
   /** Already on the generate queue (by an earlier attempt). */
   forwarded: boolean;
   reasons: string[];
+  /** How a reload since the reservation was resolved (none: the replay named the same variant). */
+  code?: DecisionCode;
 }
 
-export type ReplayedChoice = Choice | { rejected: string[] };
+export type ReplayedChoice = Choice | { rejected: string[]; code: DecisionCode };
 
 const RELOADED = "the team's policy was reloaded after this job's reservation was made";
 
@@ -55,6 +57,7 @@ export async function replayedChoice(
       index: l.candidates.length,
       reserved: sent.reserved,
       forwarded: true,
+      code: 'reloaded-forwarded-stands',
       reasons: [`${RELOADED}; it had already been forwarded as ${describeVariant(sent.variant)}, which stands`],
     };
   }
@@ -66,16 +69,17 @@ export async function replayedChoice(
   }
   const covered = l.candidates.findIndex((c) => BigInt(toMicros(c.reserve, 'up')) <= BigInt(reserved));
   if (covered >= 0) {
-    return { ladder: l, index: covered, reserved: replay.amount, forwarded: false, reasons: [`${RELOADED}; the ${replay.amount} reserved covers this variant`] };
+    return { ladder: l, index: covered, reserved: replay.amount, forwarded: false, code: 'reloaded-reservation-covers', reasons: [`${RELOADED}; the ${replay.amount} reserved covers this variant`] };
   }
   const cheapest = l.candidates.length - 1;
   const need = l.candidates[cheapest]!.reserve;
   const up = await deps.ledger.topUp({ reservationId: id, amount: need });
   if (up.toppedUp) {
-    return { ladder: l, index: cheapest, reserved: up.amount!, forwarded: false, reasons: [`${RELOADED}; the reservation was raised from ${replay.amount} to ${formatMoney(need)} for this variant`] };
+    return { ladder: l, index: cheapest, reserved: up.amount!, forwarded: false, code: 'reloaded-topped-up', reasons: [`${RELOADED}; the reservation was raised from ${replay.amount} to ${formatMoney(need)} for this variant`] };
   }
   await deps.ledger.release({ reservationId: id, reason: 'policy reloaded; the budget cannot hold what it now allows' });
   return {
+    code: 'reloaded-top-up-failed',
     rejected: [`${RELOADED}, and raising the ${replay.amount} reserved to the ${formatMoney(need)} the cheapest allowed variant needs failed (${up.reason ?? up.status}); the reservation was released`],
   };
 }

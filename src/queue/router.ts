@@ -10,7 +10,7 @@ import { ladder } from '../policy/ladder.js';
 import type { LoadedPolicy } from '../policy/load.js';
 import { describeIssues } from '../validation.js';
 import { KEEP_FINISHED } from './names.js';
-import type { DecisionRecord, GenerateData } from './records.js';
+import type { DecisionCode, DecisionRecord, GenerateData } from './records.js';
 import { replayedChoice, type Choice } from './replay.js';
 
 export interface RouterDeps {
@@ -51,28 +51,28 @@ export function createRouter(deps: RouterDeps) {
     const id = bull.id!;
     const raw = (bull.data ?? {}) as Record<string, unknown>;
     const base = { id, team: typeof raw.team === 'string' ? raw.team : null, project: typeof raw.project === 'string' ? raw.project : null };
-    const reject = (reasons: string[], extra: Partial<DecisionRecord> = {}): DecisionRecord => {
-      deps.log.info({ job: id, reasons }, 'rejected');
-      return { ...base, ...extra, outcome: 'reject', reasons, scopes: extra.scopes ?? [], decidedAt: new Date().toISOString() };
+    const reject = (code: DecisionCode, reasons: string[], extra: Partial<DecisionRecord> = {}): DecisionRecord => {
+      deps.log.info({ job: id, code, reasons }, 'rejected');
+      return { ...base, ...extra, outcome: 'reject', code, reasons, scopes: extra.scopes ?? [], decidedAt: new Date().toISOString() };
     };
 
     const parsed = Job.safeParse({ ...raw, id });
-    if (!parsed.success) return reject(describeIssues(parsed.error).map((m) => `invalid job: ${m}`));
+    if (!parsed.success) return reject('invalid-job', describeIssues(parsed.error).map((m) => `invalid job: ${m}`));
     const job = parsed.data;
     const loaded = deps.policyFor(job.team);
-    if (!loaded) return reject([`team ${job.team} has no policy`]);
+    if (!loaded) return reject('no-policy', [`team ${job.team} has no policy`]);
     const { policy, card } = loaded;
-    if (!policy.budgets.projects[job.project]) return reject([`project ${job.project} has no budget in team ${job.team}'s policy`]);
+    if (!policy.budgets.projects[job.project]) return reject('no-project-budget', [`project ${job.project} has no budget in team ${job.team}'s policy`]);
 
     const utilization = policy.rules.audioDeferral.when === 'above' ? await utilizationOf(deps.ledger, job.team, job.project) : undefined;
     let l: ReturnType<typeof ladder>;
     try {
       l = ladder(job, policy, card, { utilization });
     } catch (err) {
-      if (err instanceof PricingError) return reject([err.message]);
+      if (err instanceof PricingError) return reject('unpriceable', [err.message]);
       throw err;
     }
-    if (l.candidates.length === 0) return reject(ladderReasons(l), decisionJson(decisionOf(l, null)));
+    if (l.candidates.length === 0) return reject('no-candidate', ladderReasons(l), decisionJson(decisionOf(l, null)));
 
     const r = await deps.ledger.reserve({
       reservationId: id,
@@ -83,12 +83,12 @@ export function createRouter(deps: RouterDeps) {
     });
     if (r.status === 'rejected') {
       const why = r.reason === 'no-budget' ? `project ${job.project} has no budget in the ledger` : 'no candidate fits the budget';
-      return reject([why, ...headroom(r.scopes)], { ...decisionJson(decisionOf(l, null)), scopes: r.scopes });
+      return reject(r.reason === 'no-budget' ? 'no-ledger-budget' : 'insufficient-budget', [why, ...headroom(r.scopes)], { ...decisionJson(decisionOf(l, null)), scopes: r.scopes });
     }
     let choice: Choice = { ladder: l, index: r.candidate, reserved: r.amount, forwarded: false, reasons: [] };
     if (r.replayed) {
       const replayed = await replayedChoice(deps, id, l, r);
-      if ('rejected' in replayed) return reject(replayed.rejected, { ...decisionJson(decisionOf(l, null)), scopes: r.scopes });
+      if ('rejected' in replayed) return reject(replayed.code, replayed.rejected, { ...decisionJson(decisionOf(l, null)), scopes: r.scopes });
       choice = replayed;
     }
     const chosen = choice.ladder.candidates[choice.index]!;
@@ -114,7 +114,7 @@ export function createRouter(deps: RouterDeps) {
         },
       );
     }
-    const record: DecisionRecord = { ...base, ...decisionJson(decisionOf(choice.ladder, choice.index, choice.reasons)), scopes: r.scopes, decidedAt: new Date().toISOString() };
+    const record: DecisionRecord = { ...base, ...decisionJson(decisionOf(choice.ladder, choice.index, choice.reasons)), ...(choice.code ? { code: choice.code } : {}), scopes: r.scopes, decidedAt: new Date().toISOString() };
     deps.log.info({ job: id, outcome: record.outcome, cost: record.cost, replayed: r.replayed }, 'admitted');
     return record;
   };
