@@ -2,8 +2,6 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Job, type JobInput } from '../../../src/job.js';
 import { money } from '../../../src/money.js';
-import { price } from '../../../src/pricing/price.js';
-import { loadRateCard } from '../../../src/pricing/rate-cards.js';
 import { startFakeKling, type FakeKling, type FakeKlingOptions } from '../../../src/providers/fake-kling/server.js';
 import { KlingAdapter, type KlingAdapterOptions } from '../../../src/providers/kling/adapter.js';
 import { klingAuthorizer } from '../../../src/providers/kling/auth.js';
@@ -34,12 +32,13 @@ async function providerError(p: Promise<unknown>): Promise<ProviderError> {
 }
 
 describe('each mode, polled to completion, billed as the rate card prices the reported duration', () => {
-  const card = loadRateCard();
+  // The bills, worked out by hand from the hf-forum-2026-04 card. The local server adds under 0.12 s
+  // to each video, which rounds (nearest half up) to the second asked for.
   it.each([
-    ['text-to-video', { model: 'kling-3.0', resolution: '1080p', audio: 'required', durationSeconds: 5 }, 'text2video'],
-    ['image-to-video', { model: 'kling-o1', resolution: '720p', audio: 'none', durationSeconds: 10, input: { image_url: 'https://example.test/a.png' } }, 'image2video'],
-    ['motion control', { model: 'kling-motion-control', resolution: '720p', audio: 'none', durationSeconds: 10, reference: { kind: 'video' }, input: { image_url: 'https://example.test/a.png', video_url: 'https://example.test/m.mp4', character_orientation: 'video' } }, 'motion-control'],
-  ] as const)('%s', async (_, over, route) => {
+    ['text-to-video', { model: 'kling-3.0', resolution: '1080p', audio: 'required', durationSeconds: 5 }, 'text2video', '0.75'], // 0.150/s × 5 s
+    ['image-to-video', { model: 'kling-o1', resolution: '720p', audio: 'none', durationSeconds: 10, input: { image_url: 'https://example.test/a.png' } }, 'image2video', '1.111'], // fixed for 10 s
+    ['motion control', { model: 'kling-motion-control', resolution: '720p', audio: 'none', durationSeconds: 10, reference: { kind: 'video' }, input: { image_url: 'https://example.test/a.png', video_url: 'https://example.test/m.mp4', character_orientation: 'video' } }, 'motion-control', '1.13'], // 0.113/s × 10 s
+  ] as const)('%s', async (_, over, route, bill) => {
     const f = await fake();
     const a = adapter(f);
     const j = job(over as Partial<JobInput>);
@@ -53,8 +52,8 @@ describe('each mode, polled to completion, billed as the rate card prices the re
     const duration = done.outputs[0]!.durationSeconds ?? Number.NaN;
     expect(duration).toBeGreaterThanOrEqual(j.durationSeconds);
     expect(duration).toBeLessThan(j.durationSeconds + 0.5);
-    const expected = price({ model: j.model, resolution: j.resolution, audio: j.audio !== 'none', durationSeconds: duration, reference: j.reference }, card).cost;
-    expect(done.billing!.amount.equals(expected)).toBe(true);
+    // unitPrice 1: the units Kling deducted are the bill.
+    expect([done.billing!.units, done.billing!.amount.toString()]).toEqual([bill, bill]);
     expect(f.tasks()).toHaveLength(1);
     expect(seen.at(-1)).toBe('succeeded');
   });
@@ -99,8 +98,10 @@ describe('auth', () => {
 describe('creates whose fate is unknown are looked up, never sent twice', () => {
   it('a create that timed out is found by its external id', async () => {
     const f = await fake();
-    const a = adapter(f, { timeoutMs: 150 });
-    const handle = await a.submit(job({ input: { x_fake: { delayMs: 500 } } }), 'slow-1');
+    // The create's reply would come after the test's own timeout: only the lookup can answer. The
+    // adapter's timeout is long enough for a loaded machine to answer the lookup in time.
+    const a = adapter(f, { timeoutMs: 2000 });
+    const handle = await a.submit(job({ input: { x_fake: { delayMs: 60_000 } } }), 'slow-1');
     expect(f.createsFor('slow-1')).toBe(1);
     expect(f.tasks().filter((t) => t.externalId === 'slow-1')).toHaveLength(1);
     expect(handle.taskId).toBe(f.tasks()[0]!.id);
