@@ -157,5 +157,5 @@ rules:
     expect(kling.tasks()).toHaveLength(30);
     for (const r of results) expect([r.id, kling.createsFor(externalTaskId(r.id, (r as { model: ModelId }).model))]).toEqual([r.id, 1]);
     await ledgerChecks(prefix, 'crash', ['main'], results);
-  }, 120_000);
+  }, 240_000);
 });

@@ -24,7 +24,7 @@ function adapter(f: FakeKling, opts: Partial<KlingAdapterOptions> = {}): KlingAd
 }
 const job = (over: Partial<JobInput> = {}) =>
   Job.parse({ team: 't', project: 'p', model: 'kling-3.0', resolution: '1080p', audio: 'required', durationSeconds: 5, prompt: 'a fox', ...over });
-const follow = (a: KlingAdapter, h: Awaited<ReturnType<KlingAdapter['submit']>>) => followTask(a, h, { intervalMs: 5, maxIntervalMs: 20, timeoutMs: 5000 });
+const follow = (a: KlingAdapter, h: Awaited<ReturnType<KlingAdapter['submit']>>) => followTask(a, h, { intervalMs: 5, maxIntervalMs: 20, timeoutMs: 60_000 });
 async function providerError(p: Promise<unknown>): Promise<ProviderError> {
   const err = await p.then(() => null, (e: unknown) => e);
   expect(err).toBeInstanceOf(ProviderError);
