@@ -64,8 +64,12 @@ async function ledgerChecks(prefix: string, team: string, projects: string[], re
   // Spend never passed a limit at any moment: every audit entry carries the balances after it.
   const limits = Object.fromEntries(await Promise.all(scopes.map(async (s) => [s.project ?? 'team', money((await ledger.getBudget(s))!.limit)])));
   const audit = await ledger.audit(team, { count: 1_000_000 });
-  for (const e of audit) {
-    if (!e.fields.project || !('project.spent' in e.fields)) continue;
+  const withBalances = audit.filter((e) => e.fields.project && 'project.spent' in e.fields);
+  // Every reservation and commit carries its balances, so the loop below sees each of them.
+  const moves = audit.filter((e) => e.op === 'reserve' || e.op === 'committed');
+  expect(moves.length).toBeGreaterThan(0);
+  expect(moves.filter((e) => !withBalances.includes(e))).toEqual([]);
+  for (const e of withBalances) {
     expect(money(e.fields['project.spent']!).plus(e.fields['project.reserved']!).lte(limits[e.fields.project]!)).toBe(true);
     if (hasTeamBudget) expect(money(e.fields['team.spent']!).plus(e.fields['team.reserved']!).lte(limits.team!)).toBe(true);
   }
