@@ -70,7 +70,7 @@ async function ledgerChecks(prefix: string, team: string, projects: string[], re
   expect(moves.length).toBeGreaterThan(0);
   expect(moves.filter((e) => !withBalances.includes(e))).toEqual([]);
   for (const e of withBalances) {
-    expect(money(e.fields['project.spent']!).plus(e.fields['project.reserved']!).lte(limits[e.fields.project]!)).toBe(true);
+    expect(money(e.fields['project.spent']!).plus(e.fields['project.reserved']!).lte(limits[e.fields.project!]!)).toBe(true);
     if (hasTeamBudget) expect(money(e.fields['team.spent']!).plus(e.fields['team.reserved']!).lte(limits.team!)).toBe(true);
   }
   // Committed spend equals the sum of the jobs' actual costs, and each job was committed once.
