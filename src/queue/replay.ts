@@ -57,7 +57,7 @@ export async function replayedChoice(
       index: l.candidates.length,
       reserved: sent.reserved,
       forwarded: true,
-      code: 'reloaded-forwarded',
+      code: 'reloaded-forwarded-stands',
       reasons: [`${RELOADED}; it had already been forwarded as ${describeVariant(sent.variant)}, which stands`],
     };
   }
@@ -69,7 +69,7 @@ export async function replayedChoice(
   }
   const covered = l.candidates.findIndex((c) => BigInt(toMicros(c.reserve, 'up')) <= BigInt(reserved));
   if (covered >= 0) {
-    return { ladder: l, index: covered, reserved: replay.amount, forwarded: false, code: 'reloaded-covered', reasons: [`${RELOADED}; the ${replay.amount} reserved covers this variant`] };
+    return { ladder: l, index: covered, reserved: replay.amount, forwarded: false, code: 'reloaded-reservation-covers', reasons: [`${RELOADED}; the ${replay.amount} reserved covers this variant`] };
   }
   const cheapest = l.candidates.length - 1;
   const need = l.candidates[cheapest]!.reserve;
@@ -79,7 +79,7 @@ export async function replayedChoice(
   }
   await deps.ledger.release({ reservationId: id, reason: 'policy reloaded; the budget cannot hold what it now allows' });
   return {
-    code: 'reloaded-no-room',
+    code: 'reloaded-top-up-failed',
     rejected: [`${RELOADED}, and raising the ${replay.amount} reserved to the ${formatMoney(need)} the cheapest allowed variant needs failed (${up.reason ?? up.status}); the reservation was released`],
   };
 }

@@ -95,7 +95,7 @@ export function createRouter(deps: RouterDeps) {
       if (err instanceof PricingError) return reject('unpriceable', [err.message]);
       throw err;
     }
-    if (l.candidates.length === 0) return reject('nothing-allowed', [], l);
+    if (l.candidates.length === 0) return reject('no-candidate', [], l);
 
     const r = await deps.ledger.reserve({
       reservationId: id,
@@ -106,7 +106,7 @@ export function createRouter(deps: RouterDeps) {
     });
     if (r.status === 'rejected') {
       const why = r.reason === 'no-budget' ? `project ${job.project} has no budget in the ledger` : 'no candidate fits the budget';
-      return reject(r.reason, [why, ...headroom(r.scopes)], l, r.scopes);
+      return reject(r.reason === 'no-budget' ? 'no-ledger-budget' : 'insufficient-budget', [why, ...headroom(r.scopes)], l, r.scopes);
     }
     let choice: Choice = { ladder: l, index: r.candidate, reserved: r.amount, forwarded: false, reasons: [] };
     if (r.replayed) {

@@ -53,13 +53,16 @@ describe('vidgate worker, enqueue and jobs show', () => {
   });
 
   it('shows a job: decision, rules, scopes and result', async () => {
-    const r = await runCli(['jobs', 'show', 'cli-2', '--prefix', prefix], { env: env() });
+    // Its own jobs, run to the end here: this test does not rely on the one above having run.
+    const jobs = file('show.jsonl', [job('show-1'), job('show-2', { stage: 'draft', resolution: '1080p' })].join('\n'));
+    expect(await runCli(['enqueue', jobs, '--wait', '--prefix', prefix], { env: env() })).toMatchObject({ code: 0 });
+    const r = await runCli(['jobs', 'show', 'show-2', '--prefix', prefix], { env: env() });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('decision: admit kling-3.0 text-to-video 720p silent 5s at 0.375 (requested 0.50, reserve 0.375)');
     expect(r.stdout).toContain('rule staging: draft job staged from 1080p to 720p');
     expect(r.stdout).toMatch(/result: completed on kling-3\.0\n\s+video https:\/\/fake-kling\.local\/videos\//);
-    const json = JSON.parse((await runCli(['jobs', 'show', 'cli-1', '--json', '--prefix', prefix], { env: env() })).stdout);
-    expect(json).toMatchObject({ id: 'cli-1', intake: 'completed', generate: 'completed', result: { state: 'completed' } });
+    const json = JSON.parse((await runCli(['jobs', 'show', 'show-1', '--json', '--prefix', prefix], { env: env() })).stdout);
+    expect(json).toMatchObject({ id: 'show-1', intake: 'completed', generate: 'completed', result: { state: 'completed' } });
     const missing = await runCli(['jobs', 'show', 'nope', '--prefix', prefix], { env: env() });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no job nope');

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import type { JobInput } from '../../src/job.js';
 import { freePort, startRedisServer } from '../../scripts/redis-server.js';
+import { externalTaskId } from '../../src/queue/names.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 
 const open: Pipeline[] = [];
@@ -23,7 +24,7 @@ it("bounds each model's concurrent provider tasks, so jobs wait instead of hitti
   const results = await Promise.all(handles.map((h) => h.result()));
   expect(results.map((r) => r.state)).toEqual(Array(12).fill('completed'));
   // Never over the limit: no create was ever refused with 1303 (each job created its task once).
-  for (let i = 0; i < 12; i++) expect(p.kling.createsFor(`slot-${i}.kling-3.0`)).toBe(1);
+  for (let i = 0; i < 12; i++) expect([i, p.kling.createsFor(externalTaskId(`slot-${i}`, 'kling-3.0'))]).toEqual([i, 1]);
   expect(results.every((r) => r.state === 'completed' && r.fellBackFrom.length === 0)).toBe(true);
 });
 
@@ -32,7 +33,9 @@ it('a signed callback advances the job without waiting for the next poll', async
   const port = await freePort();
   const p = await startPipeline({
     policies: policy('hooks'),
-    kling: { callbackSecret: secret, latencyMs: 50 },
+    // Callbacks come at half the latency and at the end; a second between them leaves the generator
+    // time to listen again after each poll, even on a loaded machine.
+    kling: { callbackSecret: secret, latencyMs: 2000 },
     workers: {
       // Polls are an hour apart: only a callback can finish this job within the test.
       poll: { intervalMs: 3_600_000, maxIntervalMs: 3_600_000 },
@@ -73,7 +76,7 @@ it('workers carry on after Redis goes away and comes back', async () => {
   const r = await (await p.client.enqueue(job('o-2', 'outage'))).result();
   expect(r.state).toBe('completed');
   expect(await p.client.budgets.show({ team: 'outage', project: 'main' })).toMatchObject({ spent: '0.75', reserved: '0.00' });
-}, 60_000);
+});
 
 it('a job whose task the provider accepted but cannot report ends failed, its money held for reconciliation, not released', async () => {
   // A provider that accepts the create and then answers status queries with nonsense.
@@ -96,20 +99,32 @@ it('a job whose task the provider accepted but cannot report ends failed, its mo
   // for reconciliation. The reaper renews the lease (an extend in the audit) instead of expiring it.
   expect(r).toMatchObject({ settlement: 'held-for-reconciliation' });
   expect((await p.workers.unsettled.list()).map((u) => u.id)).toEqual(['sys-1']);
-  await expect.poll(async () => (await p.workers.ledger.audit('broken')).filter((e) => e.op === 'extend').length, { timeout: 10_000, interval: 50 }).toBeGreaterThan(1);
+  await expect.poll(async () => (await p.workers.ledger.audit('broken')).filter((e) => e.op === 'extend').length, { timeout: 60_000, interval: 50 }).toBeGreaterThan(1);
   expect((await p.workers.ledger.audit('broken')).map((e) => e.op)).not.toContain('expired');
   expect(await p.client.budgets.show({ team: 'broken', project: 'main' })).toMatchObject({ reserved: '0.375', spent: '0.00' });
 });
 
 it('a graceful stop lets the active jobs finish before it returns', async () => {
-  const p = await startPipeline({ policies: policy('graceful'), kling: { latencyMs: 300 } });
+  // The provider's clock stands still until the test moves it: no task can finish before then.
+  // Every request reads it, so its reads count the generators' polls.
+  let now = Date.now();
+  let reads = 0;
+  const clock = () => (reads++, now);
+  const p = await startPipeline({ policies: policy('graceful'), kling: { latencyMs: 1000, clock } });
   open.push(p);
   const handles = await p.client.enqueueMany(Array.from({ length: 5 }, (_, i) => job(`g-${i}`, 'graceful')));
-  await expect.poll(() => p.kling.tasks().length, { timeout: 10_000, interval: 10 }).toBe(5);
-  await p.workers.close(30_000); // returns only once the five running jobs are settled
+  await expect.poll(() => p.kling.tasks().length, { timeout: 60_000, interval: 10 }).toBe(5);
+  let closed = false;
+  const closing = p.workers.close(60_000).then(() => (closed = true)); // must return only once the five jobs are settled
+  // The generators go on polling their unfinished tasks after the stop began, and the stop waits.
+  const readsAtStop = reads;
+  await expect.poll(() => reads - readsAtStop, { timeout: 60_000, interval: 10 }).toBeGreaterThanOrEqual(10);
+  expect(closed).toBe(false);
+  now += 1000; // the tasks finish
+  await closing;
   const shown = await Promise.all(handles.map((h) => p.client.show(h.id)));
   expect(shown.map((s) => [s!.generate, s!.result?.state])).toEqual(Array(5).fill(['completed', 'completed']));
-  expect(await p.client.budgets.show({ team: 'graceful', project: 'main' })).toMatchObject({ spent: '1.875', reserved: '0.00' });
+  expect(await p.client.budgets.show({ team: 'graceful', project: 'main' })).toMatchObject({ spent: '1.875', reserved: '0.00' }); // 5 × 0.375
 });
 
 it('a job whose reservation was given back while it waited is never submitted to the provider', async () => {

@@ -5,7 +5,7 @@ import { klingAuthorizer, type KlingCredentials } from './auth.js';
 import { actionForCode, CODE_TEXT } from './codes.js';
 import { verifyCallback } from './webhooks.js';
 import { routeOf } from './models.js';
-import { createRequest } from './request.js';
+import { createRequest, modeOfJob } from './request.js';
 import { Endpoint, Envelope, TaskData, TaskList } from './wire.js';
 
 export const DEFAULT_KLING_BASE_URL = 'https://api-singapore.klingai.com';
@@ -93,7 +93,7 @@ export class KlingAdapter implements Provider {
 
   /** Kling's reference: the external id goes in the task id's place in the query path. */
   async findByExternalId(externalId: string, job: Job): Promise<TaskState | null> {
-    const route = routeOf(job.model, job.mode);
+    const route = routeOf(job.model, modeOfJob(job));
     if (!route) return null;
     const data = await this.readWithRetry(`/v1/videos/${route.endpoint}/${encodeURIComponent(externalId)}`);
     return data ? this.toState(data, route.endpoint, externalId) : null;

@@ -1,7 +1,8 @@
 import type { Job } from '../../job.js';
 import { billedSecondsOf } from '../../pricing/price.js';
 import { ProviderError, type SubmitOptions } from '../provider.js';
-import { routeOf, type KlingRoute } from './models.js';
+import type { Mode } from '../../catalog.js';
+import { defaultModeOf, KLING_ROUTES, routeOf, type KlingRoute } from './models.js';
 import type { Endpoint } from './wire.js';
 
 export interface KlingCreate {
@@ -18,7 +19,7 @@ export interface KlingCreate {
 const OWN_FIELDS = new Set(['model_name', 'mode', 'duration', 'sound', 'external_task_id', 'callback_url', 'prompt', 'character_orientation', 'image', 'image_url', 'image_tail', 'video_url', 'image_list']);
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-const fail = (job: Job, what: string) => new ProviderError(`${job.model} ${job.mode ?? ''} needs ${what}`.replace(/\s+/g, ' '), 'fail-job');
+const fail = (job: Job, what: string) => new ProviderError(`${job.model} ${modeOfJob(job)} needs ${what}`, 'fail-job');
 
 /** The body of each endpoint, from the job and what it names in `input`. */
 const BODIES: Record<Endpoint, (job: Job, input: Record<string, unknown>) => Record<string, unknown>> = {
@@ -37,8 +38,9 @@ const BODIES: Record<Endpoint, (job: Job, input: Record<string, unknown>) => Rec
   'omni-video': (job, input) => {
     const first = text(input.image) ?? text(input.image_url);
     const end = text(input.image_tail);
-    if (job.mode === 'image-to-video' && !first) throw fail(job, 'input.image (the first frame: a URL or Base64)');
-    const images = job.mode === 'image-to-video' ? [{ image_url: first, type: 'first_frame' }, ...(end ? [{ image_url: end, type: 'end_frame' }] : [])] : [];
+    const i2v = modeOfJob(job) === 'image-to-video';
+    if (i2v && !first) throw fail(job, 'input.image (the first frame: a URL or Base64)');
+    const images = i2v ? [{ image_url: first, type: 'first_frame' }, ...(end ? [{ image_url: end, type: 'end_frame' }] : [])] : [];
     return {
       prompt: required(job, job.prompt, 'a prompt'),
       ...(images.length ? { image_list: images } : { aspect_ratio: text(input.aspect_ratio) ?? '16:9' }),
@@ -63,13 +65,23 @@ function required<T>(job: Job, value: T | undefined, what: string): T {
 const durationOf = (job: Job) => String(billedSecondsOf(job.durationSeconds));
 
 /**
+ * The job's mode; a job that names none (the router always names one) is image-to-video when it
+ * gives an image and its model takes one, else the model's first mode.
+ */
+export function modeOfJob(job: Job): Mode {
+  if (job.mode) return job.mode;
+  const image = text(job.input?.image) ?? text(job.input?.image_url);
+  return image && KLING_ROUTES[job.model]['image-to-video'] ? 'image-to-video' : defaultModeOf(job.model);
+}
+
+/**
  * The create request Kling's reference documents for this job: the endpoint and `model_name` of
  * its model and mode, the fields that endpoint takes, and the job's other `input` fields passed on
  * as given (negative_prompt, aspect_ratio, keep_original_sound, …). Throws a fail-job
  * ProviderError for a job Kling cannot run as asked.
  */
 export function createRequest(job: Job, externalId: string, opts: SubmitOptions = {}): KlingCreate {
-  const route = routeOf(job.model, job.mode);
+  const route = routeOf(job.model, modeOfJob(job));
   if (!route) throw new ProviderError(`Kling does not run ${job.model} as ${job.mode}`, 'fail-job');
   if (job.resolution === '4k') throw new ProviderError('the Kling adapter offers 720p (std) and 1080p (pro), not 4k', 'fail-job');
   const input = job.input ?? {};

@@ -12,13 +12,13 @@ export type DecisionCode =
   | 'no-policy'
   | 'no-project-budget'
   | 'unpriceable'
-  | 'nothing-allowed'
-  | 'no-budget'
+  | 'no-candidate'
+  | 'no-ledger-budget'
   | 'insufficient-budget'
-  | 'reloaded-forwarded'
-  | 'reloaded-covered'
+  | 'reloaded-forwarded-stands'
+  | 'reloaded-reservation-covers'
   | 'reloaded-topped-up'
-  | 'reloaded-no-room';
+  | 'reloaded-top-up-failed';
 
 type Explained = ReturnType<typeof decisionJson>;
 /** The policy's explanation; the ladder's card, currency and price are null before pricing. */

@@ -48,7 +48,7 @@ it('every script passes all its keys in KEYS, and one team’s keys share one sl
   const marker = new Redis(server.url);
   await marker.echo('end-of-test');
   marker.disconnect();
-  await expect.poll(() => seen.some((s) => s.args[0]?.toLowerCase() === 'echo')).toBe(true);
+  await expect.poll(() => seen.some((s) => s.args[0]?.toLowerCase() === 'echo'), { timeout: 60_000, interval: 20 }).toBe(true);
   monitor.disconnect();
 
   const probe = new Redis(server.url);

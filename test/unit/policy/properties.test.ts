@@ -60,9 +60,13 @@ const priced = fc.tuple(jobs, policies, cards, utilization).filter(([j, , c]) =>
 
 describe('ladder properties', () => {
   it('every candidate is cheaper than the one before, and none breaks a cap, an allow-list, a duration rule or required audio', () => {
+    let checked = 0;
+    let downgrades = 0;
     fc.assert(
       fc.property(priced, ([j, p, c, u]) => {
         const l = ladder(j, p, c, { utilization: u });
+        checked += l.candidates.length;
+        downgrades += Math.max(0, l.candidates.length - 1);
         for (let i = 0; i < l.candidates.length; i++) {
           const cand = l.candidates[i]!;
           if (i > 0) expect(cand.price.cost.lt(l.candidates[i - 1]!.price.cost)).toBe(true);
@@ -80,15 +84,20 @@ describe('ladder properties', () => {
       }),
       { numRuns: 500 },
     );
+    // The loop checked candidates, and ladders of more than one (the "cheaper than before" part).
+    expect(checked).toBeGreaterThan(100); // about 300 in 500 runs
+    expect(downgrades).toBeGreaterThan(10); // about 55
   });
 
   it('the reserve is never below the candidate’s price, and covers every fallback', () => {
+    let fallbacks = 0;
     fc.assert(
       fc.property(priced, ([j, p, c, u]) => {
         for (const cand of ladder(j, p, c, { utilization: u }).candidates) {
           expect(cand.reserve.gte(cand.price.cost)).toBe(true);
           const topUp = p.rules.fallback.direction === 'any' && p.rules.fallback.reserve === 'top-up';
           for (const f of cand.fallbacks) {
+            fallbacks++;
             if (!topUp) expect(f.cost.lte(cand.reserve)).toBe(true);
             if (p.rules.fallback.direction === 'cheaper') expect(f.cost.lte(cand.price.cost)).toBe(true);
           }
@@ -97,6 +106,7 @@ describe('ladder properties', () => {
       }),
       { numRuns: 500 },
     );
+    expect(fallbacks).toBeGreaterThan(10); // the fallback checks ran (about 75 in 500 runs)
   });
 
   it('the decision is deterministic', () => {

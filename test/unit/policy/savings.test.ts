@@ -16,7 +16,8 @@ it('splits a job’s saving between the rules that made it, and the parts add up
     ['staging', '0.37'],
     ['audio-deferral', '0.38'],
   ]);
-  expect(sumMoney(parts.values()).equals(l.requestPrice.cost.minus(chosen.price.cost))).toBe(true);
+  expect(sumMoney(parts.values()).toFixed(2)).toBe('0.75'); // the whole saving, 1.50 − 0.75
+  expect([l.requestPrice.cost.toFixed(2), chosen.price.cost.toFixed(2)]).toEqual(['1.50', '0.75']);
 });
 
 it('counts a cheaper model on its own line', () => {
