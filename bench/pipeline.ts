@@ -19,7 +19,7 @@ import { deleteKeysWithPrefix } from '../scripts/delete-keys.js';
 import { reservationWrites } from './reservation-writes.js';
 import { median, percentile, rate, report, type Run } from './stats.js';
 
-const JOB = { team: 'bench', project: 'p', model: 'kling-3.0', resolution: '1080p', audio: 'deferrable', durationSeconds: 10, stage: 'draft' } as const;
+const JOB = { team: 'bench', project: 'p', model: 'kling-3.0', resolution: '1080p', audio: 'deferrable', durationSeconds: 10, stage: 'draft', prompt: 'bench' } as const;
 
 /** Redis's own CPU time so far, in microseconds (INFO cpu). */
 async function redisCpu(redis: Redis): Promise<number> {

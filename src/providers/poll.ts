@@ -18,31 +18,48 @@ export interface FollowOptions {
   minWakeGapMs?: number;
 }
 
-/** Polls a task with backoff until it succeeds or fails. A poll never charges anything. */
+/**
+ * Polls a task with backoff until it succeeds or fails. A poll never charges anything. The wake-up
+ * is registered for the whole follow, so a callback that arrives while a poll is under way is not
+ * lost: the next poll comes at once (no sooner than the minimum gap).
+ */
 export async function followTask(provider: Provider, handle: TaskHandle, opts: FollowOptions = {}): Promise<TaskState> {
   let interval = opts.intervalMs ?? DEFAULTS.pollIntervalMs;
   const maxInterval = opts.maxIntervalMs ?? DEFAULTS.pollMaxIntervalMs;
   const minWakeGap = opts.minWakeGapMs ?? Math.min(interval, 1000);
   const deadline = Date.now() + (opts.timeoutMs ?? DEFAULTS.pollTimeoutMs);
-  for (;;) {
-    if (opts.signal?.aborted) throw new Error(`stopped following task ${handle.taskId}`);
-    const state = await provider.status(handle);
-    await opts.onPoll?.(state);
-    if (state.status === 'succeeded' || state.status === 'failed') return state;
-    if (Date.now() > deadline) throw new Error(`task ${handle.taskId} did not finish within ${opts.timeoutMs} ms`);
-    const polledAt = Date.now();
-    await new Promise<void>((resolve) => {
-      let timer = setTimeout(done, interval);
-      const unregister = opts.wake?.(() => {
-        clearTimeout(timer);
-        timer = setTimeout(done, Math.max(0, polledAt + minWakeGap - Date.now()));
+  let wakeNow: (() => void) | null = null;
+  let wokenDuringPoll = false;
+  const unregister = opts.wake?.(() => {
+    if (wakeNow) wakeNow();
+    else wokenDuringPoll = true;
+  });
+  try {
+    for (;;) {
+      if (opts.signal?.aborted) throw new Error(`stopped following task ${handle.taskId}`);
+      const polledAt = Date.now();
+      const state = await provider.status(handle);
+      await opts.onPoll?.(state);
+      if (state.status === 'succeeded' || state.status === 'failed') return state;
+      if (Date.now() > deadline) throw new Error(`task ${handle.taskId} did not finish within ${opts.timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        let timer = setTimeout(done, interval);
+        const early = () => {
+          clearTimeout(timer);
+          timer = setTimeout(done, Math.max(0, polledAt + minWakeGap - Date.now()));
+        };
+        function done() {
+          clearTimeout(timer);
+          wakeNow = null;
+          resolve();
+        }
+        wakeNow = early;
+        if (wokenDuringPoll) early();
+        wokenDuringPoll = false;
       });
-      function done() {
-        clearTimeout(timer);
-        unregister?.();
-        resolve();
-      }
-    });
-    interval = Math.min(maxInterval, Math.round(interval * 1.5));
+      interval = Math.min(maxInterval, Math.round(interval * 1.5));
+    }
+  } finally {
+    unregister?.();
   }
 }

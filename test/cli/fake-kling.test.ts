@@ -10,11 +10,11 @@ it('vidgate fake-kling serves the Kling API until SIGTERM, then exits 0', async 
   const line = await run.firstLine;
   const url = /listening on (http:\/\/\S+)/.exec(line)![1]!;
   const a = new KlingAdapter({ baseUrl: url, credentials: { apiKey: 'k' }, unitPrice: '1' });
-  const job = Job.parse({ team: 't', project: 'p', model: 'kling-3.0', resolution: '720p', audio: 'none', durationSeconds: 4 });
+  const job = Job.parse({ team: 't', project: 'p', model: 'kling-3.0', resolution: '720p', audio: 'none', durationSeconds: 4, prompt: 'a fox' });
   const done = await followTask(a, await a.submit(job, 'cli-1'), { intervalMs: 5 });
-  expect(done).toMatchObject({ status: 'succeeded', model: 'kling-3.0' });
+  expect(done).toMatchObject({ status: 'succeeded', handle: { route: 'text2video' } });
   expect(done.billing!.amount.toFixed(2)).toBe('0.30');
-  await expect(a.submit({ ...job, model: 'kling-o3' }, 'cli-2')).rejects.toMatchObject({ action: 'fallback' });
+  await expect(a.submit({ ...job, model: 'kling-o3' }, 'cli-2')).rejects.toMatchObject({ action: 'fallback', details: { code: 5001 } });
   run.child.kill('SIGTERM');
   expect(await run.exited).toBe(0);
 });

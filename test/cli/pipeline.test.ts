@@ -13,7 +13,7 @@ const file = (name: string, text: string) => {
   return join(dir, name);
 };
 const job = (id: string, over: Record<string, unknown> = {}) =>
-  JSON.stringify({ id, team: 'studio-a', project: 'trailer', model: 'kling-3.0', resolution: '720p', audio: 'none', durationSeconds: 5, ...over });
+  JSON.stringify({ id, team: 'studio-a', project: 'trailer', model: 'kling-3.0', resolution: '720p', audio: 'none', durationSeconds: 5, prompt: 'a lighthouse', ...over });
 
 describe('vidgate worker, enqueue and jobs show', () => {
   const prefix = uniquePrefix('cli');
@@ -60,7 +60,7 @@ describe('vidgate worker, enqueue and jobs show', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('decision: admit kling-3.0 text-to-video 720p silent 5s at 0.375 (requested 0.50, reserve 0.375)');
     expect(r.stdout).toContain('rule staging: draft job staged from 1080p to 720p');
-    expect(r.stdout).toMatch(/result: completed on kling-3\.0\n\s+video https:\/\/fake-kling\.local\/videos\//);
+    expect(r.stdout).toMatch(/result: completed on kling-3\.0\n\s+video http:\/\/127\.0\.0\.1:\d+\/videos\/\d+\.mp4/);
     const json = JSON.parse((await runCli(['jobs', 'show', 'show-1', '--json', '--prefix', prefix], { env: env() })).stdout);
     expect(json).toMatchObject({ id: 'show-1', intake: 'completed', generate: 'completed', result: { state: 'completed' } });
     const missing = await runCli(['jobs', 'show', 'nope', '--prefix', prefix], { env: env() });

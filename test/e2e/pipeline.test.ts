@@ -36,7 +36,7 @@ beforeAll(async () => {
 afterAll(async () => p?.close());
 
 const catalogModels = ModelId.options;
-const base = { resolution: '1080p', audio: 'none', durationSeconds: 10 } as const;
+const base = { resolution: '1080p', audio: 'none', durationSeconds: 10, prompt: 'a lighthouse at dusk' } as const;
 const run = async (job: JobInput) => (await p.client.enqueue(job)).result();
 /** The provider tasks created for a job, on any model. */
 const taskFor = (id: string) => p.kling.tasks().filter((t) => catalogModels.some((m) => t.externalId === externalTaskId(id, m)));
@@ -46,9 +46,10 @@ describe('decisions', () => {
   it('admits a job as asked and settles what the provider billed', async () => {
     const r = await run({ ...base, id: 'admit-1', team: 'studio-a', project: 'trailer', model: 'kling-3.0', resolution: '720p', durationSeconds: 5 });
     expect(r).toMatchObject({ state: 'completed', model: 'kling-3.0', estimatedCost: '0.375', actualCost: '0.375', charged: '0.375', variance: '0.00', billing: 'provider' });
-    expect(r.state === 'completed' && r.videoUrl).toMatch(/^https:\/\/fake-kling\.local\/videos\//);
+    expect(r.state === 'completed' && r.videoUrl).toMatch(new RegExp(`^${p.kling.url}/videos/`));
+    expect((await fetch((r as { videoUrl: string }).videoUrl)).status).toBe(200); // the video resolves
     expect(r.decision).toMatchObject({ outcome: 'admit', cost: '0.375' });
-    expect(taskFor('admit-1').map((t) => t.request)).toEqual([{ model_name: 'kling-v3', mode: 'std', duration: '5', sound: 'off' }]);
+    expect(taskFor('admit-1').map((t) => t.request)).toEqual([expect.objectContaining({ model_name: 'kling-v3', mode: 'std', duration: '5', sound: 'off' })]);
     expect(await budget('studio-a', 'trailer')).toMatchObject({ spent: '0.375', reserved: '0.00' });
   });
 
@@ -57,7 +58,7 @@ describe('decisions', () => {
     expect(r.decision.outcome).toBe('admit');
     expect(r.decision.rules!.map((x) => x.rule)).toEqual(expect.arrayContaining(['staging', 'audio-deferral']));
     expect(r).toMatchObject({ state: 'completed', actualCost: '0.75' });
-    expect(taskFor('draft-1')[0]!.request).toMatchObject({ model_name: 'kling-o3', mode: 'std', sound: 'off' });
+    expect(taskFor('draft-1')[0]!.request).toMatchObject({ model_name: 'kling-v3-omni', mode: 'std', sound: 'off' });
     expect(await budget('studio-a', 'drafts')).toMatchObject({ spent: '0.75', reserved: '0.00' });
   });
 

@@ -44,11 +44,11 @@ function worker(prefix: string, dir: string, kling: FakeKling, extra: string[] =
 }
 
 const MODELS = [
-  { model: 'kling-3.0', resolution: '1080p', audio: 'required', durationSeconds: 10 },
-  { model: 'kling-o3', resolution: '1080p', audio: 'deferrable', durationSeconds: 8, stage: 'draft' },
-  { model: 'kling-3.0', resolution: '720p', audio: 'none', durationSeconds: 5 },
-  { model: 'kling-o1', resolution: '1080p', audio: 'none', durationSeconds: 5, input: { image_url: 'https://example.test/k.png' } },
-  { model: 'kling-motion-control', resolution: '1080p', audio: 'none', durationSeconds: 12, reference: { orientation: 'video', videoSeconds: 12 }, input: { image_url: 'https://example.test/a.png', video_url: 'https://example.test/m.mp4' } },
+  { model: 'kling-3.0', resolution: '1080p', audio: 'required', durationSeconds: 10, prompt: 'storm at sea' },
+  { model: 'kling-o3', resolution: '1080p', audio: 'deferrable', durationSeconds: 8, stage: 'draft', prompt: 'a draft pass' },
+  { model: 'kling-3.0', resolution: '720p', audio: 'none', durationSeconds: 5, prompt: 'a quiet street' },
+  { model: 'kling-o1', mode: 'image-to-video', resolution: '1080p', audio: 'none', durationSeconds: 5, prompt: 'the keyframe comes alive', input: { image_url: 'https://example.test/k.png' } },
+  { model: 'kling-motion-control', resolution: '1080p', audio: 'none', durationSeconds: 12, reference: { orientation: 'video', videoSeconds: 12 }, input: { image_url: 'https://example.test/a.png', video_url: 'https://example.test/m.mp4?duration=12' } },
 ] as const;
 
 async function ledgerChecks(prefix: string, team: string, projects: string[], results: FinalResult[]) {

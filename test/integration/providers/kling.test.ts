@@ -36,7 +36,7 @@ describe('each mode, polled to completion, billed as the rate card prices the re
   it.each([
     ['text-to-video', { model: 'kling-3.0', resolution: '1080p', audio: 'required', durationSeconds: 5 }, 'text2video', '0.75'], // 0.150/s × 5 s
     ['image-to-video', { model: 'kling-o1', mode: 'image-to-video', resolution: '720p', audio: 'none', durationSeconds: 10, input: { image: 'https://example.test/a.png' } }, 'omni-video', '1.111'], // fixed for 10 s
-    ['motion control', { model: 'kling-motion-control', resolution: '720p', audio: 'none', reference: { orientation: 'video', videoSeconds: 10 }, input: { image_url: 'https://example.test/a.png', video_url: 'https://example.test/m.mp4?duration=10' } }, 'motion-control', '1.13'], // 0.113/s × 10 s
+    ['motion control', { model: 'kling-motion-control', resolution: '720p', audio: 'none', durationSeconds: 10, reference: { orientation: 'video', videoSeconds: 10 }, input: { image_url: 'https://example.test/a.png', video_url: 'https://example.test/m.mp4?duration=10' } }, 'motion-control', '1.13'], // 0.113/s × 10 s
   ] as const)('%s', async (_, over, route, bill) => {
     const f = await fake();
     const a = adapter(f);

@@ -50,7 +50,7 @@ it('a second run under the same policy returns the same decision and forwards no
   expect(first).toMatchObject({ outcome: 'downgrade', reserve: '0.75', chosen: { index: 1, resolution: '720p' } });
   const again = await t.run();
   expect({ ...again, decidedAt: '' }).toEqual({ ...first, decidedAt: '' });
-  expect(again.code).toBeUndefined(); // nothing was reloaded: the replay is the first decision, not a resolution
+  expect(again.code).toBe('downgraded'); // nothing was reloaded: the replay is the first decision, not a resolution
   expect(await t.generate.getJobCounts('waiting')).toEqual({ waiting: 1 });
   expect(await t.reserved()).toBe('0.75');
 });
