@@ -32,11 +32,11 @@ import { commitCall } from './ops/commit.js';
 import { releaseCall } from './ops/release.js';
 import { expireCall } from './ops/expire-due.js';
 import { decodeExtend, extendCall } from './ops/extend.js';
-import { decodeTopUp, topUpCall } from './ops/top-up.js';
+import { decodeTopUp, topUpCall, type TopUpWire } from './ops/top-up.js';
 import { setBudgetCall } from './ops/set-budget.js';
 import { decodeGetBudget, getBudgetCall, type GetBudgetWire } from './ops/get-budget.js';
 import { readAudit } from './ops/audit.js';
-import { decodeReconcile, reconcileCall } from './ops/reconcile.js';
+import { decodeReconcile, reconcileCall, type ReconcileWire } from './ops/reconcile.js';
 import { opContext, type LedgerOptions } from './options.js';
 import { DEFAULTS } from '../defaults.js';
 
@@ -145,10 +145,8 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
    */
   async topUp(input: TopUpInput): Promise<TopUpResult> {
     const t = parseOrThrow(TopUpInput, input, 'top-up');
-    const located = await this.locations.locate(t.reservationId);
-    if (!located) return { status: 'unknown', reservationId: t.reservationId, toppedUp: false };
-    const call = topUpCall(this.ctx, t.reservationId, this.clock.sample(), located, t.amount);
-    return decodeTopUp(this.checked(t.reservationId, await this.json('top-up', call)));
+    const reply = await this.onRecorded('top-up', t.reservationId, (at, l) => topUpCall(this.ctx, t.reservationId, at, l, t.amount));
+    return reply ? decodeTopUp(reply as TopUpWire) : { status: 'unknown', reservationId: t.reservationId, toppedUp: false };
   }
 
   /**
@@ -181,10 +179,8 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
    */
   async reconcile(input: ReconcileInput): Promise<ReconcileResult> {
     const r = parseOrThrow(ReconcileInput, input, 'reconcile');
-    const located = await this.locations.locate(r.reservationId);
-    if (!located) return { status: 'unknown', reservationId: r.reservationId, adjusted: false };
-    const call = reconcileCall(this.ctx, r.reservationId, this.clock.sample(), located, r.billed);
-    return decodeReconcile(this.checked(r.reservationId, await this.json('reconcile', call)));
+    const reply = await this.onRecorded('reconcile', r.reservationId, (at, l) => reconcileCall(this.ctx, r.reservationId, at, l, r.billed));
+    return reply ? decodeReconcile(reply as ReconcileWire) : { status: 'unknown', reservationId: r.reservationId, adjusted: false };
   }
 
   /** How a reservation stands now, from its record; null when there is none (never made, or past retention). */
@@ -211,6 +207,13 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
     const second = await again(this.clock.correct(reply.now, at));
     if (isRetry(second)) throw new Error('ledger: the budget window changed during the call; try again');
     return second;
+  }
+
+  /** Runs a script on a reservation where its record says it sits; null when there is no record. */
+  private async onRecorded(name: ScriptName, id: string, build: Build): Promise<{ status: string } | null> {
+    const located = await this.locations.locate(id);
+    if (!located) return null;
+    return this.checked(id, await this.json<{ status: string }>(name, build(this.clock.sample(), located)));
   }
 
   private checked<T extends { status: string }>(id: string, reply: T): T {

@@ -52,30 +52,30 @@ export const ReleaseInput = z.strictObject({ reservationId: ReservationId, reaso
 export type ReleaseInput = z.input<typeof ReleaseInput>;
 export const TopUpInput = z.strictObject({ reservationId: ReservationId, amount: Amount });
 export type TopUpInput = z.input<typeof TopUpInput>;
-export interface TopUpResult {
+/** What an operation on one existing reservation answers, whatever it did: how it stands now. */
+interface OnReservation {
   status: 'reserved' | 'committed' | 'released' | 'expired' | 'rejected' | 'unknown';
   reservationId: string;
+  scopes?: ScopeBalance[];
+}
+export interface TopUpResult extends OnReservation {
   toppedUp: boolean;
   amount?: string;
   reason?: 'insufficient-budget' | 'already-covered';
-  scopes?: ScopeBalance[];
 }
 export const ReconcileInput = z.strictObject({ reservationId: ReservationId, billed: Amount });
 export type ReconcileInput = z.input<typeof ReconcileInput>;
-export interface ReconcileResult {
-  status: 'reserved' | 'committed' | 'released' | 'expired' | 'rejected' | 'unknown';
-  reservationId: string;
+export interface ReconcileResult extends OnReservation {
   /** Whether spent changed: by `delta`, to bring what was charged in all to `charged`. */
   adjusted: boolean;
   delta?: string;
   charged?: string;
-  scopes?: ScopeBalance[];
 }
 
 /** How a reservation stands, from its record: what `vidgate reconcile` compares with the provider. */
 export interface ReservationView {
   reservationId: string;
-  status: ReconcileResult['status'];
+  status: OnReservation['status'];
   team: string;
   project: string;
   amount: string;

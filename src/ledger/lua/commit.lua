@@ -12,8 +12,8 @@
 --            or { status = 'unknown' } / { status = 'stale-keys' }
 --@include clock.lua
 --@include headroom.lua
---@include scopes.lua
 --@include resolve.lua
+--@include open.lua
 
 local at = { reservation = KEYS[1], leases = KEYS[2], audit = KEYS[3] }
 local firstScopeKey = 4
@@ -21,11 +21,8 @@ local id, nowArg, auditMax, actor = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local retentionMs, actual = ARGV[5], tonumber(ARGV[6])
 local scopeKeyStems = { unpack(ARGV, 7) }
 
-local res = readHash(at.reservation)
-if not res then return cjson.encode({ status = 'unknown', reservationId = id }) end
-if res.status ~= 'reserved' then return replayOutcome(res) end
-local scopes = recordedScopes(res, firstScopeKey, scopeKeyStems)
-if not scopes then return cjson.encode({ status = 'stale-keys', reservationId = id }) end
+local res, scopes, early = openReservation(at.reservation, id, firstScopeKey, scopeKeyStems, unlessPending)
+if early then return early end
 
 local amount = num(res.amount)
 local charged = actual

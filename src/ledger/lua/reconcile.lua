@@ -13,7 +13,7 @@
 -- Returns JSON: { status, reservationId, adjusted = true|false, delta, charged, scopes }
 --            or { status = 'reserved' } (pending), { status = 'unknown' } / { status = 'stale-keys' }
 --@include clock.lua
---@include scopes.lua
+--@include open.lua
 --@include audit.lua
 --@include views.lua
 --@include record.lua
@@ -24,13 +24,14 @@ local id, nowArg, auditMax, actor = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local billed = tonumber(ARGV[5])
 local scopeKeyStems = { unpack(ARGV, 6) }
 
-local res = readHash(reservationKey)
-if not res then return cjson.encode({ status = 'unknown', reservationId = id }) end
-if res.status == 'reserved' or res.status == 'rejected' then
-  return cjson.encode({ status = res.status, reservationId = id, adjusted = false })
+local function unlessFinished(res)
+  if res.status == 'reserved' or res.status == 'rejected' then
+    return cjson.encode({ status = res.status, reservationId = id, adjusted = false })
+  end
+  return nil
 end
-local scopes = recordedScopes(res, firstScopeKey, scopeKeyStems)
-if not scopes then return cjson.encode({ status = 'stale-keys', reservationId = id }) end
+local res, scopes, early = openReservation(reservationKey, id, firstScopeKey, scopeKeyStems, unlessFinished)
+if early then return early end
 
 local before = num(res.charged) + num(res.rc)
 local delta = billed - before

@@ -8,8 +8,8 @@
 -- Returns JSON: { status = 'released', reserved, charged = 0, scopes }, or the first outcome
 -- (replayed = true) if it already resolved, or { status = 'unknown' } / { status = 'stale-keys' }
 --@include clock.lua
---@include scopes.lua
 --@include resolve.lua
+--@include open.lua
 
 local at = { reservation = KEYS[1], leases = KEYS[2], audit = KEYS[3] }
 local firstScopeKey = 4
@@ -17,9 +17,6 @@ local id, nowArg, auditMax, actor = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local retentionMs, reason = ARGV[5], ARGV[6]
 local scopeKeyStems = { unpack(ARGV, 7) }
 
-local res = readHash(at.reservation)
-if not res then return cjson.encode({ status = 'unknown', reservationId = id }) end
-if res.status ~= 'reserved' then return replayOutcome(res) end
-local scopes = recordedScopes(res, firstScopeKey, scopeKeyStems)
-if not scopes then return cjson.encode({ status = 'stale-keys', reservationId = id }) end
+local res, scopes, early = openReservation(at.reservation, id, firstScopeKey, scopeKeyStems, unlessPending)
+if early then return early end
 return resolve(at, res, scopes, 0, 'released', { reason = reason }, clockNow(nowArg), auditMax, actor, retentionMs)

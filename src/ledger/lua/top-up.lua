@@ -10,7 +10,7 @@
 -- the reservation's status when it is no longer pending, or { status = 'unknown' } / 'stale-keys'
 --@include clock.lua
 --@include headroom.lua
---@include scopes.lua
+--@include open.lua
 --@include alerts.lua
 --@include views.lua
 --@include record.lua
@@ -21,11 +21,12 @@ local id, nowArg, auditMax, actor = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local target = tonumber(ARGV[5])
 local scopeKeyStems = { unpack(ARGV, 6) }
 
-local res = readHash(reservationKey)
-if not res then return cjson.encode({ status = 'unknown', reservationId = id }) end
-if res.status ~= 'reserved' then return cjson.encode({ status = res.status, reservationId = id, toppedUp = false }) end
-local scopes = recordedScopes(res, firstScopeKey, scopeKeyStems)
-if not scopes then return cjson.encode({ status = 'stale-keys', reservationId = id }) end
+local function notPending(res)
+  if res.status ~= 'reserved' then return cjson.encode({ status = res.status, reservationId = id, toppedUp = false }) end
+  return nil
+end
+local res, scopes, early = openReservation(reservationKey, id, firstScopeKey, scopeKeyStems, notPending)
+if early then return early end
 
 local amount = num(res.amount)
 local delta = target - amount

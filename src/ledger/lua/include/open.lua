@@ -1,0 +1,23 @@
+--@include scopes.lua
+--@include record.lua
+--@include outcome.lua
+
+-- Opens the reservation a script acts on: its record and the scopes it recorded; or the reply to
+-- give at once: 'unknown' with no record, what `refuse(res)` answers when the record is not one
+-- this operation acts on (a pending one for most, a finished one for reconcile), 'stale-keys'
+-- when the keys passed are not those of the scopes and windows it recorded.
+local function openReservation(key, id, firstScopeKey, stems, refuse)
+  local res = readHash(key)
+  if not res then return nil, nil, cjson.encode({ status = 'unknown', reservationId = id }) end
+  local refused = refuse(res)
+  if refused then return nil, nil, refused end
+  local scopes = recordedScopes(res, firstScopeKey, stems)
+  if not scopes then return nil, nil, cjson.encode({ status = 'stale-keys', reservationId = id }) end
+  return res, scopes, nil
+end
+
+-- For the operations that act on a pending reservation: a finished one answers its first outcome.
+local function unlessPending(res)
+  if res.status ~= 'reserved' then return replayOutcome(res) end
+  return nil
+end

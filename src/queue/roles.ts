@@ -1,0 +1,103 @@
+import { Queue, Worker, type WorkerOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { ModelId } from '../catalog.js';
+import { DEFAULTS } from '../defaults.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { startReaper } from '../ledger/reaper.js';
+import { KlingAdapter } from '../providers/kling/adapter.js';
+import { CallbackTokens, CallbackWaker, startCallbackServer } from './callbacks.js';
+import { workerConnection } from './connection.js';
+import { createGenerator } from './generator.js';
+import { QUEUE_GENERATE, QUEUE_INTAKE } from './names.js';
+import { keepWhile, pendingIn } from './pending.js';
+import type { PolicyStore } from './policy-store.js';
+import type { DecisionRecord, GenerateData, GenerationResult } from './records.js';
+import { createRouter } from './router.js';
+import type { WorkerConfig } from './runtime.js';
+import { ModelSlots } from './slots.js';
+import type { UnsettledJobs } from './unsettled.js';
+
+/** What the router and the generator of one process share; `closers` run in order at shutdown. */
+export interface Wiring {
+  cfg: WorkerConfig;
+  prefix: string;
+  log: Logger;
+  connection: Redis;
+  ledgerRedis: Redis;
+  ledger: Ledger;
+  policies: PolicyStore;
+  unsettled: UnsettledJobs;
+  leaseMs: number;
+  closers: (() => Promise<unknown>)[];
+}
+
+function workerOptions(w: Wiring, concurrency: number): WorkerOptions {
+  return {
+    connection: w.connection,
+    prefix: w.prefix,
+    concurrency,
+    // After a Redis error BullMQ pauses its fetch loop this long (15 s by default): resume
+    // within a second of Redis coming back.
+    runRetryDelay: DEFAULTS.workerRunRetryDelayMs,
+    ...(w.cfg.lockDurationMs ? { lockDuration: w.cfg.lockDurationMs } : {}),
+    ...(w.cfg.stalledIntervalMs ? { stalledInterval: w.cfg.stalledIntervalMs } : {}),
+  };
+}
+
+/** The router: decides each intake job by its team's policy and the ledger. */
+export async function startRouter(w: Wiring): Promise<Worker> {
+  // Only the router decides by policy; a generator alone needs none (nor the directory).
+  await w.policies.load(); // budgets are in the ledger before the first job is taken
+  if (w.cfg.watchPolicies ?? true) w.policies.watch();
+  const generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection: w.connection, prefix: w.prefix });
+  w.closers.push(() => generate.close());
+  const route = createRouter({ ledger: w.ledger, generate, policyFor: (t) => w.policies.get(t), leaseMs: w.leaseMs, generateAttempts: w.cfg.generateAttempts, log: w.log });
+  return new Worker<unknown, DecisionRecord>(QUEUE_INTAKE, route, workerOptions(w, w.cfg.concurrency?.router ?? DEFAULTS.routerConcurrency));
+}
+
+/** Callbacks: a server for the provider's POSTs, and wake-ups for the tasks this process follows. */
+async function startCallbacks(w: Wiring, provider: KlingAdapter, callback: NonNullable<WorkerConfig['callback']>) {
+  const subscriber = workerConnection(w.cfg.redisUrl);
+  w.closers.push(async () => subscriber.quit());
+  const wake = new CallbackWaker(subscriber, w.prefix);
+  await wake.start();
+  const tokens = await CallbackTokens.load(w.ledgerRedis, w.prefix);
+  const server = await startCallbackServer({ port: callback.port, provider, tokens, redis: w.ledgerRedis, prefix: w.prefix, log: w.log });
+  w.closers.unshift(() => server.close());
+  return { wake: wake.register, urlFor: (externalId: string) => tokens.urlFor(callback.publicUrl, externalId) };
+}
+
+/** The generator: runs admitted jobs at the provider and settles them; and the lease reaper. */
+export async function startGenerator(w: Wiring): Promise<Worker> {
+  const { cfg, ledger, unsettled, log } = w;
+  const provider = new KlingAdapter(cfg.kling);
+  const mc = cfg.modelConcurrency ?? DEFAULTS.modelConcurrency;
+  const slots = new ModelSlots(w.ledgerRedis, w.prefix, (m) => (typeof mc === 'number' ? mc : (mc[m as ModelId] ?? DEFAULTS.modelConcurrency)));
+  const callbacks = cfg.callback ? await startCallbacks(w, provider, cfg.callback) : undefined;
+  const generate = createGenerator({
+    ledger,
+    providerFor: () => provider,
+    slots,
+    leaseMs: w.leaseMs,
+    maxSlotWaitMs: cfg.maxSlotWaitMs ?? DEFAULTS.maxSlotWaitMs,
+    slotRetryMs: cfg.slotRetryMs ?? DEFAULTS.slotRetryMs,
+    poll: { intervalMs: DEFAULTS.pollIntervalMs, maxIntervalMs: DEFAULTS.pollMaxIntervalMs, timeoutMs: DEFAULTS.pollTimeoutMs, ...cfg.poll },
+    ...(callbacks ? { callbackUrlFor: callbacks.urlFor, wake: callbacks.wake } : {}),
+    holdForReconciliation: (id, externalId, reason) => unsettled.add(id, externalId, reason),
+    log,
+  });
+  // A job still queued keeps its reservation, and so does one held for reconciliation: only one
+  // that can no longer run gives it back.
+  const queued = [QUEUE_INTAKE, QUEUE_GENERATE].map((name) => new Queue(name, { connection: w.ledgerRedis, prefix: w.prefix }));
+  const reaper = startReaper(ledger, {
+    intervalMs: cfg.reaperIntervalMs ?? DEFAULTS.reaperIntervalMs,
+    keep: keepWhile(pendingIn(queued), (id) => unsettled.has(id)),
+    leaseMs: w.leaseMs,
+    onExpired: (r) => log.warn({ reservation: r.reservationId }, 'reservation expired: its job can no longer run'),
+    onError: (err) => log.error({ err }, 'reaper failed'),
+  });
+  w.closers.unshift(() => reaper.stop());
+  w.closers.push(() => Promise.all(queued.map((q) => q.close())));
+  return new Worker<GenerateData, GenerationResult>(QUEUE_GENERATE, generate, workerOptions(w, cfg.concurrency?.generator ?? DEFAULTS.generatorConcurrency));
+}
