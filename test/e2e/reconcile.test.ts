@@ -1,0 +1,104 @@
+// Reconciliation, the backstop for the rare paths where a bill can land outside the ledger: each
+// path is forced here, `reconcile` finds it from the provider's own records and settles it, and a
+// second run finds nothing more.
+import { Queue } from 'bullmq';
+import { pino } from 'pino';
+import { afterEach, expect, it } from 'vitest';
+import { Job } from '../../src/job.js';
+import { KlingAdapter } from '../../src/providers/kling/adapter.js';
+import { QUEUE_GENERATE, externalTaskId } from '../../src/queue/names.js';
+import type { GenerateData } from '../../src/queue/records.js';
+import { reconcile } from '../../src/reconcile/reconciler.js';
+import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
+import { connect } from '../helpers/redis.js';
+
+const open: { close(): Promise<unknown> }[] = [];
+afterEach(async () => {
+  for (const o of open.splice(0).reverse()) await o.close();
+});
+
+const POLICY = { 'rc.yaml': 'team: rc\nbudgets:\n  projects:\n    main: { limit: "50.00", period: monthly }\n' };
+const job = (over: Record<string, unknown> = {}) => ({ team: 'rc', project: 'main', model: 'kling-3.0', resolution: '720p', audio: 'none', durationSeconds: 5, prompt: 'a fox', ...over }) as const;
+
+async function setup(workers: Parameters<typeof startPipeline>[0]['workers'] = {}, latencyMs = 30) {
+  const p = await startPipeline({ policies: POLICY, kling: { latencyMs }, workers });
+  open.push(p);
+  const redis = connect();
+  open.push({ close: () => redis.quit() });
+  const generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection: redis, prefix: p.prefix });
+  open.push(generate);
+  const provider = new KlingAdapter({ baseUrl: p.kling.url, credentials: { apiKey: 'e2e' }, unitPrice: '1' });
+  const run = (apply: boolean) => reconcile({ provider, ledger: p.workers.ledger, unsettled: p.workers.unsettled, generate, apply, log: pino({ level: 'silent' }) });
+  const budget = async () => p.client.budgets.show({ team: 'rc', project: 'main' });
+  /** Waits until the local server says the task has ended (its bill is then final). */
+  const ended = async (externalId: string) =>
+    expect.poll(async () => (await provider.findByExternalId(externalId, Job.parse(job())))?.status, { timeout: 60_000, interval: 20 }).toBe('succeeded');
+  return { p, provider, run, budget, ended };
+}
+
+it('a job whose polls ran out while its task ran is held, then committed from the bill', async () => {
+  // The task takes 1.5 s; the generator gives up polling after 50 ms, twice.
+  const { p, run, budget, ended } = await setup({ poll: { intervalMs: 10, maxIntervalMs: 20, timeoutMs: 50 }, generateAttempts: { attempts: 2, backoffMs: 10 } }, 1500);
+  const r = await (await p.client.enqueue(job({ id: 'slow-1' }))).result();
+  expect(r).toMatchObject({ state: 'failed', settlement: 'held-for-reconciliation' });
+  const [held] = await p.workers.unsettled.list();
+  expect(held).toBeDefined();
+  expect(await budget()).toMatchObject({ reserved: '0.375', spent: '0.00' });
+  await ended(held!.externalId!);
+
+  const found = await run(true);
+  expect(found.findings).toEqual([{ kind: 'held-task-ended', jobId: held!.id, billed: '0.375' }]);
+  expect(found.settled).toEqual([{ jobId: held!.id, action: 'committed', amount: '0.375' }]);
+  expect(await budget()).toMatchObject({ reserved: '0.00', spent: '0.375' });
+  expect(await p.workers.unsettled.list()).toEqual([]);
+  expect((await run(true)).findings).toEqual([]);
+});
+
+it('a task billed after its reservation went back is charged; a commit that differs from the bill is corrected', async () => {
+  const { p, provider, run, budget, ended } = await setup();
+  const ledger = p.workers.ledger;
+  const submit = async (id: string) => {
+    await ledger.reserve({ reservationId: id, team: 'rc', project: 'main', candidates: [{ cost: '0.375' }] });
+    const ext = externalTaskId(id, 'kling-3.0');
+    await provider.submit(Job.parse(job()), ext);
+    await ended(ext);
+  };
+  // A worker that died between create and record: the reaper gave the money back, the provider billed.
+  await submit('leak-released');
+  await ledger.release({ reservationId: 'leak-released', reason: 'lease expired' });
+  // A commit of the wrong amount (an estimate, say, where the provider's record says otherwise).
+  await submit('leak-differs');
+  await ledger.commit({ reservationId: 'leak-differs', actual: '0.10' });
+  expect(await budget()).toMatchObject({ spent: '0.10', reserved: '0.00' });
+
+  const report = await run(false);
+  expect(report.findings).toEqual(
+    expect.arrayContaining([
+      { kind: 'billed-outside-ledger', jobId: 'leak-released', billed: '0.375', charged: '0.00', ledger: 'released' },
+      { kind: 'amount-differs', jobId: 'leak-differs', billed: '0.375', charged: '0.10' },
+    ]),
+  );
+  expect(report.findings).toHaveLength(2);
+  expect(await budget()).toMatchObject({ spent: '0.10' }); // a report changes nothing
+
+  const applied = await run(true);
+  expect(applied.settled).toEqual(
+    expect.arrayContaining([
+      { jobId: 'leak-released', action: 'charged', amount: '0.375' },
+      { jobId: 'leak-differs', action: 'charged', amount: '0.275' },
+    ]),
+  );
+  // What the ledger spent is now what the provider billed: 0.375 + 0.375.
+  expect(await budget()).toMatchObject({ spent: '0.75', reserved: '0.00' });
+  expect((await run(true)).findings).toEqual([]);
+  expect(await budget()).toMatchObject({ spent: '0.75' }); // and a second run charges nothing twice
+  expect((await ledger.audit('rc')).filter((e) => e.op === 'reconcile').map((e) => e.fields.amount).sort()).toEqual(['0.275', '0.375']);
+});
+
+it('jobs settled normally agree with the provider: nothing to reconcile', async () => {
+  const { p, run } = await setup();
+  const results = await Promise.all((await p.client.enqueueMany([job({ id: 'ok-1' }), job({ id: 'ok-2', durationSeconds: 7 })])).map((h) => h.result()));
+  expect(results.map((r) => r.state)).toEqual(['completed', 'completed']);
+  const report = await run(true);
+  expect(report).toMatchObject({ jobs: 2, findings: [], settled: [] });
+});
