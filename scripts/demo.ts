@@ -11,6 +11,12 @@ import { loadPolicyDir } from '../src/policy/load.js';
 import { savingsByStep } from '../src/policy/savings.js';
 import { startFakeKling } from '../src/providers/fake-kling/server.js';
 import { createClient, type FinalResult } from '../src/queue/client.js';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { KlingAdapter } from '../src/providers/kling/adapter.js';
+import { QUEUE_GENERATE } from '../src/queue/names.js';
+import type { GenerateData } from '../src/queue/records.js';
+import { reconcile } from '../src/reconcile/reconciler.js';
 import { cliConnection, DEFAULT_REDIS_URL, safeUrl } from '../src/queue/connection.js';
 import { startWorkers } from '../src/queue/runtime.js';
 import { deleteKeysWithPrefix } from './delete-keys.js';
@@ -113,6 +119,7 @@ async function main(): Promise<void> {
     );
     bar?.stop();
     await report(results, jobs, policies, workers.ledger);
+    await reconcileWithProvider(url, prefix, kling.url, workers);
     out(`\nProvider: ${kling.tasks().length} tasks created at the local Kling server for ${results.filter((r) => r.state !== 'rejected').length} admitted jobs.`);
     out(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s. Every decision is kept: \`vidgate jobs show <id>\` while the data exists (this demo deletes its own).`);
   } finally {
@@ -121,6 +128,22 @@ async function main(): Promise<void> {
     await kling.close();
     await deleteKeysWithPrefix(url, `${prefix}:`); // the next run starts from empty budgets
     await owned?.stop();
+  }
+}
+
+/** The backstop: the provider's own records of every task, compared with the ledger and settled. */
+async function reconcileWithProvider(url: string, prefix: string, klingUrl: string, workers: Awaited<ReturnType<typeof startWorkers>>) {
+  const redis = new Redis(url, { maxRetriesPerRequest: null });
+  const generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection: redis, prefix });
+  try {
+    const provider = new KlingAdapter({ baseUrl: klingUrl, credentials: { apiKey: 'demo' }, unitPrice: '1' });
+    const r = await reconcile({ provider, ledger: workers.ledger, unsettled: workers.unsettled, generate, apply: true, log: pino({ level: 'silent' }) });
+    out(`\nReconciliation (\`vidgate reconcile --apply\`): ${r.tasksRead} provider tasks of ${r.jobs} jobs compared with the ledger, ${r.findings.length} differences`);
+    for (const f of r.findings) out(`  ${f.jobId}: ${f.kind}`);
+    for (const x of r.settled) if (x.action !== 'none') out(`  ${x.jobId}: ${x.action} ${x.amount}`);
+  } finally {
+    await generate.close();
+    await redis.quit();
   }
 }
 
@@ -135,7 +158,8 @@ async function report(results: FinalResult[], jobs: JobInput[], policies: Return
         ['downgraded', count((r) => r.decision.outcome === 'downgrade')],
         ['rejected', count((r) => r.decision.outcome === 'reject')],
         ['  completed', count((r) => r.state === 'completed')],
-        ['  failed at the provider (released)', count((r) => r.state === 'failed')],
+        ['  failed at the provider (released)', count((r) => r.state === 'failed' && r.settlement === 'released')],
+        ['  failed, held for reconciliation', count((r) => r.state === 'failed' && r.settlement === 'held-for-reconciliation')],
       ],
       new Set([1]),
     ),

@@ -77,7 +77,10 @@ async function ledgerSide(o: ReconcileOptions, jobId: string): Promise<LedgerSid
  */
 export async function reconcile(o: ReconcileOptions): Promise<ReconcileReport> {
   let tasksRead = 0;
-  const byJob = await providerSides(o, () => o.onProgress?.(++tasksRead));
+  const byJob = await providerSides(o, () => {
+    tasksRead++;
+    o.onProgress?.(tasksRead);
+  });
   const findings: Finding[] = [];
   const settled: Settled[] = [];
   for (const [jobId, tasks] of byJob) {
