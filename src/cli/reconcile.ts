@@ -20,9 +20,12 @@ interface Flags extends RedisFlags {
   klingBaseUrl?: string;
 }
 
+/** A UTC date, or a time with its zone: a time without one would be read in the host's zone. */
 function date(value: string): number {
   const t = Date.parse(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(t)) throw new InvalidArgumentError('expected a date such as 2026-11-01 or 2026-11-01T12:00:00Z.');
+  if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value) || Number.isNaN(t)) {
+    throw new InvalidArgumentError('expected a date such as 2026-11-01 (UTC) or a time with its zone such as 2026-11-01T12:00:00Z.');
+  }
   return t;
 }
 

@@ -49,9 +49,10 @@ export class Locations {
   async inspect(id: string): Promise<ReservationView | null> {
     const team = await this.teamOf(id);
     if (!team) return null;
-    const [status, project, amount, charged, rc] = await this.redis.hmget(this.keys.reservation(team, id), 'status', 'project', 'amount', 'charged', 'rc');
-    if (!status) return null;
-    const total = micros.toMoney(charged ?? '0').plus(micros.toMoney(rc ?? '0'));
-    return { reservationId: id, status: status as ReservationView['status'], team, project: project ?? '', amount: micros.decode(amount ?? '0'), charged: formatMoney(total) };
+    const fields = await this.redis.hmget(this.keys.reservation(team, id), 'status', 'project', 'amount', 'charged', 'overrun', 'rc');
+    if (!fields[0]) return null;
+    const [status, project, amount, charged, overrun, rc] = fields.map((f) => f ?? '0') as string[];
+    const total = (...parts: string[]) => formatMoney(parts.reduce((sum, p) => sum.plus(micros.toMoney(p)), micros.toMoney('0')));
+    return { reservationId: id, status: status as ReservationView['status'], team, project: project!, amount: micros.decode(amount!), charged: total(charged!, rc!), recorded: total(charged!, overrun!, rc!) };
   }
 }

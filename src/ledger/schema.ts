@@ -81,6 +81,11 @@ export interface ReservationView {
   amount: string;
   /** What the ledger charged for it in all: the commit's charge and any reconciliation since. */
   charged: string;
+  /**
+   * What the ledger knows the provider billed for it: the charge, plus what a commit could not
+   * charge within the budget (its overrun, reported then, not charged later), plus reconciliation.
+   */
+  recorded: string;
 }
 
 export const ExtendInput = z.strictObject({ reservationId: ReservationId, leaseMs: z.number().int().positive() });

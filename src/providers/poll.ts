@@ -27,7 +27,8 @@ export async function followTask(provider: Provider, handle: TaskHandle, opts: F
   let interval = opts.intervalMs ?? DEFAULTS.pollIntervalMs;
   const maxInterval = opts.maxIntervalMs ?? DEFAULTS.pollMaxIntervalMs;
   const minWakeGap = opts.minWakeGapMs ?? Math.min(interval, 1000);
-  const deadline = Date.now() + (opts.timeoutMs ?? DEFAULTS.pollTimeoutMs);
+  const timeoutMs = opts.timeoutMs ?? DEFAULTS.pollTimeoutMs;
+  const deadline = Date.now() + timeoutMs;
   let wakeNow: (() => void) | null = null;
   let wokenDuringPoll = false;
   const unregister = opts.wake?.(() => {
@@ -41,7 +42,7 @@ export async function followTask(provider: Provider, handle: TaskHandle, opts: F
       const state = await provider.status(handle);
       await opts.onPoll?.(state);
       if (state.status === 'succeeded' || state.status === 'failed') return state;
-      if (Date.now() > deadline) throw new Error(`task ${handle.taskId} did not finish within ${opts.timeoutMs} ms`);
+      if (Date.now() > deadline) throw new Error(`task ${handle.taskId} did not finish within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         let timer = setTimeout(done, interval);
         const early = () => {

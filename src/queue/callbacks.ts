@@ -44,7 +44,8 @@ export class CallbackTokens {
  */
 export async function startCallbackServer(opts: { port: number; host?: string; provider: Provider; tokens: CallbackTokens; redis: Redis; prefix: string; log: Logger }): Promise<FastifyInstance> {
   // A callback body is a few kilobytes; nothing larger is read.
-  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 256 * 1024 });
+  // External ids run to about 230 characters (a 200-character job id, `vg-` and the model).
+  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 256 * 1024, maxParamLength: 512 });
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   app.post<{ Params: { externalId: string; token: string } }>('/callbacks/kling/:externalId/:token', async (req, reply) => {
     const { externalId, token } = req.params;

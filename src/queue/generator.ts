@@ -74,8 +74,9 @@ export function createGenerator(deps: GeneratorDeps) {
         case 'fall-back': {
           if (step.topUp) {
             const up = await deps.ledger.topUp({ reservationId: d.id, amount: step.cost });
-            if (!up.toppedUp) return finish(nextStep(state(), { type: 'top-up-refused', to: step.to, cost: step.cost, why: up.reason ?? up.status }) as Failure);
-            reserved = step.cost;
+            // Already covered: an earlier attempt topped up, then stopped before it could save.
+            if (!up.toppedUp && up.reason !== 'already-covered') return finish(nextStep(state(), { type: 'top-up-refused', to: step.to, cost: step.cost, why: up.reason ?? up.status }) as Failure);
+            reserved = up.amount && money(up.amount).gt(step.cost) ? money(up.amount) : step.cost;
           }
           deps.log.info({ job: d.id, from: model, to: step.to, reason: step.because }, 'falling back');
           tried.push(model);

@@ -1,4 +1,5 @@
 import { ModelId } from '../catalog.js';
+import { ReservationId } from '../names.js';
 import { DEFAULTS } from '../defaults.js';
 /** The two queues of the flow: pipelines enqueue on `intake`; the router forwards to `generate`. */
 export const QUEUE_INTAKE = 'intake';
@@ -23,5 +24,6 @@ export function parseExternalTaskId(externalId: string): { jobId: string; model:
   const model = ModelId.options.find((m) => externalId.endsWith(`.${m}`));
   if (!model) return null;
   const jobId = externalId.slice(EXTERNAL_ID_PREFIX.length, -model.length - 1);
-  return jobId ? { jobId, model } : null;
+  // Another tool's task on the same account may look alike: only a valid job id is ours.
+  return ReservationId.safeParse(jobId).success ? { jobId, model } : null;
 }

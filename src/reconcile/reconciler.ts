@@ -1,11 +1,13 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Ledger } from '../ledger/ledger.js';
-import { money, type Money } from '../money.js';
+import { fromMicros, money, toMicros, type Money } from '../money.js';
 import type { TaskState } from '../providers/provider.js';
-import type { KlingAdapter } from '../providers/kling/adapter.js';
+import { LIST_PAGE_SIZE, type KlingAdapter } from '../providers/kling/adapter.js';
 import { Endpoint } from '../providers/kling/wire.js';
-import { parseExternalTaskId } from '../queue/names.js';
+import { externalTaskId, parseExternalTaskId } from '../queue/names.js';
+import type { ModelId } from '../catalog.js';
+import { KLING_ROUTES } from '../providers/kling/models.js';
 import type { GenerateData } from '../queue/records.js';
 import { actualCost } from '../queue/generate/settle.js';
 import type { UnsettledJobs } from '../queue/unsettled.js';
@@ -26,7 +28,7 @@ export interface ReconcileOptions {
   onProgress?: (tasksRead: number) => void;
 }
 
-export interface Settled {
+export interface Settlement {
   jobId: string;
   action: 'charged' | 'refunded' | 'committed' | 'released' | 'none';
   amount: string;
@@ -36,37 +38,71 @@ export interface ReconcileReport {
   tasksRead: number;
   jobs: number;
   findings: Finding[];
-  settled: Settled[];
+  settled: Settlement[];
 }
 
-/** Reads every task vidgate created at the provider, newest first, grouped by job. */
-async function providerSides(o: ReconcileOptions, onTask: () => void): Promise<Map<string, TaskState[]>> {
-  const byJob = new Map<string, TaskState[]>();
+/**
+ * Reads every task vidgate created at the provider, grouped by job, each task once (a task created
+ * while the pages are read shifts them: the same task can show on two pages). With `since`, a
+ * page all older than it ends the endpoint's reading.
+ */
+async function providerSides(o: ReconcileOptions, onTask: () => void): Promise<Map<string, Map<string, TaskState>>> {
+  const byJob = new Map<string, Map<string, TaskState>>();
   for (const endpoint of Endpoint.options) {
+    let page: TaskState[] = [];
     for await (const task of o.provider.list(endpoint)) {
       onTask();
-      if (o.since !== undefined && (task.createdAt ?? 0) < o.since) break; // newest first: the rest are older
+      page.push(task);
+      if (page.length === LIST_PAGE_SIZE && o.since !== undefined && page.every((t) => (t.createdAt ?? 0) < o.since!)) break;
+      if (page.length === LIST_PAGE_SIZE) page = [];
+      if (o.since !== undefined && task.createdAt !== null && task.createdAt < o.since) continue;
       const ours = parseExternalTaskId(task.handle.externalId);
       if (!ours) continue;
-      byJob.set(ours.jobId, [...(byJob.get(ours.jobId) ?? []), task]);
+      const tasks = byJob.get(ours.jobId) ?? new Map<string, TaskState>();
+      tasks.set(task.handle.taskId, task);
+      byJob.set(ours.jobId, tasks);
     }
   }
   return byJob;
 }
 
+/**
+ * Every task a job may have made, whatever the list showed: one per model it may have tried, read
+ * by its external id. A job's tasks can fall on both sides of `since`, or of a page.
+ */
+async function allTasksOf(o: ReconcileOptions, jobId: string, known: Map<string, TaskState>): Promise<TaskState[]> {
+  const seen = new Set([...known.values()].map((t) => t.handle.externalId));
+  for (const [model, modes] of Object.entries(KLING_ROUTES) as [ModelId, Record<string, { endpoint: Endpoint }>][]) {
+    const externalId = externalTaskId(jobId, model);
+    if (seen.has(externalId)) continue;
+    for (const endpoint of new Set(Object.values(modes).map((r) => r.endpoint))) {
+      const found = await o.provider.findOn(endpoint, externalId);
+      if (found) known.set(found.handle.taskId, found);
+    }
+  }
+  return [...known.values()];
+}
+
 /** What the provider billed for a task: its billing record, or its output priced as settlement does. */
 async function billedFor(o: ReconcileOptions, jobId: string, task: TaskState): Promise<Money | null> {
   if (task.status !== 'succeeded') return money('0');
-  if (task.billing) return task.billing.amount;
+  // Compared in the ledger's own unit, rounded as a commit rounds it.
+  if (task.billing) return fromMicros(toMicros(task.billing.amount, 'up'));
   const admission = (await o.generate.getJob(jobId))?.data;
   if (!admission) return null;
   const parsed = parseExternalTaskId(task.handle.externalId)!;
-  return actualCost(admission, { ...admission.variant, model: parsed.model }, task, o.log).actual;
+  return fromMicros(toMicros(actualCost(admission, { ...admission.variant, model: parsed.model }, task, o.log).actual, 'up'));
+}
+
+async function sideOf(o: ReconcileOptions, jobId: string, tasks: TaskState[]): Promise<ProviderSide> {
+  const side: ProviderSide = { jobId, tasks: [] };
+  for (const t of tasks) side.tasks.push({ externalId: t.handle.externalId, status: t.status, billed: await billedFor(o, jobId, t) });
+  return side;
 }
 
 async function ledgerSide(o: ReconcileOptions, jobId: string): Promise<LedgerSide> {
   const r = await o.ledger.inspect(jobId);
-  return { status: r?.status ?? 'unknown', charged: money(r?.charged ?? '0'), held: await o.unsettled.has(jobId) };
+  return { status: r?.status ?? 'unknown', charged: money(r?.recorded ?? '0'), held: await o.unsettled.has(jobId) };
 }
 
 /**
@@ -82,11 +118,12 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileReport> {
     o.onProgress?.(tasksRead);
   });
   const findings: Finding[] = [];
-  const settled: Settled[] = [];
+  const settled: Settlement[] = [];
   for (const [jobId, tasks] of byJob) {
-    const provider: ProviderSide = { jobId, tasks: [] };
-    for (const t of tasks) provider.tasks.push({ externalId: t.handle.externalId, status: t.status, billed: await billedFor(o, jobId, t) });
-    const finding = compare(provider, await ledgerSide(o, jobId));
+    const ledger = await ledgerSide(o, jobId);
+    let finding = compare(await sideOf(o, jobId, [...tasks.values()]), ledger);
+    // Before money moves, the job's every task: the list may have shown only some.
+    if (finding) finding = compare(await sideOf(o, jobId, await allTasksOf(o, jobId, tasks)), ledger);
     if (!finding) continue;
     findings.push(finding);
     if (o.apply) settled.push(await settle(o, finding));
@@ -97,7 +134,7 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileReport> {
   return { tasksRead, jobs: byJob.size, findings, settled };
 }
 
-async function settle(o: ReconcileOptions, f: Finding): Promise<Settled> {
+async function settle(o: ReconcileOptions, f: Finding): Promise<Settlement> {
   switch (f.kind) {
     case 'billed-outside-ledger':
     case 'amount-differs': {

@@ -90,3 +90,10 @@ describe('the adapter sends what Kling documents, for every model and mode', () 
     expect(received).toHaveLength(0);
   });
 });
+
+it('fields Kling documents that change the bill, and vidgate does not price, are refused before any request', async () => {
+  received.length = 0;
+  const edit = Job.parse({ ...base, model: 'kling-o1', mode: 'text-to-video', resolution: '720p', audio: 'none', durationSeconds: 5, prompt: 'x', input: { video_list: [{ video_url: 'https://a/b.mp4' }] } });
+  await expect(adapter.submit(edit, 'x3')).rejects.toMatchObject({ action: 'fail-job', message: 'input.video_list: vidgate does not price this yet, so the job is not sent' });
+  expect(received).toHaveLength(0);
+});

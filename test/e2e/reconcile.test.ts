@@ -102,3 +102,17 @@ it('jobs settled normally agree with the provider: nothing to reconcile', async 
   const report = await run(true);
   expect(report).toMatchObject({ jobs: 2, findings: [], settled: [] });
 });
+
+it("a commit's overrun (billed past the budget's headroom) stays an overrun: reconciliation does not charge it again", async () => {
+  const { p, provider, run, ended } = await setup();
+  const ledger = p.workers.ledger;
+  await ledger.setBudget({ team: 'rc', project: 'tight', limit: '0.20', period: 'monthly' });
+  await ledger.reserve({ reservationId: 'over-1', team: 'rc', project: 'tight', candidates: [{ cost: '0.10' }] });
+  const ext = externalTaskId('over-1', 'kling-3.0');
+  await provider.submit(Job.parse(job({ project: 'tight' })), ext);
+  await ended(ext);
+  // The provider billed 0.375; the budget had room for 0.20 of it.
+  expect(await ledger.commit({ reservationId: 'over-1', actual: '0.375' })).toMatchObject({ charged: '0.20', overrun: '0.175' });
+  expect((await run(true)).findings).toEqual([]);
+  expect(await p.client.budgets.show({ team: 'rc', project: 'tight' })).toMatchObject({ spent: '0.20', reserved: '0.00' });
+});

@@ -33,7 +33,8 @@ end
 local res, scopes, early = openReservation(reservationKey, id, firstScopeKey, scopeKeyStems, unlessFinished)
 if early then return early end
 
-local before = num(res.charged) + num(res.rc)
+-- A commit's overrun (billed beyond the budget's headroom) was reported then, and is not charged now.
+local before = num(res.charged) + num(res.overrun) + num(res.rc)
 local delta = billed - before
 if delta ~= 0 then
   for _, s in ipairs(scopes) do adjust(s, 'spent', delta) end

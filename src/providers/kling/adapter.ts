@@ -35,7 +35,7 @@ function secondsOf(duration: string | undefined): number | null {
 }
 
 /** Kling's list endpoint pages (documented: pageSize 1–500, pageNum 1–1000). */
-const LIST_PAGE_SIZE = 500;
+export const LIST_PAGE_SIZE = 500;
 const LIST_MAX_PAGES = 1000;
 
 /** The Kling provider over its HTTP API (`/v1/videos/…`), as its reference documents it. */
@@ -94,12 +94,16 @@ export class KlingAdapter implements Provider {
   /** Kling's reference: the external id goes in the task id's place in the query path. */
   async findByExternalId(externalId: string, job: Job): Promise<TaskState | null> {
     const route = routeOf(job.model, modeOfJob(job));
-    if (!route) return null;
-    const data = await this.readWithRetry(`/v1/videos/${route.endpoint}/${encodeURIComponent(externalId)}`);
-    return data ? this.toState(data, route.endpoint, externalId) : null;
+    return route ? this.findOn(route.endpoint, externalId) : null;
   }
 
-  /** Every task on an endpoint, newest first, page by page (Kling's list endpoint). */
+  /** A task on a given endpoint by its external id (reconciliation knows no job to route by). */
+  async findOn(endpoint: Endpoint, externalId: string): Promise<TaskState | null> {
+    const data = await this.readWithRetry(`/v1/videos/${endpoint}/${encodeURIComponent(externalId)}`);
+    return data ? this.toState(data, endpoint, externalId) : null;
+  }
+
+  /** Every task on an endpoint, page by page (Kling's list endpoint). */
   async *list(endpoint: Endpoint): AsyncGenerator<TaskState> {
     for (let page = 1; page <= LIST_MAX_PAGES; page++) {
       const data = TaskList.parse(await this.readPage(`/v1/videos/${endpoint}?pageNum=${page}&pageSize=${LIST_PAGE_SIZE}`));

@@ -6,7 +6,8 @@ export function actionForCode(code: number, during: 'create' | 'query'): ErrorAc
   if (code === 1100 || code === 1101 || code === 1102) return 'fail-account'; // account, balance or pack exhausted
   if (code === 1103) return 'fallback'; // no permission for this model
   if (code === 1200 || code === 1201) return 'fail-job'; // bad parameters
-  if (code === 1202 || code === 1203) return during === 'create' ? 'fallback' : 'fail-job'; // not found
+  if (code === 1202) return 'fail-job'; // invalid request method: ours to fix, another model would fail alike
+  if (code === 1203) return during === 'create' ? 'fallback' : 'fail-job'; // not found (on create: the model)
   if (code === 1300 || code === 1301) return 'fail-job'; // policy or content block: never retried
   if (code === 1302 || code === 1303) return 'retry'; // rate limit, concurrency over the pack limit
   if (code === 1304) return 'fail-account'; // this host's IP is not on the account's allow-list

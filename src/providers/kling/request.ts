@@ -18,6 +18,13 @@ export interface KlingCreate {
  */
 const OWN_FIELDS = new Set(['model_name', 'mode', 'duration', 'sound', 'external_task_id', 'callback_url', 'prompt', 'character_orientation', 'image', 'image_url', 'image_tail', 'video_url', 'image_list']);
 
+/**
+ * Fields Kling documents that change what a task runs and bills (a video to edit sets the length;
+ * shots set their own durations): vidgate does not price them, so it refuses them rather than
+ * admit a job at one price and run another.
+ */
+const UNPRICED_FIELDS = ['video_list', 'multi_shot', 'multi_prompt', 'shot_type'];
+
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const fail = (job: Job, what: string) => new ProviderError(`${job.model} ${modeOfJob(job)} needs ${what}`, 'fail-job');
 
@@ -85,6 +92,8 @@ export function createRequest(job: Job, externalId: string, opts: SubmitOptions 
   if (!route) throw new ProviderError(`Kling does not run ${job.model} as ${job.mode}`, 'fail-job');
   if (job.resolution === '4k') throw new ProviderError('the Kling adapter offers 720p (std) and 1080p (pro), not 4k', 'fail-job');
   const input = job.input ?? {};
+  const unpriced = UNPRICED_FIELDS.filter((k) => Object.hasOwn(input, k));
+  if (unpriced.length) throw new ProviderError(`input.${unpriced.join(', input.')}: vidgate does not price ${unpriced.length > 1 ? 'these' : 'this'} yet, so the job is not sent`, 'fail-job');
   const passthrough = Object.fromEntries(Object.entries(input).filter(([k]) => !OWN_FIELDS.has(k)));
   const body = {
     ...passthrough,

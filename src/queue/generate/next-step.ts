@@ -11,7 +11,10 @@ export interface StepState {
   reserved: Money;
   fallbacks: readonly { model: ModelId; cost: Money }[];
   direction: 'none' | 'cheaper' | 'any';
-  /** The provider accepted a task for the current model (its end may still be unknown). */
+  /**
+   * The provider accepted a task for the current model, or may have (a create whose answer never
+   * came): its end, and its bill, may still be unknown.
+   */
   taskCreated: boolean;
   slotWaitMs: number;
   /** This attempt (1-based) and how many BullMQ allows. */
@@ -60,7 +63,10 @@ export function nextStep(s: StepState, e: StepEvent): Step {
     case 'task-ended':
       return e.task.status === 'failed' ? fail(`${s.model} task failed: ${e.task.failure?.message ?? 'unknown'}`) : { do: 'settle', task: e.task };
     case 'not-held':
-      return fail(s.taskCreated ? `reservation is ${e.status}; the task's cost can no longer be settled` : `the reservation is ${e.status}, so nothing was submitted to the provider`);
+      // With a task running, its bill is still to come: reconciliation charges it when it ends.
+      return s.taskCreated
+        ? fail(`reservation is ${e.status} while its task runs; reconciliation settles the task's bill`, 'hold')
+        : fail(`the reservation is ${e.status}, so nothing was submitted to the provider`);
     case 'top-up-refused':
       return fail(`fallback ${e.to} costs ${formatMoney(e.cost)}; topping the reservation up from ${formatMoney(s.reserved)} failed (${e.why})`);
     case 'error':
@@ -85,21 +91,24 @@ function onError(s: StepState, err: Error): Step {
       // "Not found" for a task the provider accepted is not proof it will never bill (a provider
       // restart, a read from a lagging replica): look again, and keep the money held meanwhile.
       if (s.taskCreated && isNotFound(err)) return retryOrGiveUp(s, err);
-      return fail(err.message);
+      // A read refused after the task was accepted says nothing of the task's own end.
+      return fail(err.message, s.taskCreated ? 'hold' : 'release');
     case 'retry':
     case 'lookup':
       return retryOrGiveUp(s, err);
   }
 }
 
-const isNotFound = (err: ProviderError) => err.details.code === 1202 || err.details.code === 1203;
+const isNotFound = (err: ProviderError) => err.details.code === 1203;
 
 function retryOrGiveUp(s: StepState, err: Error): Step {
   return lastAttempt(s) ? giveUp(s, err) : { do: 'retry', error: err };
 }
 
 function giveUp(s: StepState, err: Error): Step {
-  return fail(`gave up after ${s.attempt} attempts: ${err.message}`, s.taskCreated ? 'hold' : 'release');
+  // A create whose answer never came ('lookup') may have made a task, as much as one that did.
+  const mayRun = s.taskCreated || (err instanceof ProviderError && err.action === 'lookup');
+  return fail(`gave up after ${s.attempt} attempts: ${err.message}`, mayRun ? 'hold' : 'release');
 }
 
 function fallBack(s: StepState, err: ProviderError): Step {

@@ -42,11 +42,14 @@ async function hold(deps: GeneratorDeps, id: string): Promise<void> {
 async function findOrCreate(deps: GeneratorDeps, run: TaskRun, job: Job, externalId: string): Promise<TaskHandle> {
   const provider = deps.providerFor(job.model);
   const d = run.data();
+  // A task already accepted is read by its own id: no lookup, and never a second create.
+  const saved = d.current;
+  if (saved?.externalId === externalId && saved.taskId && saved.route) return { provider: provider.name, taskId: saved.taskId, externalId, route: saved.route };
   // Resuming (a retry, or a job re-delivered after a worker died): look before creating.
   const resuming = d.current?.externalId === externalId || run.bull.attemptsMade > 0;
   const found = resuming ? await provider.findByExternalId(externalId, job) : null;
   if (found) {
-    if (d.current?.taskId !== found.handle.taskId) await run.save({ current: { model: job.model, externalId, taskId: found.handle.taskId } });
+    if (d.current?.taskId !== found.handle.taskId) await run.save({ current: { model: job.model, externalId, taskId: found.handle.taskId, route: found.handle.route } });
     return found.handle;
   }
   // Nothing goes to the provider unless the money is still held: a reservation given back while
@@ -56,7 +59,7 @@ async function findOrCreate(deps: GeneratorDeps, run: TaskRun, job: Job, externa
   if (!resuming) await run.save({ current: { model: job.model, externalId } });
   const callbackUrl = deps.callbackUrlFor?.(externalId);
   const handle = await provider.submit(job, externalId, callbackUrl ? { callbackUrl } : {});
-  await run.save({ current: { model: job.model, externalId, taskId: handle.taskId } });
+  await run.save({ current: { model: job.model, externalId, taskId: handle.taskId, route: handle.route } });
   return handle;
 }
 
@@ -67,11 +70,12 @@ async function follow(deps: GeneratorDeps, run: TaskRun, job: Job, handle: TaskH
     ...deps.poll,
     wake: deps.wake && ((now) => deps.wake!(handle.externalId, now)),
     onPoll: async () => {
-      // Keep the reservation and the slot alive while the provider works; a poll never charges.
+      // Keep the slot (its lease is short) and the reservation alive while the provider works; a
+      // poll never charges.
+      await deps.slots.acquire(job.model, id);
       if (Date.now() - lastExtend < deps.leaseMs / 4) return;
       lastExtend = Date.now();
       await hold(deps, id);
-      await deps.slots.acquire(job.model, id);
     },
   });
 }

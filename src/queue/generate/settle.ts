@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { priceRequestOf, type Job } from '../../job.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { money, type Money } from '../../money.js';
-import { price, tryPrice } from '../../pricing/price.js';
+import { billedSecondsOf, price, tryPrice } from '../../pricing/price.js';
 import { loadRateCard } from '../../pricing/rate-cards.js';
 import type { TaskState } from '../../providers/provider.js';
 import { completedOutcome, type GenerateData, type GenerationResult } from '../records.js';
@@ -17,7 +17,11 @@ export function actualCost(d: GenerateData, job: Job, task: TaskState, log: Logg
   const card = loadRateCard(d.rateCard);
   const asked = { ...priceRequestOf(job), model: task.model ?? job.model };
   const seconds = task.outputs[0]?.durationSeconds ?? null;
-  const measured = seconds === null ? null : tryPrice({ ...asked, durationSeconds: seconds }, card);
+  // Motion Control bills the reference video's real length (in billed seconds: a 30.04 s output of
+  // a 30 s reference is 30), whatever the job said it was.
+  const real = seconds === null ? null : asked.reference ? billedSecondsOf(seconds) : seconds;
+  const measuredReq = asked.reference && real !== null ? { ...asked, reference: { ...asked.reference, videoSeconds: real } } : asked;
+  const measured = real === null ? null : tryPrice({ ...measuredReq, durationSeconds: real }, card);
   if (!measured) log.warn({ job: d.id, outputSeconds: seconds }, 'no priceable output length from the provider; settling the length asked');
   return { actual: (measured ?? price(asked, card)).cost, billing: 'duration' };
 }

@@ -28,7 +28,8 @@ export type Admission = z.infer<typeof Admission>;
 
 /** How far the generator got, saved as it goes so a retried or re-delivered job resumes. */
 export const Progress = z.object({
-  current: z.object({ model: ModelId, externalId: z.string(), taskId: z.string().optional() }).optional(),
+  /** The task being followed: its provider id and route once the provider accepted it. */
+  current: z.object({ model: ModelId, externalId: z.string(), taskId: z.string().optional(), route: z.string().optional() }).optional(),
   tried: z.array(ModelId).optional(),
   slotWaitMs: z.number().optional(),
 });

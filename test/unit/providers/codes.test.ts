@@ -9,7 +9,7 @@ it.each([
   [1103, 'create', 'fallback'],
   [1200, 'create', 'fail-job'],
   [1201, 'create', 'fail-job'],
-  [1202, 'create', 'fallback'],
+  [1202, 'create', 'fail-job'],
   [1203, 'create', 'fallback'],
   [1300, 'create', 'fail-job'],
   [1301, 'create', 'fail-job'],

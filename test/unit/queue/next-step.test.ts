@@ -41,10 +41,13 @@ describe('provider errors, by class, attempt and whether the provider accepted a
     ['retry', 5000, true, 1, 'retry'],
     ['retry', 5000, true, 3, 'fail', 'hold'],
     ['lookup', 5000, false, 2, 'retry'],
-    ['lookup', 5000, false, 3, 'fail', 'release'],
+    // A create whose answer never came may have made a task: its money is held, not released.
+    ['lookup', 5000, false, 3, 'fail', 'hold'],
     ['lookup', 5002, true, 3, 'fail', 'hold'],
     ['fail-job', 1301, false, 1, 'fail', 'release'],
-    ['fail-job', 1301, true, 1, 'fail', 'release'],
+    ['fail-job', 1301, false, 1, 'fail', 'release'],
+    // A read refused while a task runs says nothing of the task's end: hold.
+    ['fail-job', 1200, true, 1, 'fail', 'hold'],
     // A task the provider accepted and then "forgets": not a release, look again, then hold.
     ['fail-job', 1203, true, 1, 'retry'],
     ['fail-job', 1203, true, 3, 'fail', 'hold'],
@@ -129,6 +132,6 @@ describe('slots, task ends and the reservation', () => {
 
   it('a reservation no longer held fails the job, saying whether anything was submitted', () => {
     expect(nextStep(state(), { type: 'not-held', status: 'expired' })).toMatchObject({ do: 'fail', reason: 'the reservation is expired, so nothing was submitted to the provider' });
-    expect(nextStep(state({ taskCreated: true }), { type: 'not-held', status: 'released' })).toMatchObject({ do: 'fail', reason: "reservation is released; the task's cost can no longer be settled" });
+    expect(nextStep(state({ taskCreated: true }), { type: 'not-held', status: 'released' })).toMatchObject({ do: 'fail', settlement: 'hold', reason: "reservation is released while its task runs; reconciliation settles the task's bill" });
   });
 });
