@@ -34,7 +34,7 @@ import { expireCall } from './ops/expire-due.js';
 import { decodeExtend, extendCall } from './ops/extend.js';
 import { decodeTopUp, topUpCall, type TopUpWire } from './ops/top-up.js';
 import { setBudgetCall } from './ops/set-budget.js';
-import { decodeGetBudget, getBudgetCall, type GetBudgetWire } from './ops/get-budget.js';
+import { decodeGetBudgets, getBudgetCall, type GetBudgetWire, type Scope } from './ops/get-budget.js';
 import { readAudit } from './ops/audit.js';
 import { decodeReconcile, reconcileCall, type ReconcileWire } from './ops/reconcile.js';
 import { opContext, type LedgerOptions } from './options.js';
@@ -80,10 +80,15 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
 
   /** The budget and its balances in the current window (on Redis's clock), or null when none is set. */
   async getBudget(scope: { team: string; project?: string }): Promise<BudgetView | null> {
-    const team = parseOrThrow(BudgetInput.shape.team, scope.team, 'team');
-    const project = scope.project === undefined ? undefined : parseOrThrow(BudgetInput.shape.team, scope.project, 'project');
-    const ask = async (at: Instant) =>
-      decodeGetBudget({ team, project }, await this.json<GetBudgetWire>('get-budget', getBudgetCall(this.ctx, { team, project }, at)));
+    const [view] = await this.getBudgets(scope.team, scope.project === undefined ? [] : [scope.project], false);
+    return view!;
+  }
+
+  /** A team's budget and some of its projects', in one read: `[team, ...projects]`, null where none is set. */
+  async getBudgets(team: string, projects: string[], withTeam = true): Promise<(BudgetView | null)[]> {
+    const name = (v: string, where: string) => parseOrThrow(BudgetInput.shape.team, v, where);
+    const scopes: Scope[] = [...(withTeam || projects.length === 0 ? [{ team: name(team, 'team') }] : []), ...projects.map((p) => ({ team: name(team, 'team'), project: name(p, 'project') }))];
+    const ask = async (at: Instant) => decodeGetBudgets(scopes, await this.json<GetBudgetWire>('get-budget', getBudgetCall(this.ctx, scopes, at)));
     const at = this.clock.sample();
     return this.onScriptWindows(at, await ask(at), ask);
   }

@@ -25,9 +25,9 @@ export interface RouterDeps {
   log: Logger;
 }
 
-/** The most-used scope's (spent + reserved) / limit, read only when a rule needs it. */
+/** The most-used scope's (spent + reserved) / limit, read (in one call) only when a rule needs it. */
 async function utilizationOf(ledger: Ledger, team: string, project: string): Promise<Money | undefined> {
-  const views = await Promise.all([ledger.getBudget({ team }), ledger.getBudget({ team, project })]);
+  const views = await ledger.getBudgets(team, [project]);
   let max: Money | undefined;
   for (const v of views) {
     if (!v || money(v.limit).isZero()) continue;

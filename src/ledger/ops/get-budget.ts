@@ -6,23 +6,35 @@ import { available } from '../headroom.js';
 import { Period, windowsAt } from '../windows.js';
 import { commonArgs, type OpContext, type ScriptCall } from './context.js';
 
-/** get-budget.lua: the config key and every period's balance key for the windows of `at.guess`; ARGV[5..8] those windows. */
-export function getBudgetCall(ctx: OpContext, scope: { team: string; project?: string }, at: Instant): ScriptCall {
+export interface Scope {
+  team: string;
+  project?: string;
+}
+
+/**
+ * get-budget.lua: per scope (all of one team: one hash tag), the config key and every period's
+ * balance key for the windows of `at.guess`; ARGV[5..8] those windows.
+ */
+export function getBudgetCall(ctx: OpContext, scopes: Scope[], at: Instant): ScriptCall {
   const w = windowsAt(at.guess);
   return {
-    keys: [ctx.keys.budget(scope.team, scope.project), ...ctx.keys.balances(scope.team, scope.project, w)],
-    args: [...commonArgs(ctx, scope.project ?? scope.team, at), w.none, w.daily, w.weekly, w.monthly],
+    keys: scopes.flatMap((s) => [ctx.keys.budget(s.team, s.project), ...ctx.keys.balances(s.team, s.project, w)]),
+    args: [...commonArgs(ctx, scopes.map((s) => s.project ?? s.team).join(','), at), w.none, w.daily, w.weekly, w.monthly],
   };
 }
 
-export type GetBudgetWire =
-  | { status: 'none' }
-  | { status: 'retry'; now: string }
-  | { status: 'ok'; limit: string; period: string; alerts: string; window: string; spent: string; reserved: string };
+type ScopeWire = { status: 'none' } | { status: 'ok'; limit: string; period: string; alerts: string; window: string; spent: string; reserved: string };
+export type GetBudgetWire = { status: 'retry'; now: string } | { status: 'ok'; scopes: ScopeWire[] | Record<string, never> };
 
-export function decodeGetBudget(scope: { team: string; project?: string }, wire: GetBudgetWire): BudgetView | null | Retry {
-  if (wire.status === 'none') return null;
+/** Each scope's view (null where no budget is set), in the order asked; or the script's time to retry with. */
+export function decodeGetBudgets(scopes: Scope[], wire: GetBudgetWire): (BudgetView | null)[] | Retry {
   if (wire.status === 'retry') return { status: 'retry', now: Number(wire.now) };
+  const list = Array.isArray(wire.scopes) ? wire.scopes : [];
+  return scopes.map((scope, i) => decodeScope(scope, list[i]!));
+}
+
+function decodeScope(scope: Scope, wire: ScopeWire): BudgetView | null {
+  if (wire.status === 'none') return null;
   const used = micros.toMoney(wire.spent).plus(micros.toMoney(wire.reserved));
   return {
     team: scope.team,
