@@ -116,3 +116,19 @@ it("a commit's overrun (billed past the budget's headroom) stays an overrun: rec
   expect((await run(true)).findings).toEqual([]);
   expect(await p.client.budgets.show({ team: 'rc', project: 'tight' })).toMatchObject({ spent: '0.20', reserved: '0.00' });
 });
+
+it('a task still running whose reservation went back is reported, and settled only once it ends', async () => {
+  const { p, provider, run, budget, ended } = await setup({}, 1500);
+  const ledger = p.workers.ledger;
+  await ledger.reserve({ reservationId: 'run-1', team: 'rc', project: 'main', candidates: [{ cost: '0.375' }] });
+  const ext = externalTaskId('run-1', 'kling-3.0');
+  await provider.submit(Job.parse(job()), ext);
+  await ledger.release({ reservationId: 'run-1', reason: 'lease expired' });
+  const running = await run(true);
+  expect(running.findings).toEqual([{ kind: 'running-without-reservation', jobId: 'run-1', ledger: 'released' }]);
+  expect(running.settled).toEqual([{ jobId: 'run-1', action: 'none', amount: '0' }]);
+  expect(await budget()).toMatchObject({ spent: '0.00' });
+  await ended(ext);
+  expect((await run(true)).settled).toEqual([{ jobId: 'run-1', action: 'charged', amount: '0.375' }]);
+  expect(await budget()).toMatchObject({ spent: '0.375' });
+});
