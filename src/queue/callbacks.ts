@@ -45,7 +45,7 @@ export class CallbackTokens {
 export async function startCallbackServer(opts: { port: number; host?: string; provider: Provider; tokens: CallbackTokens; redis: Redis; prefix: string; log: Logger }): Promise<FastifyInstance> {
   // A callback body is a few kilobytes; nothing larger is read.
   // External ids run to about 230 characters (a 200-character job id, `vg-` and the model).
-  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 256 * 1024, maxParamLength: 512 });
+  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 256 * 1024, routerOptions: { maxParamLength: 512 } });
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   app.post<{ Params: { externalId: string; token: string } }>('/callbacks/kling/:externalId/:token', async (req, reply) => {
     const { externalId, token } = req.params;
