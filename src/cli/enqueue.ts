@@ -33,9 +33,11 @@ export function readJobsFile(path: string): JobInput[] {
       errors.push(...describeIssues(parsed.error).map((m) => `line ${i + 1}, ${m}`));
       return;
     }
-    const id = parsed.data.id;
-    if (id && ids.has(id)) errors.push(`line ${i + 1}: id ${id} is already used on line ${ids.get(id)}`);
-    if (id) ids.set(id, i + 1);
+    // Ids are per team: the same id under two teams is two jobs.
+    const { id, team } = parsed.data;
+    const key = `${team}\0${id}`;
+    if (id && ids.has(key)) errors.push(`line ${i + 1}: id ${id} is already used by team ${team} on line ${ids.get(key)}`);
+    if (id) ids.set(key, i + 1);
     jobs.push(value as JobInput);
   });
   if (errors.length) {
