@@ -105,7 +105,7 @@ it('a job whose task the provider accepted but cannot report ends failed, its mo
   // The provider may still bill the task it accepted: the money stays held, and the job waits
   // for reconciliation. The reaper renews the lease (an extend in the audit) instead of expiring it.
   expect(r).toMatchObject({ settlement: 'held-for-reconciliation' });
-  expect((await p.workers.unsettled.list()).map((u) => u.id)).toEqual(['sys-1']);
+  expect((await p.workers.unsettled.list()).map((u) => u.id)).toEqual([internalJobId('broken', 'sys-1')]);
   await expect.poll(async () => (await p.workers.ledger.audit('broken')).filter((e) => e.op === 'extend').length, { timeout: 60_000, interval: 50 }).toBeGreaterThan(1);
   expect((await p.workers.ledger.audit('broken')).map((e) => e.op)).not.toContain('expired');
   expect(await p.client.budgets.show({ team: 'broken', project: 'main' })).toMatchObject({ reserved: '0.375', spent: '0.00' });
@@ -140,7 +140,7 @@ it('a job whose reservation was given back while it waited is never submitted to
   const h = await p.client.enqueue(job('w-1', 'waited'));
   expect((await h.decision()).outcome).toBe('admit');
   // As a lease that ran out would: the money goes back before any generator has taken the job.
-  await p.workers.ledger.release({ reservationId: 'w-1', reason: 'test: given back while queued' });
+  await p.workers.ledger.release({ reservationId: internalJobId('waited', 'w-1'), reason: 'test: given back while queued' });
   await p.startMoreWorkers({ router: false, generator: true });
   const r = await h.result();
   expect(r).toMatchObject({ state: 'failed', charged: null });
