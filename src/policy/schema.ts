@@ -76,3 +76,12 @@ export const Policy = z
   });
 export type Policy = z.infer<typeof Policy>;
 export type PolicyInput = z.input<typeof Policy>;
+
+/**
+ * The budget a team's policy gives `project`, or undefined. Projects are a plain object keyed by
+ * names users choose, so only the policy's own keys count: `constructor` (or any name of
+ * Object.prototype) must not find the prototype's member and admit a project with no budget.
+ */
+export function projectBudgetOf(policy: Policy, project: string): z.infer<typeof BudgetSpec> | undefined {
+  return Object.hasOwn(policy.budgets.projects, project) ? policy.budgets.projects[project] : undefined;
+}

@@ -8,6 +8,7 @@ import type { ScopeBalance } from '../ledger/schema.js';
 import { money, type Money } from '../money.js';
 import { decisionOf } from '../policy/decision.js';
 import { ladder } from '../policy/ladder.js';
+import { projectBudgetOf } from '../policy/schema.js';
 import type { Ladder } from '../policy/types.js';
 import { describeIssues } from '../validation.js';
 import { internalJobId, KEEP_FINISHED } from './names.js';
@@ -88,7 +89,7 @@ export function createRouter(deps: RouterDeps) {
     if (!loaded) return reject('no-policy', [`team ${job.team} has no policy`]);
     ctx.policyVersion = loaded.version;
     const { policy, card } = loaded;
-    if (!Object.hasOwn(policy.budgets.projects, job.project)) return reject('no-project-budget', [`project ${job.project} has no budget in team ${job.team}'s policy`]);
+    if (!projectBudgetOf(policy, job.project)) return reject('no-project-budget', [`project ${job.project} has no budget in team ${job.team}'s policy`]);
 
     const utilization = policy.rules.audioDeferral.when === 'above' ? await utilizationOf(deps.ledger, job.team, job.project) : undefined;
     let l: Ladder;
