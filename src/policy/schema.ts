@@ -1,15 +1,17 @@
 import { z } from 'zod';
 import { ModelId, Resolution } from '../catalog.js';
+import { AlertFraction, LimitText } from '../ledger/schema.js';
 import { Period } from '../ledger/windows.js';
 import { Name } from '../names.js';
 import { MoneyText } from '../pricing/rate-card-schema.js';
 
 const Fraction = z.number().gt(0, 'must be above 0').lte(1, 'must be at most 1');
 
+/** A budget as the ledger takes it: the policy is checked by the ledger's own rules when it is parsed, so nothing a worker would refuse passes quote. */
 export const BudgetSpec = z.strictObject({
-  limit: MoneyText,
+  limit: LimitText,
   period: Period,
-  alerts: z.array(Fraction).optional(),
+  alerts: z.array(AlertFraction).optional(),
 });
 export type BudgetSpec = z.infer<typeof BudgetSpec>;
 
