@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { DEFAULTS } from '../defaults.js';
-import { UnavailableError } from '../errors.js';
+import { InputError, UnavailableError } from '../errors.js';
 
 export const DEFAULT_REDIS_URL = DEFAULTS.redisUrl;
 
@@ -31,6 +31,20 @@ export function quietOnReconnect(redis: Redis): Redis {
 }
 
 /**
+ * ioredis selects the URL's database on connect but goes on in database 0 when Redis refuses it
+ * (`/99` where there are 16): selecting it again here makes that an error before anything is written.
+ */
+async function checkDatabase(redis: Redis, url: string): Promise<void> {
+  const db = redis.options.db ?? 0;
+  if (db === 0) return;
+  try {
+    await redis.select(db);
+  } catch (err) {
+    throw new InputError(`Redis at ${safeUrl(url)} has no database ${db} (${(err as Error).message}); a URL's database is a number from 0 to the server's "databases" setting minus 1 (16 by default)`);
+  }
+}
+
+/**
  * A connection for a command a person runs: it fails fast with a message that says what to start
  * instead of retrying forever.
  */
@@ -46,7 +60,12 @@ export async function cliConnection(url: string): Promise<Redis> {
   try {
     await redis.connect();
     await redis.ping();
+    await checkDatabase(redis, url);
   } catch (err) {
+    if (err instanceof InputError) {
+      redis.disconnect();
+      throw err;
+    }
     redis.disconnect();
     throw new UnavailableError(
       `cannot reach Redis at ${safeUrl(url)} (${(lastError ?? (err as Error)).message}). Start one (redis-server, or docker compose up -d redis) or pass --redis URL / set REDIS_URL.`,
