@@ -85,7 +85,7 @@ export function enqueueCommand(): Command {
         const jobs = readJobsFile(file);
         const redis = await cliConnection(redisUrlFromEnv(opts.redis));
         redis.disconnect();
-        const client = createClient({ redis: redisUrlFromEnv(opts.redis), prefix: opts.prefix });
+        const client = createClient({ redis: redisUrlFromEnv(opts.redis), prefix: opts.prefix, onConnection: (_, line) => process.stderr.write(`vidgate: ${line}\n`) });
         const progress = process.stderr.isTTY && !opts.json ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} {stage}', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
         const hint = setTimeout(() => process.stderr.write('vidgate: still waiting for decisions: is a worker running (vidgate worker)?\n'), 15_000);
         try {

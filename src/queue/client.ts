@@ -7,7 +7,7 @@ import { Job, type JobInput } from '../job.js';
 import { Ledger } from '../ledger/ledger.js';
 import type { BudgetInput, BudgetView } from '../ledger/schema.js';
 import { describeIssues } from '../validation.js';
-import { quietOnReconnect, workerConnection } from './connection.js';
+import { quietErrors, quietOnReconnect, reportConnection, workerConnection, type ConnectionReport } from './connection.js';
 import { DEFAULT_PREFIX, internalJobId, KEEP_FINISHED, QUEUE_GENERATE, QUEUE_INTAKE } from './names.js';
 import { failedOutcome, type DecisionRecord, type FinalResult, type GenerateData, type GenerationResult } from './records.js';
 
@@ -42,6 +42,8 @@ export interface JobView {
 export interface ClientOptions {
   redis: Redis | string;
   prefix?: string;
+  /** Told once when Redis becomes unreachable and once when it is back (for a client that owns its connection). */
+  onConnection?: ConnectionReport;
 }
 
 /** The library face of vidgate for pipelines: enqueue jobs, await decisions and results. */
@@ -60,9 +62,10 @@ export class VidgateClient {
   constructor(private readonly opts: ClientOptions) {
     this.owns = typeof opts.redis === 'string';
     this.redis = typeof opts.redis === 'string' ? workerConnection(opts.redis) : opts.redis;
+    if (typeof opts.redis === 'string' && opts.onConnection) reportConnection(this.redis, opts.redis, opts.onConnection);
     const prefix = opts.prefix ?? DEFAULT_PREFIX;
-    this.intake = new Queue(QUEUE_INTAKE, { connection: this.redis, prefix });
-    this.generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection: this.redis, prefix });
+    this.intake = quietErrors(new Queue(QUEUE_INTAKE, { connection: this.redis, prefix }));
+    this.generate = quietErrors(new Queue<GenerateData>(QUEUE_GENERATE, { connection: this.redis, prefix }));
     // Every awaited job adds a listener until it finishes; thousands may be awaited at once.
     this.intake.setMaxListeners(0);
     this.generate.setMaxListeners(0);
@@ -141,8 +144,8 @@ export class VidgateClient {
       // QueueEvents block on their connection, so each gets its own, closed with the client.
       const connections = [quietOnReconnect(this.redis.duplicate()), quietOnReconnect(this.redis.duplicate())];
       this.events = {
-        intake: new QueueEvents(QUEUE_INTAKE, { connection: connections[0]!, prefix }),
-        generate: new QueueEvents(QUEUE_GENERATE, { connection: connections[1]!, prefix }),
+        intake: quietErrors(new QueueEvents(QUEUE_INTAKE, { connection: connections[0]!, prefix })),
+        generate: quietErrors(new QueueEvents(QUEUE_GENERATE, { connection: connections[1]!, prefix })),
         connections,
       };
       this.events.intake.setMaxListeners(0);

@@ -31,6 +31,40 @@ export function quietOnReconnect(redis: Redis): Redis {
 }
 
 /**
+ * BullMQ's queues and workers re-emit their connections' errors, and print each one's stack when
+ * no one listens: while Redis is away that is a stack per retry. The connection's reporter says
+ * it once instead.
+ */
+export function quietErrors<T extends { on(event: 'error', f: (err: Error) => void): unknown }>(emitter: T): T {
+  emitter.on('error', () => {});
+  return emitter;
+}
+
+/** Whether an error is Redis being away (which a reporter says once), not a fault of its own. */
+export function isConnectionError(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code ?? '') || err.message === 'Connection is closed.';
+}
+
+export type ConnectionReport = (state: 'down' | 'up', line: string) => void;
+
+/** One line per state change of `redis` (unreachable, reconnected), not one per retry. */
+export function reportConnection(redis: Redis, url: string, report: ConnectionReport): Redis {
+  let down = false;
+  redis.on('error', (err: Error) => {
+    if (down) return;
+    down = true;
+    report('down', `Redis at ${safeUrl(url)} unreachable (${err.message}), retrying`);
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    report('up', `Redis at ${safeUrl(url)} reconnected`);
+  });
+  return redis;
+}
+
+/**
  * ioredis selects the URL's database on connect but goes on in database 0 when Redis refuses it
  * (`/99` where there are 16): selecting it again here makes that an error before anything is written.
  */
