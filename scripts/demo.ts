@@ -121,7 +121,7 @@ async function main(): Promise<void> {
     await report(results, jobs, policies, workers.ledger);
     await reconcileWithProvider(url, prefix, kling.url, workers);
     out(`\nProvider: ${kling.tasks().length} tasks created at the local Kling server for ${results.filter((r) => r.state !== 'rejected').length} admitted jobs.`);
-    out(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s. Every decision is kept: \`vidgate jobs show <id>\` while the data exists (this demo deletes its own).`);
+    out(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s. Every decision is kept: \`vidgate jobs show --team <team> <id>\` while the data exists (this demo deletes its own).`);
   } finally {
     await client.close();
     await workers.close(5000);

@@ -34,7 +34,14 @@ export function parseYamlAs<S extends z.ZodType>(
     throw new Err(`${what} is not valid YAML/JSON:\n  ${lines.join('\n  ')}`, { where: what });
   }
   const find = (path: readonly PropertyKey[]) => lineOf(doc, counter, path);
-  const result = schema.safeParse(doc.toJS());
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (err) {
+    // An alias bomb (aliases of aliases, expanding without end) is refused here, by the yaml library's count.
+    throw new Err(`${what} is not valid YAML/JSON: ${(err as Error).message} (aliases may expand to at most 100 nodes)`, { where: what });
+  }
+  const result = schema.safeParse(value);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
       const line = find(issuePath(issue));

@@ -26,10 +26,22 @@ export function action<A extends unknown[]>(body: (...args: A) => Promise<void> 
   };
 }
 
+/** The largest whole number a flag takes: every count, size and duration stays an exact integer well inside a JS number. */
+export const MAX_FLAG_INT = 1_000_000_000;
+
 // Option parsers: commander reports their errors with the flag's name, and we exit 2.
 export function positiveInt(value: string): number {
-  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError('expected a whole number of at least 1.');
+  if (!/^[1-9]\d*$/.test(value) || Number(value) > MAX_FLAG_INT) throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_FLAG_INT}.`);
   return Number(value);
+}
+
+/** A TCP port; `allowZero` for a server that may pick a free one. */
+export function portOption(allowZero = false) {
+  return (value: string): number => {
+    const min = allowZero ? 0 : 1;
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > 65535) throw new InvalidArgumentError(`expected a port from ${min} to 65535.`);
+    return Number(value);
+  };
 }
 
 export function positiveNumber(value: string): number {

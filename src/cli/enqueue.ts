@@ -33,9 +33,11 @@ export function readJobsFile(path: string): JobInput[] {
       errors.push(...describeIssues(parsed.error).map((m) => `line ${i + 1}, ${m}`));
       return;
     }
-    const id = parsed.data.id;
-    if (id && ids.has(id)) errors.push(`line ${i + 1}: id ${id} is already used on line ${ids.get(id)}`);
-    if (id) ids.set(id, i + 1);
+    // Ids are per team: the same id under two teams is two jobs.
+    const { id, team } = parsed.data;
+    const key = `${team}\0${id}`;
+    if (id && ids.has(key)) errors.push(`line ${i + 1}: id ${id} is already used by team ${team} on line ${ids.get(key)}`);
+    if (id) ids.set(key, i + 1);
     jobs.push(value as JobInput);
   });
   if (errors.length) {
@@ -83,7 +85,7 @@ export function enqueueCommand(): Command {
         const jobs = readJobsFile(file);
         const redis = await cliConnection(redisUrlFromEnv(opts.redis));
         redis.disconnect();
-        const client = createClient({ redis: redisUrlFromEnv(opts.redis), prefix: opts.prefix });
+        const client = createClient({ redis: redisUrlFromEnv(opts.redis), prefix: opts.prefix, onConnection: (_, line) => process.stderr.write(`vidgate: ${line}\n`) });
         const progress = process.stderr.isTTY && !opts.json ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} {stage}', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
         const hint = setTimeout(() => process.stderr.write('vidgate: still waiting for decisions: is a worker running (vidgate worker)?\n'), 15_000);
         try {

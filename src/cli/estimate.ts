@@ -7,7 +7,7 @@ import { compare, comparisonJson, estimate, estimateJson, type Estimate } from '
 import { DEFAULT_RATE_CARD, loadRateCard } from '../pricing/rate-cards.js';
 import type { RateCard } from '../pricing/rate-card-schema.js';
 import type { Price } from '../pricing/price.js';
-import { action, csv, oneOf, positiveInt, positiveNumber, printJson } from './command.js';
+import { action, csv, MAX_FLAG_INT, oneOf, positiveInt, positiveNumber, printJson } from './command.js';
 import { table } from './table.js';
 
 interface EstimateOptions {
@@ -123,7 +123,7 @@ export function estimateCommand(): Command {
     .option('--reference-seconds <seconds>', "Motion Control: the reference video's length, which sets the output and the bill", positiveNumber)
     .addOption(new Option('--reference <kind>').hideHelp())
     .addOption(new Option('--reference-duration <seconds>').hideHelp())
-    .option('--count <n>', 'number of clips', positiveInt, 1)
+    .option('--count <n>', `number of clips (1 to ${MAX_FLAG_INT})`, positiveInt, 1)
     .option('--rate-card <id|file>', 'built-in rate card id or a JSON file', DEFAULT_RATE_CARD)
     .option('--compare <models>', 'price the same job on several models, comma-separated', csv)
     .option('--json', 'print one JSON object', false)

@@ -3,7 +3,7 @@ import { ModelId } from '../catalog.js';
 import { InputError } from '../errors.js';
 import { DEFAULT_RATE_CARD, loadRateCard } from '../pricing/rate-cards.js';
 import { FAILURE_CLASSES, startFakeKling, type FailureClass } from '../providers/fake-kling/server.js';
-import { action, csv, fraction, positiveInt } from './command.js';
+import { action, csv, fraction, portOption, positiveInt } from './command.js';
 
 interface Options {
   port: number;
@@ -24,7 +24,7 @@ interface Options {
 export function fakeKlingCommand(): Command {
   return new Command('fake-kling')
     .description('run a local Kling-compatible server (for the demo and tests; no internet needed)')
-    .option('--port <n>', 'port (0 picks a free one)', (v) => (v === '0' ? 0 : positiveInt(v)), 8787)
+    .option('--port <n>', 'port (0 picks a free one)', portOption(true), 8787)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--api-key <key>', 'require "Authorization: Bearer <key>"')
     .option('--access-key <ak>', 'accept JWTs issued by this access key…')

@@ -1,4 +1,7 @@
 import { Command } from 'commander';
+import { z } from 'zod';
+import { Name, ReservationId } from '../names.js';
+import { parseOrThrow } from '../validation.js';
 import { describeVariant } from '../policy/decision.js';
 import { createClient } from '../queue/client.js';
 import { cliConnection, redisUrlFromEnv } from '../queue/connection.js';
@@ -9,23 +12,25 @@ export function jobsCommand(): Command {
   const jobs = new Command('jobs').description('look at jobs');
   withRedisOptions(jobs.command('show'))
     .description("a job's decision (with its explanation) and result")
-    .argument('<id>', 'job id')
+    .requiredOption('--team <team>', "the job's team (ids are per team)")
+    .argument('<id>', "the job's id, as enqueued")
     .option('--json', 'print one JSON object', false)
     .action(
-      action(async (id: string, opts: { json: boolean; redis?: string; prefix: string }) => {
+      action(async (id: string, opts: { team: string; json: boolean; redis?: string; prefix: string }) => {
+        parseOrThrow(z.object({ '--team': Name, id: ReservationId }), { '--team': opts.team, id }, 'jobs show');
         const redis = await cliConnection(redisUrlFromEnv(opts.redis));
         const client = createClient({ redis, prefix: opts.prefix });
         try {
-          const shown = await client.show(id);
+          const shown = await client.show(opts.team, id);
           if (!shown) {
-            process.stderr.write(`vidgate: no job ${id} (never enqueued, or finished more than a week ago)\n`);
+            process.stderr.write(`vidgate: team ${opts.team} has no job ${id} (never enqueued, or finished more than a week ago)\n`);
             process.exitCode = 1;
             return;
           }
           if (opts.json) return printJson(shown);
           const d = shown.decision;
           const r = shown.result;
-          const out = [`job ${id}: intake ${shown.intake}${shown.generate ? `, generate ${shown.generate}` : ''}`];
+          const out = [`job ${id} of team ${opts.team}: intake ${shown.intake}${shown.generate ? `, generate ${shown.generate}` : ''}`];
           if (d) {
             out.push(`decision: ${d.outcome}${d.chosen ? ` ${describeVariant(d.chosen)} at ${d.cost} (requested ${d.requestedCost}, reserve ${d.reserve})` : ''}`);
             for (const rule of d.rules ?? []) out.push(`  rule ${rule.rule}: ${rule.detail}`);

@@ -10,6 +10,18 @@ export function klingCredentialsFromEnv(env = process.env): KlingCredentials {
   throw new InputError('no Kling credentials: set KLING_API_KEY, or KLING_ACCESS_KEY and KLING_SECRET_KEY');
 }
 
+/**
+ * A Standard Webhooks secret is `whsec_` and base64 (the key's bytes). One that is not would be
+ * taken at start and then fail every callback, so it is refused here. The value is never printed.
+ */
+function checkedCallbackSecret(secret: string): string {
+  const key = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret;
+  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(key) || key.length === 0) {
+    throw new InputError(`KLING_CALLBACK_SECRET must be whsec_ followed by base64 (the signing key as Kling shows it, e.g. whsec_c2VjcmV0LWtleQ==); the value set is not base64 (${secret.length} characters, not shown)`);
+  }
+  return secret;
+}
+
 /** The Kling adapter's options from the environment (and `--kling-base-url`), checked before anything runs. */
 export function klingOptionsFromEnv(baseUrlFlag: string | undefined, env = process.env, needCredentials = true): Omit<KlingAdapterOptions, 'clock'> {
   const unitPrice = env.KLING_UNIT_PRICE;
@@ -18,6 +30,6 @@ export function klingOptionsFromEnv(baseUrlFlag: string | undefined, env = proce
     baseUrl: baseUrlFlag ?? env.KLING_BASE_URL ?? DEFAULT_KLING_BASE_URL,
     credentials: needCredentials ? klingCredentialsFromEnv(env) : { apiKey: 'unused' },
     ...(unitPrice ? { unitPrice } : {}),
-    ...(env.KLING_CALLBACK_SECRET ? { callbackSecret: env.KLING_CALLBACK_SECRET } : {}),
+    ...(env.KLING_CALLBACK_SECRET ? { callbackSecret: checkedCallbackSecret(env.KLING_CALLBACK_SECRET) } : {}),
   };
 }

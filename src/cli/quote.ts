@@ -5,6 +5,7 @@ import { formatMoney, money, type Money } from '../money.js';
 import { decide, decisionJson, describeVariant, type Decision } from '../policy/decision.js';
 import { ladder } from '../policy/ladder.js';
 import { loadPolicyFile } from '../policy/load.js';
+import { projectBudgetOf } from '../policy/schema.js';
 import { parseYamlAs, readTextFile } from '../yaml-file.js';
 import { action, moneyOption, printJson } from './command.js';
 import { table } from './table.js';
@@ -60,6 +61,10 @@ export function quoteCommand(): Command {
         const job = loadJobFile(opts.job);
         if (job.team !== policy.team) {
           throw new InputError(`job is for team ${job.team} but policy ${opts.policy} is team ${policy.team}'s`);
+        }
+        if (!projectBudgetOf(policy, job.project)) {
+          const has = Object.keys(policy.budgets.projects).join(', ') || 'none';
+          throw new InputError(`project ${job.project} has no budget in policy ${opts.policy} (its projects: ${has}): the router rejects such a job (no-project-budget)`);
         }
         const scope = opts.budget && { limit: opts.budget, used: opts.used ?? money('0') };
         const utilization = scope && !scope.limit.isZero() ? scope.used.dividedBy(scope.limit) : undefined;

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { Command, Option } from 'commander';
 import { DEFAULTS } from '../defaults.js';
 import { InputError } from '../errors.js';
@@ -7,7 +8,7 @@ import { cliConnection, redisUrlFromEnv, safeUrl } from '../queue/connection.js'
 import { startWorkers, type WorkerConfig } from '../queue/runtime.js';
 import { klingOptionsFromEnv } from './kling-env.js';
 import { withRedisOptions } from './options.js';
-import { action, positiveInt } from './command.js';
+import { action, portOption, positiveInt } from './command.js';
 
 export { klingCredentialsFromEnv } from './kling-env.js';
 
@@ -52,6 +53,8 @@ export function workerConfig(f: WorkerFlags, env = process.env): WorkerConfig {
 export async function runWorkers(cfg: WorkerConfig): Promise<void> {
   const probe = await cliConnection(cfg.redisUrl); // fail fast, saying what to start
   probe.disconnect();
+  // A taken port must fail the start before the router writes any budget.
+  if (cfg.callback && cfg.generator !== false) await checkPortFree(cfg.callback.port);
   const log = createLogger('vidgate-worker');
   const running = await startWorkers({ ...cfg, log });
   const roles = [cfg.router !== false && 'router', cfg.generator !== false && 'generator'].filter(Boolean).join(' and ');
@@ -68,6 +71,17 @@ export async function runWorkers(cfg: WorkerConfig): Promise<void> {
   });
 }
 
+/** Listens on `port` and lets it go again, or says why it cannot be had. */
+async function checkPortFree(port: number): Promise<void> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new InputError(`--callback-port ${port}: cannot listen there (${err.code ?? err.message}${err.code === 'EADDRINUSE' ? ': another process has it' : ''}); pick a free port`)),
+    );
+    server.listen(port, () => server.close(() => resolve()));
+  });
+}
+
 export function workerCommand(): Command {
   return withRedisOptions(new Command('worker'))
     .description('run the router and generator workers (Kling credentials from KLING_API_KEY, or KLING_ACCESS_KEY and KLING_SECRET_KEY)')
@@ -77,7 +91,7 @@ export function workerCommand(): Command {
     .option('--generator-only', 'run only the generator (provider and settlement)')
     .option('--kling-base-url <url>', `Kling API (default: $KLING_BASE_URL or ${DEFAULT_KLING_BASE_URL})`)
     .option('--model-concurrency <n>', `concurrent provider tasks per model (default ${DEFAULTS.modelConcurrency}, a standard pack)`, positiveInt)
-    .option('--callback-port <n>', 'receive Kling callbacks on this port', positiveInt)
+    .option('--callback-port <n>', 'receive Kling callbacks on this port (1-65535)', portOption())
     .option('--callback-url <url>', 'the public URL of that endpoint (or VIDGATE_CALLBACK_URL)')
     .addOption(new Option('--poll-ms <n>').argParser(positiveInt).hideHelp())
     .option('--lease-ms <n>', `how long a reservation is held without word from its worker (default ${DEFAULTS.leaseMs}, ${DEFAULTS.leaseMs / 60_000} min)`, positiveInt)

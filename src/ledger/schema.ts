@@ -2,6 +2,7 @@ import { Decimal } from 'decimal.js';
 import { z } from 'zod';
 import { money, parseMoney, type Money } from '../money.js';
 import { Name, ReservationId } from '../names.js';
+import { ppm } from './codec.js';
 import { Period } from './windows.js';
 
 /** The largest limit the ledger takes: every sum of micro-units then stays exact in Lua. */
@@ -22,12 +23,22 @@ export const Amount = z
 
 export const Fraction = z.number().gt(0, 'must be above 0').lte(1, 'must be at most 1');
 
+/** An alert threshold. The ledger keeps them in millionths: a finer one would be stored as another (0.0000001 as 0). */
+export const AlertFraction = Fraction.refine((f) => ppm.decode(ppm.encode(f)) === f, 'must have at most 6 decimals, e.g. 0.8 (the ledger keeps alerts in millionths)');
+
+const LIMIT_RULE = `must be at most ${MAX_LIMIT.toString()} (the largest limit the ledger keeps exactly)`;
+/** A limit as a policy file writes it: a decimal string the ledger takes as it is. */
+export const LimitText = z
+  .string()
+  .regex(/^(0|[1-9]\d*)(\.\d{1,6})?$/, 'expected a decimal string with at most 6 decimals, like "500.00"')
+  .refine((t) => money(t).lte(MAX_LIMIT), LIMIT_RULE);
+
 export const BudgetInput = z.strictObject({
   team: Name,
   project: Name.optional(),
-  limit: Amount.refine((m) => m.lte(MAX_LIMIT), `must be at most ${MAX_LIMIT.toString()}`),
+  limit: Amount.refine((m) => m.lte(MAX_LIMIT), LIMIT_RULE),
   period: Period,
-  alerts: z.array(Fraction).default([]),
+  alerts: z.array(AlertFraction).default([]),
 });
 export type BudgetInput = z.input<typeof BudgetInput>;
 

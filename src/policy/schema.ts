@@ -1,15 +1,17 @@
 import { z } from 'zod';
 import { ModelId, Resolution } from '../catalog.js';
+import { AlertFraction, LimitText } from '../ledger/schema.js';
 import { Period } from '../ledger/windows.js';
 import { Name } from '../names.js';
 import { MoneyText } from '../pricing/rate-card-schema.js';
 
 const Fraction = z.number().gt(0, 'must be above 0').lte(1, 'must be at most 1');
 
+/** A budget as the ledger takes it: the policy is checked by the ledger's own rules when it is parsed, so nothing a worker would refuse passes quote. */
 export const BudgetSpec = z.strictObject({
-  limit: MoneyText,
+  limit: LimitText,
   period: Period,
-  alerts: z.array(Fraction).optional(),
+  alerts: z.array(AlertFraction).optional(),
 });
 export type BudgetSpec = z.infer<typeof BudgetSpec>;
 
@@ -76,3 +78,12 @@ export const Policy = z
   });
 export type Policy = z.infer<typeof Policy>;
 export type PolicyInput = z.input<typeof Policy>;
+
+/**
+ * The budget a team's policy gives `project`, or undefined. Projects are a plain object keyed by
+ * names users choose, so only the policy's own keys count: `constructor` (or any name of
+ * Object.prototype) must not find the prototype's member and admit a project with no budget.
+ */
+export function projectBudgetOf(policy: Policy, project: string): z.infer<typeof BudgetSpec> | undefined {
+  return Object.hasOwn(policy.budgets.projects, project) ? policy.budgets.projects[project] : undefined;
+}

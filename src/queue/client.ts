@@ -7,8 +7,8 @@ import { Job, type JobInput } from '../job.js';
 import { Ledger } from '../ledger/ledger.js';
 import type { BudgetInput, BudgetView } from '../ledger/schema.js';
 import { describeIssues } from '../validation.js';
-import { quietOnReconnect, workerConnection } from './connection.js';
-import { DEFAULT_PREFIX, KEEP_FINISHED, QUEUE_GENERATE, QUEUE_INTAKE } from './names.js';
+import { quietErrors, quietOnReconnect, reportConnection, workerConnection, type ConnectionReport } from './connection.js';
+import { DEFAULT_PREFIX, internalJobId, KEEP_FINISHED, QUEUE_GENERATE, QUEUE_INTAKE } from './names.js';
 import { failedOutcome, type DecisionRecord, type FinalResult, type GenerateData, type GenerationResult } from './records.js';
 
 export type { FinalResult } from './records.js';
@@ -18,16 +18,32 @@ const STATE_CHECK_MS = DEFAULTS.stateCheckMs;
 const MAX_STATE_CHECK_MS = DEFAULTS.maxStateCheckMs;
 
 export interface JobHandle {
+  /** The caller's id, unique within its team. */
   id: string;
+  team: string;
   /** Admit, downgrade or reject, with its explanation. */
   decision(): Promise<DecisionRecord>;
   /** How the job ended: the video and its actual cost, or why it failed or was rejected. */
   result(): Promise<FinalResult>;
 }
 
+/** A job as `show` finds it; `internalId` is its reservation id and the core of its provider task id. */
+export interface JobView {
+  id: string;
+  team: string;
+  internalId: string;
+  intake: string;
+  decision: DecisionRecord | null;
+  generate: string | null;
+  result: GenerationResult | null;
+  data: GenerateData | null;
+}
+
 export interface ClientOptions {
   redis: Redis | string;
   prefix?: string;
+  /** Told once when Redis becomes unreachable and once when it is back (for a client that owns its connection). */
+  onConnection?: ConnectionReport;
 }
 
 /** The library face of vidgate for pipelines: enqueue jobs, await decisions and results. */
@@ -46,9 +62,10 @@ export class VidgateClient {
   constructor(private readonly opts: ClientOptions) {
     this.owns = typeof opts.redis === 'string';
     this.redis = typeof opts.redis === 'string' ? workerConnection(opts.redis) : opts.redis;
+    if (typeof opts.redis === 'string' && opts.onConnection) reportConnection(this.redis, opts.redis, opts.onConnection);
     const prefix = opts.prefix ?? DEFAULT_PREFIX;
-    this.intake = new Queue(QUEUE_INTAKE, { connection: this.redis, prefix });
-    this.generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection: this.redis, prefix });
+    this.intake = quietErrors(new Queue(QUEUE_INTAKE, { connection: this.redis, prefix }));
+    this.generate = quietErrors(new Queue<GenerateData>(QUEUE_GENERATE, { connection: this.redis, prefix }));
     // Every awaited job adds a listener until it finishes; thousands may be awaited at once.
     this.intake.setMaxListeners(0);
     this.generate.setMaxListeners(0);
@@ -62,7 +79,10 @@ export class VidgateClient {
     return handle!;
   }
 
-  /** Validates every job first: one bad job enqueues none. Ids are the jobs' own or new UUIDs. */
+  /**
+   * Validates every job first: one bad job enqueues none. A job's id is the caller's (or a new
+   * UUID) and belongs to its team: the same team and id enqueued again is the same job.
+   */
   async enqueueMany(inputs: JobInput[]): Promise<JobHandle[]> {
     const jobs = inputs.map((input, i) => {
       const parsed = Job.safeParse(input);
@@ -71,22 +91,25 @@ export class VidgateClient {
       }
       return { ...parsed.data, id: parsed.data.id ?? randomUUID() };
     });
-    // The job id is the BullMQ job id: enqueuing the same id again adds nothing.
-    await this.intake.addBulk(jobs.map((j) => ({ name: 'job', data: j, opts: { jobId: j.id, removeOnComplete: KEEP_FINISHED, removeOnFail: KEEP_FINISHED, attempts: DEFAULTS.intakeAttempts, backoff: { type: 'exponential', delay: DEFAULTS.intakeBackoffMs } } })));
-    return jobs.map((j) => this.handle(j.id));
+    // The internal id is the BullMQ job id: enqueuing the same team and id again adds nothing.
+    await this.intake.addBulk(jobs.map((j) => ({ name: 'job', data: j, opts: { jobId: internalJobId(j.team, j.id), removeOnComplete: KEEP_FINISHED, removeOnFail: KEEP_FINISHED, attempts: DEFAULTS.intakeAttempts, backoff: { type: 'exponential', delay: DEFAULTS.intakeBackoffMs } } })));
+    return jobs.map((j) => this.handle(j.team, j.id));
   }
 
-  handle(id: string): JobHandle {
+  /** The handle of team's job `id` (the caller's id). */
+  handle(team: string, id: string): JobHandle {
+    const internal = internalJobId(team, id);
     let decided: Promise<DecisionRecord> | undefined;
-    const decision = () => (decided ??= this.waitFor(this.intake, 'intake', id) as Promise<DecisionRecord>);
+    const decision = () => (decided ??= this.waitFor(this.intake, 'intake', internal, id) as Promise<DecisionRecord>);
     return {
       id,
+      team,
       decision,
       result: async () => {
         const d = await decision();
         if (d.outcome === 'reject') return { id, state: 'rejected', decision: d, reason: d.reasons.join('; ') };
         try {
-          return { ...((await this.waitFor(this.generate, 'generate', id)) as GenerationResult), decision: d };
+          return { ...((await this.waitFor(this.generate, 'generate', internal, id)) as GenerationResult), decision: d };
         } catch (err) {
           // The generator settles every failure it can itself; this is one it could not (its
           // process died on the last attempt): a final failure all the same, and the reservation
@@ -98,12 +121,15 @@ export class VidgateClient {
     };
   }
 
-  /** What is known of a job now, without waiting: its decision and result, if there are any yet. */
-  async show(id: string): Promise<{ id: string; intake: string; decision: DecisionRecord | null; generate: string | null; result: GenerationResult | null; data: GenerateData | null } | null> {
-    const [a, b] = await Promise.all([BullJob.fromId(this.intake, id), BullJob.fromId(this.generate, id)]);
+  /** What is known of team's job `id` now, without waiting: its decision and result, if there are any yet. */
+  async show(team: string, id: string): Promise<JobView | null> {
+    const internalId = internalJobId(team, id);
+    const [a, b] = await Promise.all([BullJob.fromId(this.intake, internalId), BullJob.fromId(this.generate, internalId)]);
     if (!a && !b) return null;
     return {
       id,
+      team,
+      internalId,
       intake: a ? await a.getState() : 'missing',
       decision: (a?.returnvalue as DecisionRecord | undefined) ?? null,
       generate: b ? await b.getState() : null,
@@ -118,8 +144,8 @@ export class VidgateClient {
       // QueueEvents block on their connection, so each gets its own, closed with the client.
       const connections = [quietOnReconnect(this.redis.duplicate()), quietOnReconnect(this.redis.duplicate())];
       this.events = {
-        intake: new QueueEvents(QUEUE_INTAKE, { connection: connections[0]!, prefix }),
-        generate: new QueueEvents(QUEUE_GENERATE, { connection: connections[1]!, prefix }),
+        intake: quietErrors(new QueueEvents(QUEUE_INTAKE, { connection: connections[0]!, prefix })),
+        generate: quietErrors(new QueueEvents(QUEUE_GENERATE, { connection: connections[1]!, prefix })),
         connections,
       };
       this.events.intake.setMaxListeners(0);
@@ -128,11 +154,11 @@ export class VidgateClient {
     return this.events;
   }
 
-  private async waitFor(queue: Queue, which: 'intake' | 'generate', id: string): Promise<unknown> {
+  private async waitFor(queue: Queue, which: 'intake' | 'generate', id: string, shown: string): Promise<unknown> {
     const events = this.queueEvents()[which];
     await events.waitUntilReady();
     const job = await BullJob.fromId(queue, id);
-    if (!job) throw new Error(`no ${which} job ${id} (finished too long ago, or never enqueued)`);
+    if (!job) throw new Error(`no ${which} job ${shown} (finished too long ago, or never enqueued)`);
     // Events are the fast path; a slow look at the job's state is the safety net, because a
     // QueueEvents reconnecting after a Redis restart can miss the event of a job that finished.
     return new Promise((resolve, reject) => {
@@ -153,7 +179,7 @@ export class VidgateClient {
           .then(async (state) => {
             if (state !== 'completed' && state !== 'failed') return;
             const now = await BullJob.fromId(queue, id);
-            if (!now) return settle(reject)(new Error(`${which} job ${id} is gone`));
+            if (!now) return settle(reject)(new Error(`${which} job ${shown} is gone`));
             if (state === 'completed') settle(resolve)(now.returnvalue);
             else settle(reject)(new Error(now.failedReason));
           })

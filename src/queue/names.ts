@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ModelId } from '../catalog.js';
 import { ReservationId } from '../names.js';
 import { DEFAULTS } from '../defaults.js';
@@ -11,6 +12,23 @@ export const KEEP_FINISHED = { age: 7 * 86_400, count: 500_000 };
 
 /** Where the callback endpoint publishes verified provider callbacks for every generator. */
 export const callbackChannel = (prefix: string) => `${prefix}:callbacks`;
+
+/**
+ * The internal id of a team's job: the BullMQ job id in both queues, the reservation id and the
+ * core of the provider's task id. Derived from team and the caller's id so one team's id never
+ * finds, replays or blocks another team's job, and so no caller-chosen string is ever a Redis key
+ * or BullMQ job id by itself (an id such as `wait` or `meta` would name a queue's own key). It is
+ * `j` and 25 base32 characters (125 bits of sha256): no `.` or `:`, the same for the same team and id.
+ */
+export function internalJobId(team: string, callerId: string): string {
+  const digest = createHash('sha256').update(`${team}\0${callerId}`).digest();
+  let bits = '';
+  for (const byte of digest.subarray(0, 16)) bits += byte.toString(2).padStart(8, '0');
+  let out = 'j';
+  for (let i = 0; i < 125; i += 5) out += BASE32[parseInt(bits.slice(i, i + 5), 2)];
+  return out;
+}
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
 /** What every external task id vidgate gives the provider starts with: reconciliation finds its tasks by it. */
 export const EXTERNAL_ID_PREFIX = 'vg-';

@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Ledger } from '../ledger/ledger.js';
+import { PolicyError } from '../errors.js';
+import { BudgetInput } from '../ledger/schema.js';
 import { loadPolicyDir, type LoadedPolicy } from '../policy/load.js';
+import { parseOrThrow } from '../validation.js';
 
 /** A policy in force, with the version decisions record (a digest of what it says). */
 export interface ActivePolicy extends LoadedPolicy {
@@ -42,12 +45,14 @@ export class PolicyStore {
   /** Loads every policy and applies its budgets; throws (with file, line and field) on a bad file. */
   async load(): Promise<void> {
     const next = loadPolicyDir(this.dir);
-    for (const { policy } of next.values()) {
-      if (policy.budgets.team) await this.ledger.setBudget({ team: policy.team, ...policy.budgets.team });
-      for (const [project, b] of Object.entries(policy.budgets.projects)) {
-        await this.ledger.setBudget({ team: policy.team, project, ...b });
-      }
-    }
+    // Every budget of every file is checked by the ledger's rules before the first is written:
+    // a bad file must not leave the other teams' budgets half applied.
+    const budgets: { file: string; input: BudgetInput }[] = [...next.values()].flatMap(({ policy, file }) => [
+      ...(policy.budgets.team ? [{ file, input: { team: policy.team, ...policy.budgets.team } }] : []),
+      ...Object.entries(policy.budgets.projects).map(([project, b]) => ({ file, input: { team: policy.team, project, ...b } })),
+    ]);
+    for (const { file, input } of budgets) parseOrThrow(BudgetInput, input, `policy file ${file}, budget of ${input.project ? `project ${input.project}` : `team ${input.team}`}`, PolicyError);
+    for (const { input } of budgets) await this.ledger.setBudget(input);
     this.policies = new Map([...next].map(([team, loaded]) => [team, activePolicy(loaded)]));
     this.log.info({ dir: this.dir, teams: this.teams() }, 'policies loaded');
   }

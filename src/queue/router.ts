@@ -8,9 +8,10 @@ import type { ScopeBalance } from '../ledger/schema.js';
 import { money, type Money } from '../money.js';
 import { decisionOf } from '../policy/decision.js';
 import { ladder } from '../policy/ladder.js';
+import { projectBudgetOf } from '../policy/schema.js';
 import type { Ladder } from '../policy/types.js';
 import { describeIssues } from '../validation.js';
-import { KEEP_FINISHED } from './names.js';
+import { internalJobId, KEEP_FINISHED } from './names.js';
 import type { ActivePolicy } from './policy-store.js';
 import { decisionRecord, type Admission, type DecisionCode, type DecisionContext, type DecisionRecord, type GenerateData } from './records.js';
 import { replayedChoice, type Choice } from './replay.js';
@@ -58,17 +59,17 @@ function admissionOf(id: string, choice: Choice, loaded: ActivePolicy): Admissio
 
 /**
  * The router's step for one intake job: validate, build the policy ladder, reserve it in the
- * ledger (reservation id = job id) and forward the chosen variant to `generate` under the same id,
+ * ledger (reservation id = the internal job id) and forward the chosen variant to `generate` under the same id,
  * or finish with a rejection that says why. A retry returns the same decision: the reservation
  * replays, and what was already forwarded is not sent again (see replay.ts for a policy reloaded
  * between the two).
  */
 export function createRouter(deps: RouterDeps) {
   return async (bull: BullJob): Promise<DecisionRecord> => {
-    const id = bull.id!;
+    const id = bull.id!; // the internal id: reservation and generate job id
     const raw = (bull.data ?? {}) as Record<string, unknown>;
     const ctx: DecisionContext = {
-      id,
+      id: typeof raw.id === 'string' ? raw.id : id,
       team: typeof raw.team === 'string' ? raw.team : null,
       project: typeof raw.project === 'string' ? raw.project : null,
       policyVersion: null,
@@ -78,14 +79,17 @@ export function createRouter(deps: RouterDeps) {
       return decisionRecord(ctx, code, l && decisionOf(l, null), { reasons, scopes });
     };
 
-    const parsed = Job.safeParse({ ...raw, id });
+    const parsed = Job.safeParse(raw);
     if (!parsed.success) return reject('invalid-job', describeIssues(parsed.error).map((m) => `invalid job: ${m}`));
     const job = parsed.data;
+    // Only the client's enqueue makes intake jobs; one added otherwise must not take another
+    // team's (or no team's) reservation id.
+    if (job.id === undefined || internalJobId(job.team, job.id) !== id) return reject('invalid-job', [`invalid job: its id is not the internal id of team ${job.team}'s job ${job.id ?? '(none)'}: enqueue with the vidgate client`]);
     const loaded = deps.policyFor(job.team);
     if (!loaded) return reject('no-policy', [`team ${job.team} has no policy`]);
     ctx.policyVersion = loaded.version;
     const { policy, card } = loaded;
-    if (!Object.hasOwn(policy.budgets.projects, job.project)) return reject('no-project-budget', [`project ${job.project} has no budget in team ${job.team}'s policy`]);
+    if (!projectBudgetOf(policy, job.project)) return reject('no-project-budget', [`project ${job.project} has no budget in team ${job.team}'s policy`]);
 
     const utilization = policy.rules.audioDeferral.when === 'above' ? await utilizationOf(deps.ledger, job.team, job.project) : undefined;
     let l: Ladder;

@@ -5,7 +5,7 @@ import { DEFAULTS } from '../defaults.js';
 import { Ledger } from '../ledger/ledger.js';
 import { createLogger } from '../log.js';
 import type { KlingAdapterOptions } from '../providers/kling/adapter.js';
-import { workerConnection } from './connection.js';
+import { isConnectionError, reportConnection, workerConnection } from './connection.js';
 import { DEFAULT_PREFIX } from './names.js';
 import { PolicyStore } from './policy-store.js';
 import { startGenerator, startRouter, type Wiring } from './roles.js';
@@ -49,7 +49,8 @@ export interface RunningWorkers {
 export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
   const prefix = cfg.prefix ?? DEFAULT_PREFIX;
   const log = cfg.log ?? createLogger('vidgate-worker');
-  const connection = workerConnection(cfg.redisUrl);
+  // This connection speaks for all of them: one log line when Redis goes away, one when it is back.
+  const connection = reportConnection(workerConnection(cfg.redisUrl), cfg.redisUrl, (state, line) => (state === 'down' ? log.warn(line) : log.info(line)));
   // Ledger calls from many concurrent jobs leave in one write per tick (ioredis auto-pipelining).
   const ledgerRedis = workerConnection(cfg.redisUrl, { enableAutoPipelining: true });
   const ledger = new Ledger({ redis: ledgerRedis, prefix, actor: `worker-${process.pid}` });
@@ -83,7 +84,7 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
     if (cfg.router ?? true) workers.push(await startRouter(w));
     if (cfg.generator ?? true) workers.push(await startGenerator(w));
     for (const x of workers) {
-      x.on('error', (err) => log.error({ err: err.message }, `${x.name} worker error`));
+      x.on('error', (err) => isConnectionError(err) || log.error({ err: err.message }, `${x.name} worker error`)); // an outage is reported once, below
       await x.waitUntilReady();
     }
   } catch (err) {

@@ -57,7 +57,7 @@ describe('vidgate estimate', () => {
     [['estimate', '--model', 'kling-o1', '--resolution', '720p', '--duration', '7'], 'kling-o1 image-to-video takes 5 or 10 seconds, got 7'],
     [['estimate', '--model', 'kling-9', '--resolution', '720p', '--duration', '7'], "argument 'kling-9' is invalid. allowed: kling-3.0, kling-o3, kling-o1, kling-motion-control"],
     [['estimate', '--model', 'kling-3.0', '--resolution', '720p', '--duration', 'ten'], 'expected a number above 0'],
-    [['estimate', '--model', 'kling-3.0', '--resolution', '720p', '--duration', '5', '--count', '0'], 'expected a whole number of at least 1'],
+    [['estimate', '--model', 'kling-3.0', '--resolution', '720p', '--duration', '5', '--count', '0'], 'expected a whole number from 1 to 1000000000'],
     [['estimate', '--model', 'kling-3.0', '--duration', '5'], "required option '--resolution <res>' not specified"],
     [['estimate', '--resolution', '720p', '--duration', '5'], 'name a model with --model'],
     [['estimate', '--model', 'kling-3.0', '--resolution', '720p', '--duration', '5', '--rate-card', 'nope'], 'unknown rate card "nope": use a built-in id (hf-forum-2026-04, kling-official-2026-09)'],

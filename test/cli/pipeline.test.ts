@@ -56,22 +56,31 @@ describe('vidgate worker, enqueue and jobs show', () => {
     // Its own jobs, run to the end here: this test does not rely on the one above having run.
     const jobs = file('show.jsonl', [job('show-1'), job('show-2', { stage: 'draft', resolution: '1080p' })].join('\n'));
     expect(await runCli(['enqueue', jobs, '--wait', '--prefix', prefix], { env: env() })).toMatchObject({ code: 0 });
-    const r = await runCli(['jobs', 'show', 'show-2', '--prefix', prefix], { env: env() });
+    const r = await runCli(['jobs', 'show', '--team', 'studio-a', 'show-2', '--prefix', prefix], { env: env() });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('decision: admit kling-3.0 text-to-video 720p silent 5s at 0.375 (requested 0.50, reserve 0.375)');
     expect(r.stdout).toContain('rule staging: draft job staged from 1080p to 720p');
     expect(r.stdout).toMatch(/result: completed on kling-3\.0\n\s+video http:\/\/127\.0\.0\.1:\d+\/videos\/\d+\.mp4/);
-    const json = JSON.parse((await runCli(['jobs', 'show', 'show-1', '--json', '--prefix', prefix], { env: env() })).stdout);
+    const json = JSON.parse((await runCli(['jobs', 'show', '--team', 'studio-a', 'show-1', '--json', '--prefix', prefix], { env: env() })).stdout);
     expect(json).toMatchObject({ id: 'show-1', intake: 'completed', generate: 'completed', result: { state: 'completed' } });
-    const missing = await runCli(['jobs', 'show', 'nope', '--prefix', prefix], { env: env() });
+    const missing = await runCli(['jobs', 'show', '--team', 'studio-a', 'nope', '--prefix', prefix], { env: env() });
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('no job nope');
+    expect(missing.stderr).toContain('team studio-a has no job nope');
+    // Ids that name the queues' own keys are looked up as this team's jobs, not as those keys.
+    for (const id of ['events', 'meta', 'wait']) {
+      const r = await runCli(['jobs', 'show', '--team', 'studio-a', id, '--prefix', prefix], { env: env() });
+      expect([id, r.code, r.stderr.trim()]).toEqual([id, 1, `vidgate: team studio-a has no job ${id} (never enqueued, or finished more than a week ago)`]);
+    }
+    // Another team's job is not found under this team.
+    expect((await runCli(['jobs', 'show', '--team', 'other', 'show-1', '--prefix', prefix], { env: env() })).code).toBe(1);
+    const noTeam = await runCli(['jobs', 'show', 'show-1', '--prefix', prefix], { env: env() });
+    expect([noTeam.code, noTeam.stderr]).toEqual([2, expect.stringContaining("--team <team>")]);
   });
 
   it.each([
     ['not JSON', '{"id":', 'line 1: not JSON'],
     ['a bad field', job('b1', { durationSeconds: 'ten' }), 'line 1, durationSeconds: Invalid input: expected number, received string'],
-    ['a repeated id', `${job('d1')}\n${job('d1')}`, 'line 2: id d1 is already used on line 1'],
+    ['a repeated id', `${job('d1')}\n${job('d1')}`, 'line 2: id d1 is already used by team studio-a on line 1'],
     ['nothing', '\n\n', 'holds no jobs'],
   ])('refuses a jobs file with %s: exit 2, nothing enqueued', async (_, text, message) => {
     const r = await runCli(['enqueue', file('bad.jsonl', text), '--prefix', prefix], { env: env() });

@@ -34,6 +34,15 @@ describe('vidgate quote', () => {
     expect(r.stdout).toMatch(/decision: DOWNGRADE candidate 1, kling-3\.0 text-to-video 720p silent 10s at 0\.75/);
   });
 
+  it('refuses a job for a project the policy has no budget for, also one named like a member of Object.prototype', async () => {
+    for (const project of ['constructor', 'unknown']) {
+      const job = file(`${project}.json`, { team: 'studio-a', project, model: 'kling-3.0', resolution: '720p', audio: 'none', durationSeconds: 5 });
+      const r = await runCli(['quote', '--policy', 'policies/studio-a.yaml', '--job', job]);
+      expect([project, r.code, r.stdout]).toEqual([project, 2, '']);
+      expect(r.stderr).toContain(`project ${project} has no budget in policy policies/studio-a.yaml (its projects: `);
+    }
+  });
+
   it('rejects when nothing fits the simulated budget', async () => {
     const r = await runCli(['quote', '--policy', 'policies/studio-a.yaml', '--job', deferrable, '--budget', '100', '--used', '99.5', '--json']);
     expect(r.code).toBe(0);

@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobInput } from '../../src/job.js';
 import { workerConnection } from '../../src/queue/connection.js';
-import { externalTaskId, QUEUE_INTAKE } from '../../src/queue/names.js';
+import { externalTaskId, internalJobId, QUEUE_INTAKE } from '../../src/queue/names.js';
 import { ModelId } from '../../src/catalog.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import { redisUrl } from '../helpers/redis.js';
@@ -38,8 +38,8 @@ afterAll(async () => p?.close());
 const catalogModels = ModelId.options;
 const base = { resolution: '1080p', audio: 'none', durationSeconds: 10, prompt: 'a lighthouse at dusk' } as const;
 const run = async (job: JobInput) => (await p.client.enqueue(job)).result();
-/** The provider tasks created for a job, on any model. */
-const taskFor = (id: string) => p.kling.tasks().filter((t) => catalogModels.some((m) => t.externalId === externalTaskId(id, m)));
+/** The provider tasks created for a job of studio-a, on any model. */
+const taskFor = (id: string) => p.kling.tasks().filter((t) => catalogModels.some((m) => t.externalId === externalTaskId(internalJobId('studio-a', id), m)));
 const budget = async (team: string, project: string) => (await p.client.budgets.show({ team, project }))!;
 
 describe('decisions', () => {
@@ -84,13 +84,13 @@ describe('decisions', () => {
     // Another producer may skip the client's validation: the router validates too.
     const connection = workerConnection(redisUrl());
     const intake = new Queue(QUEUE_INTAKE, { connection, prefix: p.prefix });
-    await intake.add('job', { team: 'studio-a', project: 'trailer', model: 'kling-9' }, { jobId: 'raw-bad' });
-    const d = await p.client.handle('raw-bad').decision();
+    await intake.add('job', { id: 'raw-bad', team: 'studio-a', project: 'trailer', model: 'kling-9' }, { jobId: internalJobId('studio-a', 'raw-bad') });
+    const d = await p.client.handle('studio-a', 'raw-bad').decision();
     expect(d).toMatchObject({ outcome: 'reject', code: 'invalid-job' });
     expect(d.reasons[0]).toMatch(/^invalid job: model: Invalid option/);
     await intake.close();
     connection.disconnect();
-    const kept = await p.client.show('raw-bad');
+    const kept = await p.client.show('studio-a', 'raw-bad');
     expect(kept).toMatchObject({ intake: 'completed', generate: null, decision: { outcome: 'reject' } });
   });
 
@@ -122,7 +122,7 @@ describe('fallbacks', () => {
     const r = await run({ ...base, id: 'up-2', team: 'topup', project: 'roomy', model: 'kling-o3', audio: 'required', input: { x_fake: { unavailable: ['kling-o3'] } } });
     expect(r.decision).toMatchObject({ reserve: '1.25' });
     expect(r).toMatchObject({ state: 'completed', model: 'kling-3.0', reserved: '1.50', charged: '1.50' });
-    expect((await p.workers.ledger.audit('topup')).filter((e) => e.op === 'top-up' && e.fields.id === 'up-2')).toHaveLength(1);
+    expect((await p.workers.ledger.audit('topup')).filter((e) => e.op === 'top-up' && e.fields.id === internalJobId('topup', 'up-2'))).toHaveLength(1);
   });
 
   it('upward with a top-up the budget does not hold: the job fails, saying why, and its money returns', async () => {
@@ -147,7 +147,7 @@ describe('provider errors', () => {
   it('content block: failed once, released', async () => {
     const r = await run(job('err-content', 'content-block'));
     expect(r).toMatchObject({ state: 'failed', reason: 'Kling 1301: content security policy triggered' });
-    expect(p.kling.createsFor(externalTaskId('err-content', 'kling-3.0'))).toBe(1);
+    expect(p.kling.createsFor(externalTaskId(internalJobId('studio-a', 'err-content'), 'kling-3.0'))).toBe(1);
     expect(await left('err-content')).toMatchObject({ spent: '0.00', reserved: '0.00' });
   });
   it('a task that fails while generating: failed, released', async () => {
@@ -156,14 +156,14 @@ describe('provider errors', () => {
   });
   it('5000 with the task created anyway: found by external id, generated once, settled', async () => {
     expect(await run(job('err-5000', 'server-error'))).toMatchObject({ state: 'completed', actualCost: '0.75' });
-    expect(p.kling.createsFor(externalTaskId('err-5000', 'kling-3.0'))).toBe(1);
+    expect(p.kling.createsFor(externalTaskId(internalJobId('studio-a', 'err-5000'), 'kling-3.0'))).toBe(1);
     expect(await left('err-5000')).toMatchObject({ spent: '0.75', reserved: '0.00' }); // 0.075/s × 10 s
   });
   it('rate limited on every attempt: retried with backoff, then failed and released', async () => {
     const r = await run(job('err-rate', 'rate-limit'));
     expect(r).toMatchObject({ state: 'failed' });
     expect(r.state === 'failed' && r.reason).toMatch(/^gave up after 3 attempts: Kling 1302/);
-    expect(p.kling.createsFor(externalTaskId('err-rate', 'kling-3.0'))).toBe(9); // 3 BullMQ attempts × 3 adapter attempts
+    expect(p.kling.createsFor(externalTaskId(internalJobId('studio-a', 'err-rate'), 'kling-3.0'))).toBe(9); // 3 BullMQ attempts × 3 adapter attempts
     expect(await left('err-rate')).toMatchObject({ spent: '0.00', reserved: '0.00' });
   });
 });

@@ -7,7 +7,7 @@ import { money, sumMoney } from '../../src/money.js';
 import { createClient, type FinalResult } from '../../src/queue/client.js';
 import { startFakeKling, type FakeKling } from '../../src/providers/fake-kling/server.js';
 import { Ledger } from '../../src/ledger/ledger.js';
-import { externalTaskId } from '../../src/queue/names.js';
+import { externalTaskId, internalJobId } from '../../src/queue/names.js';
 import type { ModelId } from '../../src/catalog.js';
 import { BIN } from '../helpers/cli.js';
 import { policyDir } from '../helpers/pipeline.js';
@@ -148,8 +148,8 @@ rules:
     await first.exited;
     // It died mid-job: some jobs had their provider task created and were still active, unfinished.
     const created = new Set(kling.tasks().map((t) => t.externalId));
-    const atKill = await Promise.all(handles.map((h) => client.show(h.id)));
-    const orphaned = atKill.filter((s) => s?.generate === 'active' && created.has(externalTaskId(s.id, s.data!.variant.model)));
+    const atKill = await Promise.all(handles.map((h) => client.show(h.team, h.id)));
+    const orphaned = atKill.filter((s) => s?.generate === 'active' && created.has(externalTaskId(s.internalId, s.data!.variant.model)));
     expect(orphaned.length).toBeGreaterThan(0);
 
     // The restarted worker checks for stalled jobs every 5 s and renews its own locks with room to spare.
@@ -159,7 +159,7 @@ rules:
     expect(results.map((r) => r.state)).toEqual(Array(30).fill('completed'));
     // The dead worker's tasks were found again by external id, not created twice.
     expect(kling.tasks()).toHaveLength(30);
-    for (const r of results) expect([r.id, kling.createsFor(externalTaskId(r.id, (r as { model: ModelId }).model))]).toEqual([r.id, 1]);
+    for (const r of results) expect([r.id, kling.createsFor(externalTaskId(internalJobId('crash', r.id), (r as { model: ModelId }).model))]).toEqual([r.id, 1]);
     await ledgerChecks(prefix, 'crash', ['main'], results);
   }, 240_000);
 });

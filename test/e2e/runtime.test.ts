@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import type { JobInput } from '../../src/job.js';
 import { freePort, startRedisServer } from '../../scripts/redis-server.js';
-import { externalTaskId } from '../../src/queue/names.js';
+import { externalTaskId, internalJobId } from '../../src/queue/names.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 
 const open: Pipeline[] = [];
@@ -24,7 +24,7 @@ it("bounds each model's concurrent provider tasks, so jobs wait instead of hitti
   const results = await Promise.all(handles.map((h) => h.result()));
   expect(results.map((r) => r.state)).toEqual(Array(12).fill('completed'));
   // Never over the limit: no create was ever refused with 1303 (each job created its task once).
-  for (let i = 0; i < 12; i++) expect([i, p.kling.createsFor(externalTaskId(`slot-${i}`, 'kling-3.0'))]).toEqual([i, 1]);
+  for (let i = 0; i < 12; i++) expect([i, p.kling.createsFor(externalTaskId(internalJobId('slots', `slot-${i}`), 'kling-3.0'))]).toEqual([i, 1]);
   expect(results.every((r) => r.state === 'completed' && r.fellBackFrom.length === 0)).toBe(true);
 });
 
@@ -44,9 +44,9 @@ it("Kling's unsigned callbacks finish a job long before a poll would; forged one
   const handle = await p.client.enqueue(job('hook-1', 'hooks'));
   await expect.poll(() => p.kling.tasks().length, { timeout: 60_000, interval: 10 }).toBe(1);
   const url = p.kling.tasks()[0]!.callbackUrl!;
-  expect(url).toMatch(new RegExp(`^http://127.0.0.1:${port}/callbacks/kling/${externalTaskId('hook-1', 'kling-3.0').replace(/\./g, '\\.')}/[\\w-]{32}$`));
+  expect(url).toMatch(new RegExp(`^http://127.0.0.1:${port}/callbacks/kling/${externalTaskId(internalJobId('hooks', 'hook-1'), 'kling-3.0').replace(/\./g, '\\.')}/[\\w-]{32}$`));
   const post = (to: string, body: unknown) => fetch(to, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const forgery = { task_id: 'x', task_status: 'succeed', final_unit_deduction: '99999', task_info: { external_task_id: externalTaskId('hook-1', 'kling-3.0') } };
+  const forgery = { task_id: 'x', task_status: 'succeed', final_unit_deduction: '99999', task_info: { external_task_id: externalTaskId(internalJobId('hooks', 'hook-1'), 'kling-3.0') } };
   // A stranger's POST, without the task's token or with a wrong one, is refused before any work.
   expect((await post(`http://127.0.0.1:${port}/callbacks/kling`, forgery)).status).toBe(404);
   expect((await post(url.replace(/[\w-]{32}$/, 'A'.repeat(32)), forgery)).status).toBe(404);
@@ -105,7 +105,7 @@ it('a job whose task the provider accepted but cannot report ends failed, its mo
   // The provider may still bill the task it accepted: the money stays held, and the job waits
   // for reconciliation. The reaper renews the lease (an extend in the audit) instead of expiring it.
   expect(r).toMatchObject({ settlement: 'held-for-reconciliation' });
-  expect((await p.workers.unsettled.list()).map((u) => u.id)).toEqual(['sys-1']);
+  expect((await p.workers.unsettled.list()).map((u) => u.id)).toEqual([internalJobId('broken', 'sys-1')]);
   await expect.poll(async () => (await p.workers.ledger.audit('broken')).filter((e) => e.op === 'extend').length, { timeout: 60_000, interval: 50 }).toBeGreaterThan(1);
   expect((await p.workers.ledger.audit('broken')).map((e) => e.op)).not.toContain('expired');
   expect(await p.client.budgets.show({ team: 'broken', project: 'main' })).toMatchObject({ reserved: '0.375', spent: '0.00' });
@@ -129,7 +129,7 @@ it('a graceful stop lets the active jobs finish before it returns', async () => 
   expect(closed).toBe(false);
   now += 1000; // the tasks finish
   await closing;
-  const shown = await Promise.all(handles.map((h) => p.client.show(h.id)));
+  const shown = await Promise.all(handles.map((h) => p.client.show(h.team, h.id)));
   expect(shown.map((s) => [s!.generate, s!.result?.state])).toEqual(Array(5).fill(['completed', 'completed']));
   expect(await p.client.budgets.show({ team: 'graceful', project: 'main' })).toMatchObject({ spent: '1.875', reserved: '0.00' }); // 5 × 0.375
 });
@@ -140,7 +140,7 @@ it('a job whose reservation was given back while it waited is never submitted to
   const h = await p.client.enqueue(job('w-1', 'waited'));
   expect((await h.decision()).outcome).toBe('admit');
   // As a lease that ran out would: the money goes back before any generator has taken the job.
-  await p.workers.ledger.release({ reservationId: 'w-1', reason: 'test: given back while queued' });
+  await p.workers.ledger.release({ reservationId: internalJobId('waited', 'w-1'), reason: 'test: given back while queued' });
   await p.startMoreWorkers({ router: false, generator: true });
   const r = await h.result();
   expect(r).toMatchObject({ state: 'failed', charged: null });

@@ -5,6 +5,7 @@ import { readMoney, writeMoney, type AmountText } from './money-text.js';
 
 /** How a generation ended: the generate job's return value. Fields that do not apply are null. */
 export interface GenerationResult {
+  /** The caller's id. */
   id: string;
   state: 'completed' | 'failed' | 'cancelled';
   model: ModelId;
@@ -33,16 +34,21 @@ export type FinalResult =
   | (GenerationResult & { decision: DecisionRecord })
   | { id: string; state: 'rejected'; decision: DecisionRecord; reason: string };
 
-/** What an outcome is measured against: the admission's estimate and reservation. */
+/**
+ * What an outcome is measured against: the admission's estimate and reservation. The outcome
+ * carries the caller's id: the admitted variant's where there is one (an admission's own `id` is
+ * the internal one), else `id`.
+ */
 export interface Admitted {
   id: string;
+  variant?: { id?: string | undefined };
   estimatedCost: AmountText;
   reserved: AmountText;
 }
 
 function base(a: Admitted, model: ModelId, fellBackFrom: ModelId[]) {
   return {
-    id: a.id,
+    id: a.variant?.id ?? a.id,
     model,
     videoUrl: null,
     outputSeconds: null,

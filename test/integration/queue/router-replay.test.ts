@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
 import { parsePolicy, type LoadedPolicy } from '../../../src/policy/load.js';
-import { QUEUE_GENERATE, QUEUE_INTAKE } from '../../../src/queue/names.js';
+import { internalJobId, QUEUE_GENERATE, QUEUE_INTAKE } from '../../../src/queue/names.js';
 import type { GenerateData } from '../../../src/queue/records.js';
 import { activePolicy } from '../../../src/queue/policy-store.js';
 import { createRouter } from '../../../src/queue/router.js';
@@ -22,6 +22,8 @@ const policyText = (limit: string, rules: string) => `team: studio\nbudgets:\n  
 const LADDER = '  fullQualityCeiling: 0.9\n  ladder: [downscale-720p]\n';
 const AS_ASKED = '  fullQualityCeiling: 1\n';
 const ONLY_720P = '  allowResolutions: [720p]\n  ladder: [downscale-720p]\n';
+/** The job's internal id: the reservation id and the generate job id. */
+const R1 = internalJobId('studio', 'r-1');
 const JOB = { team: 'studio', project: 'main', model: 'kling-3.0', resolution: '1080p', audio: 'none', durationSeconds: 10 };
 
 async function setup(limit: string) {
@@ -33,14 +35,14 @@ async function setup(limit: string) {
   await ledger.setBudget({ team: 'studio', project: 'main', limit, period: 'monthly' });
   let current: LoadedPolicy = parsePolicy(policyText(limit, LADDER), 'studio.yaml');
   const route = createRouter({ ledger, generate, policyFor: () => activePolicy(current), leaseMs: 60_000, log: pino({ level: 'silent' }) });
-  const job = await intake.add('job', { ...JOB, id: 'r-1' }, { jobId: 'r-1' });
+  const job = await intake.add('job', { ...JOB, id: 'r-1' }, { jobId: R1 });
   return {
     ledger,
     generate,
     run: () => route(job),
     reload: (rules: string) => (current = parsePolicy(policyText(limit, rules), 'studio.yaml')),
     reserved: async () => (await ledger.getBudget({ team: 'studio', project: 'main' }))!.reserved,
-    forwarded: async () => (await generate.getJob('r-1'))?.data,
+    forwarded: async () => (await generate.getJob(R1))?.data,
   };
 }
 
@@ -69,7 +71,7 @@ it('a job already forwarded keeps the variant it was forwarded as, even if the n
 it('not yet forwarded: the replayed index is not trusted across a reload; the reservation is topped up to the new variant', async () => {
   const t = await setup('1.05');
   // The first attempt reserved the 720p variant (index 1) and died before it forwarded the job.
-  await t.ledger.reserve({ reservationId: 'r-1', team: 'studio', project: 'main', candidates: [{ cost: '1.00', ceiling: 0.9 }, { cost: '0.75' }] });
+  await t.ledger.reserve({ reservationId: R1, team: 'studio', project: 'main', candidates: [{ cost: '1.00', ceiling: 0.9 }, { cost: '0.75' }] });
   t.reload(AS_ASKED); // index 1 no longer exists; the only variant is 1080p at 1.00
   const again = await t.run();
   expect(again).toMatchObject({ outcome: 'admit', chosen: { index: 0, resolution: '1080p' } });
@@ -80,7 +82,7 @@ it('not yet forwarded: the replayed index is not trusted across a reload; the re
 
 it('not yet forwarded: a reservation that covers a variant of the new ladder goes on with it', async () => {
   const t = await setup('1.05');
-  await t.ledger.reserve({ reservationId: 'r-1', team: 'studio', project: 'main', candidates: [{ cost: '1.00', ceiling: 0.9 }, { cost: '0.75' }] });
+  await t.ledger.reserve({ reservationId: R1, team: 'studio', project: 'main', candidates: [{ cost: '1.00', ceiling: 0.9 }, { cost: '0.75' }] });
   t.reload(ONLY_720P); // 1080p is not allowed: the 720p variant is now index 0
   const again = await t.run();
   expect(again).toMatchObject({ outcome: 'downgrade', chosen: { index: 0, resolution: '720p' } });
@@ -91,7 +93,7 @@ it('not yet forwarded: a reservation that covers a variant of the new ladder goe
 
 it('not yet forwarded, and the budget cannot hold the new variant: rejected, the reservation released', async () => {
   const t = await setup('0.90');
-  await t.ledger.reserve({ reservationId: 'r-1', team: 'studio', project: 'main', candidates: [{ cost: '1.00', ceiling: 0.9 }, { cost: '0.75' }] });
+  await t.ledger.reserve({ reservationId: R1, team: 'studio', project: 'main', candidates: [{ cost: '1.00', ceiling: 0.9 }, { cost: '0.75' }] });
   t.reload(AS_ASKED);
   const again = await t.run();
   expect(again).toMatchObject({ outcome: 'reject', code: 'reloaded-top-up-failed' });
