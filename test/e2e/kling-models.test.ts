@@ -3,7 +3,7 @@
 // no duration, priced and billed on its reference video.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { JobInput } from '../../src/job.js';
-import { externalTaskId } from '../../src/queue/names.js';
+import { externalTaskId, internalJobId } from '../../src/queue/names.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 
 let p: Pipeline;
@@ -13,7 +13,7 @@ beforeAll(async () => {
 afterAll(async () => p?.close());
 
 const run = async (job: Omit<JobInput, 'team' | 'project'>) => (await p.client.enqueue({ ...job, team: 'k', project: 'main' })).result();
-const request = (id: string, model: string) => p.kling.tasks().find((t) => t.externalId === externalTaskId(id, model as never))?.request;
+const request = (id: string, model: string) => p.kling.tasks().find((t) => t.externalId === externalTaskId(internalJobId('k', id), model as never))?.request;
 
 it('kling-o3 goes to omni-video as kling-v3-omni, with sound', async () => {
   const r = await run({ id: 'o3-1', model: 'kling-o3', resolution: '1080p', audio: 'required', durationSeconds: 10, prompt: 'a paper boat' });

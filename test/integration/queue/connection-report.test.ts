@@ -21,7 +21,11 @@ it('a client reports an outage in two lines, unreachable and reconnected, and pr
   after.push(() => back.stop());
   await expect.poll(() => lines.length, { timeout: 30_000, interval: 20 }).toBe(2);
   expect(await client.budgets.show({ team: 'nobody' })).toBeNull();
-  expect(lines).toEqual([`down: Redis at ${redis.url} unreachable (connect ECONNREFUSED 127.0.0.1:${new URL(redis.url).port}), retrying`, `up: Redis at ${redis.url} reconnected`]);
+  // The first error is the reset of the open connection or the refused reconnect, whichever comes first.
+  expect(lines).toEqual([
+    expect.stringMatching(new RegExp(`^down: Redis at ${redis.url.replace(/[.]/g, '\\.')} unreachable \\((read ECONNRESET|connect ECONNREFUSED 127\\.0\\.0\\.1:\\d+)\\), retrying$`)),
+    `up: Redis at ${redis.url} reconnected`,
+  ]);
   expect(errors).not.toHaveBeenCalled();
   errors.mockRestore();
   await client.close();
