@@ -1,6 +1,7 @@
 import { formatMoney, type Money } from '../money.js';
 import { available, fits } from '../ledger/headroom.js';
 import type { Job, Reference } from '../job.js';
+import type { CandidateExplanation, Explanation } from './explanation.js';
 import type { Ladder, LadderCandidate } from './types.js';
 
 export type Outcome = 'admit' | 'downgrade' | 'reject';
@@ -53,7 +54,7 @@ export function describeVariant(job: Described): string {
   return `${job.model} ${job.mode ?? ''} ${job.resolution} ${audio} ${job.durationSeconds}s${reference}`.replace(/\s+/g, ' ');
 }
 
-function candidateJson(c: LadderCandidate, requested: Money) {
+function candidateJson(c: LadderCandidate, requested: Money): CandidateExplanation {
   return {
     model: c.job.model,
     mode: c.job.mode,
@@ -73,7 +74,7 @@ function candidateJson(c: LadderCandidate, requested: Money) {
 }
 
 /** The JSON shape of a decision (`vidgate quote --json`, the router's explanation): amounts as decimal strings. */
-export function decisionJson(d: Decision) {
+export function decisionJson(d: Decision): Explanation {
   const l = d.ladder;
   const requested = l.requestPrice.cost;
   const chosen = d.chosen === null ? null : l.candidates[d.chosen]!;
@@ -81,7 +82,7 @@ export function decisionJson(d: Decision) {
     outcome: d.outcome,
     rateCard: l.rateCard,
     currency: l.currency,
-    chosen: chosen ? { index: d.chosen, ...candidateJson(chosen, requested) } : null,
+    chosen: chosen ? { index: d.chosen!, ...candidateJson(chosen, requested) } : null,
     requestedCost: formatMoney(requested),
     cost: chosen ? formatMoney(chosen.price.cost) : null,
     reserve: chosen ? formatMoney(chosen.reserve) : null,
@@ -92,4 +93,4 @@ export function decisionJson(d: Decision) {
     reasons: d.reasons,
   };
 }
-export type DecisionJson = ReturnType<typeof decisionJson>;
+export type DecisionJson = Explanation;

@@ -1,5 +1,6 @@
 import type { ScopeBalance } from '../../ledger/schema.js';
 import { decisionJson, type Decision } from '../../policy/decision.js';
+import type { Explanation } from '../../policy/explanation.js';
 
 /**
  * Why a job was decided as it was, as a stable code (the prose in `reasons` is for people and may
@@ -19,14 +20,6 @@ export type DecisionCode =
   | 'reloaded-reservation-covers'
   | 'reloaded-topped-up'
   | 'reloaded-top-up-failed';
-
-type Explained = ReturnType<typeof decisionJson>;
-/** The policy's explanation; the ladder's card, currency and price are null before pricing. */
-type Explanation = Omit<Explained, 'rateCard' | 'currency' | 'requestedCost'> & {
-  rateCard: string | null;
-  currency: string | null;
-  requestedCost: string | null;
-};
 
 /** The explanation of a job that never reached pricing: every field there, empty. */
 const UNEXPLAINED: Omit<Explanation, 'outcome' | 'reasons'> = {

@@ -4,6 +4,7 @@ import { ModelId, Mode, Orientation, Resolution } from '../../../src/catalog.js'
 import { Job } from '../../../src/job.js';
 import { money } from '../../../src/money.js';
 import { decide, decisionJson } from '../../../src/policy/decision.js';
+import { Explanation } from '../../../src/policy/explanation.js';
 import { ladder } from '../../../src/policy/ladder.js';
 import { LadderStep, Policy } from '../../../src/policy/schema.js';
 import { price, tryPrice } from '../../../src/pricing/price.js';
@@ -116,6 +117,16 @@ describe('ladder properties', () => {
         const a = decisionJson(decide(ladder(j, p, c, { utilization: u }), scope));
         const b = decisionJson(decide(ladder(structuredClone(j), p, c, { utilization: u }), scope));
         expect(a).toEqual(b);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('every decision is what the Explanation schema says, no field more or less (a parse keeps all of it)', () => {
+    fc.assert(
+      fc.property(priced, fc.integer({ min: 0, max: 1000 }), ([j, p, c, u], used) => {
+        const json = decisionJson(decide(ladder(j, p, c, { utilization: u }), { limit: money('100'), used: money(String(used)).dividedBy(10) }));
+        expect(JSON.parse(JSON.stringify(Explanation.parse(json)))).toEqual(JSON.parse(JSON.stringify(json)));
       }),
       { numRuns: 300 },
     );
