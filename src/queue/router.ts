@@ -13,7 +13,7 @@ import type { Ladder } from '../policy/types.js';
 import { describeIssues } from '../validation.js';
 import { internalJobId, KEEP_FINISHED } from './names.js';
 import type { ActivePolicy } from './policy-store.js';
-import { decisionRecord, type Admission, type DecisionCode, type DecisionContext, type DecisionRecord, type GenerateData } from './records.js';
+import { decisionRecord, writeMoney, type Admission, type DecisionCode, type DecisionContext, type DecisionRecord, type GenerateData } from './records.js';
 import { replayedChoice, type Choice } from './replay.js';
 
 export interface RouterDeps {
@@ -50,9 +50,9 @@ function admissionOf(id: string, choice: Choice, loaded: ActivePolicy): Admissio
     variant: chosen.job,
     rateCard: loaded.cardRef,
     policyVersion: loaded.version,
-    estimatedCost: chosen.price.cost.toString(),
+    estimatedCost: writeMoney(chosen.price.cost),
     reserved: choice.reserved,
-    fallbacks: chosen.fallbacks.map((f) => ({ model: f.model, cost: f.cost.toString() })),
+    fallbacks: chosen.fallbacks.map((f) => ({ model: f.model, cost: writeMoney(f.cost) })),
     fallbackDirection: loaded.policy.rules.fallback.direction,
   };
 }

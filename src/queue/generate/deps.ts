@@ -18,6 +18,6 @@ export interface GeneratorDeps {
   /** Wakes the poll loop of the task with this external id when a callback arrives. */
   wake?: (externalId: string, now: () => void) => () => void;
   /** Jobs whose reservation is held for reconciliation (the provider's bill is unknown). */
-  holdForReconciliation?: (id: string, externalId: string | undefined, reason: string) => Promise<void>;
+  holdForReconciliation: (id: string, externalId: string | undefined, reason: string) => Promise<void>;
   log: Logger;
 }
