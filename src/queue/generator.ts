@@ -50,6 +50,19 @@ export function createGenerator(deps: GeneratorDeps) {
       return failedOutcome(d, model, step.reason, { fellBackFrom: tried, settlement: step.settlement === 'release' ? 'released' : 'held-for-reconciliation' });
     };
 
+    // A job runs only while it holds one of the account's slots, which the dispatcher hands out
+    // fairly and wakes it for. Without one (woken early, or its slot lapsed while it waited) it
+    // makes sure it is in its team's line and sleeps again.
+    if (!(await deps.scheduler.hold(d.id))) {
+      await deps.scheduler.enqueue({ id: d.id, team: d.variant.team, stage: d.variant.stage, priority: d.variant.priority });
+      await bull.moveToDelayed(Date.now() + deps.parkMs, token);
+      throw new DelayedError();
+    }
+    const done = async (result: GenerationResult) => {
+      await deps.scheduler.release(d.id);
+      return result;
+    };
+
     for (;;) {
       const job = { ...d.variant, model };
       let event: StepEvent = { type: 'slot-busy' };
@@ -62,9 +75,9 @@ export function createGenerator(deps: GeneratorDeps) {
       const step = nextStep(state(), event);
       switch (step.do) {
         case 'settle':
-          return settle(deps.ledger, deps.log, d, job, step.task, tried);
+          return done(await settle(deps.ledger, deps.log, d, job, step.task, tried));
         case 'fail':
-          return finish(step);
+          return done(await finish(step));
         case 'retry':
           throw step.error;
         case 'wait':
@@ -75,7 +88,7 @@ export function createGenerator(deps: GeneratorDeps) {
           if (step.topUp) {
             const up = await deps.ledger.topUp({ reservationId: d.id, amount: step.cost });
             // Already covered: an earlier attempt topped up, then stopped before it could save.
-            if (!up.toppedUp && up.reason !== 'already-covered') return finish(nextStep(state(), { type: 'top-up-refused', to: step.to, cost: step.cost, why: up.reason ?? up.status }) as Failure);
+            if (!up.toppedUp && up.reason !== 'already-covered') return done(await finish(nextStep(state(), { type: 'top-up-refused', to: step.to, cost: step.cost, why: up.reason ?? up.status }) as Failure));
             reserved = up.amount && money(up.amount).gt(step.cost) ? money(up.amount) : step.cost;
           }
           deps.log.info({ job: d.id, from: model, to: step.to, reason: step.because }, 'falling back');

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
 import { parsePolicy, type LoadedPolicy } from '../../../src/policy/load.js';
 import { internalJobId, QUEUE_GENERATE, QUEUE_INTAKE } from '../../../src/queue/names.js';
+import { AccountScheduler } from '../../../src/queue/scheduler/account.js';
 import type { GenerateData } from '../../../src/queue/records.js';
 import { activePolicy } from '../../../src/queue/policy-store.js';
 import { createRouter } from '../../../src/queue/router.js';
@@ -34,7 +35,7 @@ async function setup(limit: string) {
   closers.push(() => intake.close(), () => generate.close(), () => ledger.close(), () => redis.quit());
   await ledger.setBudget({ team: 'studio', project: 'main', limit, period: 'monthly' });
   let current: LoadedPolicy = parsePolicy(policyText(limit, LADDER), 'studio.yaml');
-  const route = createRouter({ ledger, generate, policyFor: () => activePolicy(current), leaseMs: 60_000, log: pino({ level: 'silent' }) });
+  const route = createRouter({ ledger, generate, scheduler: new AccountScheduler(redis, prefix), policyFor: () => activePolicy(current), leaseMs: 60_000, log: pino({ level: 'silent' }) });
   const job = await intake.add('job', { ...JOB, id: 'r-1' }, { jobId: R1 });
   return {
     ledger,

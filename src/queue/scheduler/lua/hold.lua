@@ -1,0 +1,29 @@
+-- hold: renews a job's slot lease. A job runs at the provider only while it holds a slot; its
+-- worker renews the lease before it starts and on every poll, so a dead worker's slot frees itself.
+-- With force (a task already running at the provider, whose lease lapsed while Redis was away or
+-- the worker stalled), the job takes its slot back even past the limit: the provider is running
+-- it, so the account must count it.
+--
+-- KEYS: the eleven of enqueue.lua (ready, jobs, holders, holding, running, waiting, teams, seq,
+--   events, durations, config)
+-- ARGV[1] job id  ARGV[2] slot lease (ms)  ARGV[3] force ("1" or "0")
+-- Returns 1 when the job holds its slot (renewed), 2 when force took it back, 0 when it holds none.
+
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local id, lease = ARGV[1], tonumber(ARGV[2])
+if redis.call('ZSCORE', KEYS[3], id) then
+  redis.call('ZADD', KEYS[3], now + lease, id)
+  return 1
+end
+if ARGV[3] ~= '1' then return 0 end
+local member = redis.call('HGET', KEYS[2], id)
+if not member then return 0 end
+local team = string.match(member, '^([^|]*)|')
+if redis.call('ZREM', KEYS[1], member) == 1 then
+  if redis.call('HINCRBY', KEYS[6], team, -1) <= 0 then redis.call('HDEL', KEYS[6], team) end
+end
+redis.call('ZADD', KEYS[3], now + lease, id)
+redis.call('HSET', KEYS[4], id, team .. '|' .. now)
+redis.call('HINCRBY', KEYS[5], team, 1)
+return 2
