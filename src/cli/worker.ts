@@ -30,6 +30,7 @@ export interface WorkerFlags {
   pollMs?: number;
   leaseMs?: number;
   lockMs?: number;
+  slotLeaseMs?: number;
 }
 
 export function workerConfig(f: WorkerFlags, env = process.env): WorkerConfig {
@@ -51,6 +52,7 @@ export function workerConfig(f: WorkerFlags, env = process.env): WorkerConfig {
     ...(f.callbackPort && callbackUrl ? { callback: { port: f.callbackPort, publicUrl: callbackUrl } } : {}),
     ...(f.pollMs ? { poll: { intervalMs: f.pollMs, maxIntervalMs: f.pollMs * 4 }, slotRetryMs: f.pollMs } : {}),
     ...(f.leaseMs ? { leaseMs: f.leaseMs, reaperIntervalMs: Math.max(100, Math.floor(f.leaseMs / 4)) } : {}),
+    ...(f.slotLeaseMs ? { slotLeaseMs: f.slotLeaseMs, dispatchIdleMs: Math.max(50, Math.floor(f.slotLeaseMs / 4)) } : {}),
     ...(f.lockMs ? { lockDurationMs: f.lockMs, stalledIntervalMs: Math.max(100, Math.floor(f.lockMs / 2)) } : {}),
   };
 }
@@ -104,5 +106,6 @@ export function workerCommand(): Command {
     .addOption(new Option('--poll-ms <n>').argParser(positiveInt).hideHelp())
     .option('--lease-ms <n>', `how long a reservation is held without word from its worker (default ${DEFAULTS.leaseMs}, ${DEFAULTS.leaseMs / 60_000} min)`, positiveInt)
     .addOption(new Option('--lock-ms <n>').argParser(positiveInt).hideHelp())
+    .addOption(new Option('--slot-lease-ms <n>').argParser(positiveInt).hideHelp())
     .action(action((flags: WorkerFlags) => runWorkers(workerConfig(flags))));
 }

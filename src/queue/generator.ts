@@ -53,7 +53,9 @@ export function createGenerator(deps: GeneratorDeps) {
     // A job runs only while it holds one of the account's slots, which the dispatcher hands out
     // fairly and wakes it for. Without one (woken early, or its slot lapsed while it waited) it
     // makes sure it is in its team's line and sleeps again.
-    if (!(await deps.scheduler.hold(d.id))) {
+    // A task the provider already accepted (a job re-delivered after its worker died) is counted
+    // whatever its turn: the provider runs it.
+    if (!(await deps.scheduler.hold(d.id, d.current?.taskId !== undefined))) {
       await deps.scheduler.enqueue({ id: d.id, team: d.variant.team, stage: d.variant.stage, priority: d.variant.priority });
       await bull.moveToDelayed(Date.now() + deps.parkMs, token);
       throw new DelayedError();

@@ -2,9 +2,11 @@ import type { Redis } from 'ioredis';
 import type { AccountScheduler } from '../../src/queue/scheduler/account.js';
 
 export interface SchedEvent {
-  e: 'ready' | 'start' | 'end' | 'expired';
+  e: 'ready' | 'start' | 'end' | 'expired' | 'resumed';
   team: string;
   job: string;
+  /** For `resumed`: whether the job was in its team's line (1) or not (0). */
+  waited?: number;
 }
 
 /** The account's recorded events, oldest first. */
@@ -13,7 +15,7 @@ export async function readEvents(redis: Redis, s: AccountScheduler): Promise<Sch
   return entries.map(([, fields]) => {
     const f = new Map<string, string>();
     for (let i = 0; i < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
-    return { e: f.get('e') as SchedEvent['e'], team: f.get('team')!, job: f.get('job')! };
+    return { e: f.get('e') as SchedEvent['e'], team: f.get('team')!, job: f.get('job')!, ...(f.has('waited') ? { waited: Number(f.get('waited')) } : {}) };
   });
 }
 
@@ -64,6 +66,12 @@ export function replay(events: SchedEvent[], shares: Record<string, number>, cap
         starts.push({ team: ev.team, job: ev.job, running: new Map(running), endsSinceReady: ends - (readyAt.get(ev.job) ?? ends), endsBefore: ends, waitingBefore });
         break;
       }
+      case 'resumed':
+        // A task the provider runs took its lapsed slot back: counted, not chosen.
+        if (ev.waited === 1) waiting.set(ev.team, get(waiting, ev.team) - 1);
+        running.set(ev.team, get(running, ev.team) + 1);
+        maxHeld = Math.max(maxHeld, [...running.values()].reduce((a, b) => a + b, 0));
+        break;
       case 'end':
         running.set(ev.team, get(running, ev.team) - 1);
         ends++;

@@ -95,7 +95,7 @@ export class AccountScheduler {
    * what the provider runs.
    */
   async hold(id: string, force = false): Promise<boolean> {
-    return ((await this.call.hold(this.keys.all, [id, this.leaseMs, force ? '1' : '0'])) as number) > 0;
+    return ((await this.call.hold(this.keys.all, [id, this.leaseMs, force ? '1' : '0', this.maxLen])) as number) > 0;
   }
 
   /** The job is done with the account: its slot (or its place in line) goes back. Idempotent. */

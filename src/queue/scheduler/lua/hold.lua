@@ -6,7 +6,7 @@
 --
 -- KEYS: the eleven of enqueue.lua (ready, jobs, holders, holding, running, waiting, teams, seq,
 --   events, durations, config)
--- ARGV[1] job id  ARGV[2] slot lease (ms)  ARGV[3] force ("1" or "0")
+-- ARGV[1] job id  ARGV[2] slot lease (ms)  ARGV[3] force ("1" or "0")  ARGV[4] events max length
 -- Returns 1 when the job holds its slot (renewed), 2 when force took it back, 0 when it holds none.
 
 local t = redis.call('TIME')
@@ -20,10 +20,12 @@ if ARGV[3] ~= '1' then return 0 end
 local member = redis.call('HGET', KEYS[2], id)
 if not member then return 0 end
 local team = string.match(member, '^([^|]*)|')
-if redis.call('ZREM', KEYS[1], member) == 1 then
+local waited = redis.call('ZREM', KEYS[1], member)
+if waited == 1 then
   if redis.call('HINCRBY', KEYS[6], team, -1) <= 0 then redis.call('HDEL', KEYS[6], team) end
 end
 redis.call('ZADD', KEYS[3], now + lease, id)
 redis.call('HSET', KEYS[4], id, team .. '|' .. now)
-redis.call('HINCRBY', KEYS[5], team, 1)
+local run = redis.call('HINCRBY', KEYS[5], team, 1)
+redis.call('XADD', KEYS[9], 'MAXLEN', '~', ARGV[4], '*', 'e', 'resumed', 'team', team, 'job', id, 'waited', waited, 'running', run)
 return 2
