@@ -1,14 +1,16 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { DEFAULTS } from '../../defaults.js';
+import { expandIncludes } from '../../ledger/scripts.js';
 import { scriptCommand, type ScriptCall } from '../../redis-script.js';
 import { rankOf } from './rank.js';
 
-const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
+const read = (file: string) => readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8');
+const lua = (name: string) => expandIncludes(read(`${name}.lua`), (file) => read(`include/${file}`));
 const SCRIPTS = { enqueue: lua('enqueue'), dispatch: lua('dispatch'), hold: lua('hold'), release: lua('release'), standing: lua('standing') };
 
 /** What the account's structures are called, in the order every script takes them. */
-const KEY_NAMES = ['ready', 'jobs', 'holders', 'holding', 'running', 'waiting', 'teams', 'seq', 'events', 'durations', 'config'] as const;
+const KEY_NAMES = ['ready', 'jobs', 'holders', 'holding', 'running', 'waiting', 'teams', 'seq', 'events', 'durations', 'config', 'order'] as const;
 
 /**
  * Every key of one provider account, under one hash tag so each script's keys share a Cluster

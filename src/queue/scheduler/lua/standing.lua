@@ -1,16 +1,18 @@
 -- standing: where one job stands on the account, read in one step so the figures agree.
 --
--- KEYS: the eleven of enqueue.lua (ready, jobs, holders, holding, running, waiting, teams, seq,
---   events, durations, config)
+-- KEYS: the twelve of enqueue.lua (ready, jobs, holders, holding, running, waiting, teams, seq,
+--   events, durations, config, order)
 -- ARGV[1] job id  ARGV[2] team
 -- Returns nil when the account does not know the job (never admitted to it, or finished);
 -- else { state ('running' | 'waiting'), jobs of its team ahead of it, its team's slots held,
 --        its team's "<share> <maxConcurrent>", slots held in all, the limit,
 --        the sum of the shares of the teams that hold or wait for slots, durations... }
 
+--@include account.lua
+
 local id, team = ARGV[1], ARGV[2]
 local member = redis.call('HGET', KEYS[2], id)
-if not member or string.match(member, '^([^|]*)|') ~= team then return nil end
+if not member or teamOf(member) ~= team then return nil end
 local state = redis.call('ZSCORE', KEYS[3], id) and 'running' or 'waiting'
 local ahead = 0
 if state == 'waiting' then ahead = redis.call('ZLEXCOUNT', KEYS[1], '[' .. team .. '|', '(' .. member) end
