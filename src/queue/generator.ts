@@ -13,11 +13,13 @@ export type { GeneratorDeps } from './generate/deps.js';
 type Failure = Extract<Step, { do: 'fail' }>;
 
 /**
- * The generator's step for one admitted job: a thin runner around `nextStep`. It takes a provider
- * slot, finds or creates the task and follows it (generate/run-task.ts), asks `nextStep` what the
+ * The generator's step for one admitted job: a thin runner around `nextStep`. It must hold one of
+ * the provider account's slots (the dispatcher gives them out fairly and wakes the job), takes a
+ * model slot, finds or creates the task and follows it (generate/run-task.ts), asks `nextStep` what the
  * outcome calls for, and carries that out: settle, wait for a slot, fall back (topping the
  * reservation up where allowed), retry through BullMQ, or fail through one path that releases the
- * money, or holds it for reconciliation when the provider accepted a task whose bill is unknown.
+ * money, or holds it for reconciliation when the provider accepted a task whose bill is unknown;
+ * either way the account slot goes back.
  */
 export function createGenerator(deps: GeneratorDeps) {
   return async (bull: BullJob<GenerateData>, token?: string): Promise<GenerationResult> => {
