@@ -34,3 +34,18 @@ describe('start estimates', () => {
     expect(() => rankOf('draft', 10)).toThrow('priority must be a whole number from 1 to 9, got 10');
   });
 });
+
+describe('jobs show: where a job stands', () => {
+  it('says the position, the estimate and the slots; and when there is no estimate yet', async () => {
+    const { describeStanding } = await import('../../../src/cli/jobs.js');
+    const now = Date.parse('2026-11-27T00:00:00Z');
+    const waiting = standingOf('kling', { ...raw, ahead: 3, teamRunning: 2, durationsMs: [2000] }, now);
+    expect(describeStanding(waiting, 'studio')).toBe(
+      "provider: waiting for a slot, 3 of its team's jobs ahead of it, estimated start 2026-11-27T00:00:04.000Z (recent tasks take 2.0 s); team studio holds 2 of account kling's 4/4 busy slots (share 1)",
+    );
+    expect(describeStanding(standingOf('kling', { ...raw, maxConcurrent: 3 }, now), 'studio')).toBe(
+      "provider: waiting for a slot, next in its team's line, no estimate yet (no task has ended recently); team studio holds 0 of account kling's 4/4 busy slots (share 1, at most 3)",
+    );
+    expect(describeStanding(standingOf('kling', { ...raw, state: 'running', teamRunning: 1 }, now), 'studio')).toMatch(/^provider: holds a slot; team studio holds 1 of/);
+  });
+});
