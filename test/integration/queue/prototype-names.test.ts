@@ -51,7 +51,7 @@ it('the router rejects a job for a project the policy does not list, whatever it
     }),
     { numRuns: 60 },
   );
-  expect(await t.generate.getJobCounts('waiting')).toEqual({ waiting: 0 });
+  expect(await t.generate.getJobCounts('waiting', 'delayed')).toEqual({ waiting: 0, delayed: 0 });
   expect(await t.ledger.getBudget({ team: 'studio', project: 'main' })).toMatchObject({ reserved: '0.00' });
   expect((await t.ledger.audit('studio')).filter((e) => e.op !== 'set-budget')).toEqual([]);
 });
