@@ -23,6 +23,16 @@ export function describeChange(c: PolicyChange, dryRun = false): string {
   return [head, ...c.summary.map((s) => `  ${s}`)].join('\n');
 }
 
+/** Applies a directory's policy files; a bad one changes nothing and is logged, not thrown. */
+export async function applyPolicyDir(dir: string, versions: PolicyVersions, actor: string, log: Logger): Promise<void> {
+  try {
+    const changes = await versions.apply(policyDocuments([dir]), { actor });
+    for (const c of changes.filter((x) => x.changed)) log.info({ team: c.team, from: c.from, to: c.to, summary: c.summary }, 'policy file applied');
+  } catch (err) {
+    log.error({ dir }, `policy files not applied, the versions in force stay: ${(err as Error).message}`);
+  }
+}
+
 /**
  * `worker --policies DIR`: a changed file in the directory is applied as a new version (all its
  * files, all or nothing as any apply); a bad file changes nothing and is logged.
@@ -31,14 +41,7 @@ export function watchPolicyDir(dir: string, versions: PolicyVersions, actor: str
   let timer: NodeJS.Timeout | undefined;
   let applying: Promise<void> = Promise.resolve();
   const apply = () => {
-    applying = applying.then(async () => {
-      try {
-        const changes = await versions.apply(policyDocuments([dir]), { actor });
-        for (const c of changes.filter((x) => x.changed)) log.info({ team: c.team, from: c.from, to: c.to, summary: c.summary }, 'policy file applied');
-      } catch (err) {
-        log.error({ dir }, `policy files not applied, the versions in force stay: ${(err as Error).message}`);
-      }
-    });
+    applying = applying.then(() => applyPolicyDir(dir, versions, actor, log));
   };
   const watcher = watch(dir, () => {
     clearTimeout(timer);

@@ -10,7 +10,8 @@ import { DEFAULT_PREFIX } from './names.js';
 import { PolicyCards } from './policy-cards.js';
 import { PolicyStore } from './policy-store.js';
 import { PolicyVersions } from './policy-versions.js';
-import { startGenerator, startRouter, type Wiring } from './roles.js';
+import { policyActor, startGenerator, startRouter, type Wiring } from './roles.js';
+import { applyPolicyDir } from './policy-files.js';
 import { UnsettledJobs } from './unsettled.js';
 
 export interface WorkerConfig {
@@ -49,6 +50,8 @@ export interface RunningWorkers {
   ledger: Ledger;
   /** Jobs whose money is held until reconciliation settles them. */
   unsettled: UnsettledJobs;
+  /** SIGHUP: applies the `policiesDir` files again (a bad file is logged, changing nothing), then reads Redis. */
+  reloadPolicies(): Promise<void>;
   /** Stops taking jobs, lets active ones finish (or hands them back after `graceMs`), closes everything. */
   close(graceMs?: number): Promise<void>;
 }
@@ -108,5 +111,9 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
     throw err;
   }
   log.info({ router: cfg.router ?? true, generator: cfg.generator ?? true, prefix }, 'workers started');
-  return { policies: w.policies, versions, cards: w.cards, ledger, unsettled: w.unsettled, close: (graceMs = 30_000) => teardown(graceMs) };
+  const reloadPolicies = async () => {
+    if (cfg.policiesDir !== undefined && (cfg.router ?? true)) await applyPolicyDir(cfg.policiesDir, versions, policyActor(), log);
+    await w.policies.refresh();
+  };
+  return { policies: w.policies, versions, cards: w.cards, reloadPolicies, ledger, unsettled: w.unsettled, close: (graceMs = 30_000) => teardown(graceMs) };
 }
