@@ -1,5 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
 import { DEFAULTS } from '../defaults.js';
 import { PolicyError } from '../errors.js';
 import { loadRateCard, rateCardRef } from '../pricing/rate-cards.js';
@@ -26,12 +27,15 @@ export interface ParseOptions {
   cardFor?: (ref: string) => { card: RateCard; cardRef: string };
 }
 
-/** The line of a JSON.parse error, from the position V8 puts in its message. */
+/** The line of a JSON.parse error: from the position V8 may put in its message, else where the YAML parser (which reads JSON too) stops. */
 function jsonErrorLine(text: string, message: string): number | undefined {
   const line = /line (\d+)/.exec(message);
   if (line) return Number(line[1]);
   const pos = /position (\d+)/.exec(message);
-  return pos ? text.slice(0, Number(pos[1])).split('\n').length : undefined;
+  if (pos) return text.slice(0, Number(pos[1])).split('\n').length;
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter });
+  return doc.errors[0]?.linePos?.[0]?.line;
 }
 
 /**
