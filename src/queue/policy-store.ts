@@ -34,7 +34,7 @@ export class PolicyStore {
     private readonly versions: PolicyVersions,
     private readonly subscriber: Redis,
     private readonly log: Logger,
-    private readonly pollMs = DEFAULTS.policyPollMs,
+    private readonly pollMs: number = DEFAULTS.policyPollMs,
   ) {}
 
   get(team: string): ActivePolicy | undefined {
