@@ -79,7 +79,7 @@ export function createGenerator(deps: GeneratorDeps) {
       const step = nextStep(state(), event);
       switch (step.do) {
         case 'settle':
-          return done(await settle(deps.ledger, deps.log, d, job, step.task, tried));
+          return done(await settle(deps, d, job, step.task, tried));
         case 'fail':
           return done(await finish(step));
         case 'retry':

@@ -2,6 +2,7 @@
 // real queues: the second run returns the first decision and forwards nothing again, also when the
 // team's policy was reloaded between the two.
 import { Queue } from 'bullmq';
+import { loadRateCard } from '../../../src/pricing/rate-cards.js';
 import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
 import { parsePolicy, type LoadedPolicy } from '../../../src/policy/load.js';
@@ -37,7 +38,7 @@ async function setup(limit: string) {
   let current: LoadedPolicy = parsePolicy(policyText(limit, LADDER), 'studio.yaml');
   const scheduler = new AccountScheduler(redis, prefix);
   closers.unshift(() => redis.del(...scheduler.keys.all)); // before the connection closes
-  const route = createRouter({ ledger, generate, scheduler, policyFor: () => activePolicy(current), leaseMs: 60_000, log: pino({ level: 'silent' }) });
+  const route = createRouter({ ledger, generate, scheduler, cardFor: async (_team, ref) => loadRateCard(ref), policyFor: () => activePolicy(current), leaseMs: 60_000, log: pino({ level: 'silent' }) });
   const job = await intake.add('job', { ...JOB, id: 'r-1' }, { jobId: R1 });
   return {
     ledger,
