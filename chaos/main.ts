@@ -1,7 +1,18 @@
 // npm run chaos: several seeded chaos runs (CHAOS_SEED=N replays one), each audited; exits 1 on a
-// failed audit, printing its seed. See README "Chaos".
+// failed audit, printing its seed. `npm run chaos -- aof-crash`: what a Redis SIGKILL loses under
+// each appendfsync setting. See README "Chaos" and "Durability".
 import { randomInt } from 'node:crypto';
+import { reportAofCrash } from './aof-crash.js';
 import { runChaos, type ChaosReport } from './run.js';
+
+if (process.argv[2] === 'aof-crash') {
+  await reportAofCrash((line) => process.stdout.write(`${line}\n`));
+  process.exit(0);
+}
+if (process.argv[2] !== undefined) {
+  process.stderr.write(`npm run chaos takes no argument but aof-crash, got "${process.argv[2]}"\n`);
+  process.exit(2);
+}
 
 function whole(name: string, fallback: number, max: number): number {
   const text = process.env[name];

@@ -26,8 +26,8 @@ export const PROCESS_FAULTS = ['kill-worker', 'restart-redis', 'restart-kling'] 
 export type ProcessFault = (typeof PROCESS_FAULTS)[number];
 
 export interface PlannedFault {
-  /** Strikes once this many jobs have ended. */
-  afterEnded: number;
+  /** Strikes before this job (by its place in the plan) is enqueued, with the jobs before it in flight or ended. */
+  atJob: number;
   kind: ProcessFault;
   /** For kill-worker: which of the two workers. */
   worker: 0 | 1;
@@ -136,10 +136,10 @@ export function makePlan(o: PlanOptions): ChaosPlan {
     if (fault) input.input = { ...input.input, x_fake: hookFor(fault, input, random, o.klingTimeoutMs) };
     jobs.push({ input, fault });
   }
-  // Each process fault strikes between 10% and 85% of the jobs ended, in order of progress.
+  // Each process fault strikes between 10% and 85% of the way through the jobs, in order of progress.
   const kinds: ProcessFault[] = Array.from({ length: o.faults }, (_, i) => PROCESS_FAULTS[i] ?? pick(PROCESS_FAULTS));
   const faults = kinds
-    .map((kind) => ({ kind, afterEnded: Math.floor(o.jobs * (0.1 + random() * 0.75)), worker: (random() < 0.5 ? 0 : 1) as 0 | 1 }))
-    .sort((a, b) => a.afterEnded - b.afterEnded);
+    .map((kind) => ({ kind, atJob: Math.floor(o.jobs * (0.1 + random() * 0.75)), worker: (random() < 0.5 ? 0 : 1) as 0 | 1 }))
+    .sort((a, b) => a.atJob - b.atJob);
   return { seed: o.seed, policies: policies(o.jobs), jobs, faults };
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { KlingAdapter } from '../src/providers/kling/adapter.js';
-import { createClient, type JobHandle } from '../src/queue/client.js';
+import { createClient } from '../src/queue/client.js';
 import { UnsettledJobs } from '../src/queue/unsettled.js';
 import { audit, providerSettled, type AuditReport, type Ended } from './audit.js';
 import { makePlan, type ChaosPlan, type PlanOptions, type PlannedFault } from './plan.js';
@@ -60,43 +60,51 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const prefix = `chaos-${o.seed}-${randomUUID().slice(0, 6)}`;
   const workDir = join(tmpdir(), prefix);
   const faults = plan.faults.filter((f) => f.kind !== 'restart-redis' || o.redis.kind === 'private');
-  o.say(`chaos seed ${o.seed}: ${plan.jobs.length} jobs (${plan.jobs.filter((j) => j.fault).length} meet a provider failure), faults: ${faults.map((f) => `${f.kind}@${f.afterEnded}`).join(', ') || 'none'}; replay with CHAOS_SEED=${o.seed}`);
+  o.say(`chaos seed ${o.seed}: ${plan.jobs.length} jobs (${plan.jobs.filter((j) => j.fault).length} meet a provider failure), faults: ${faults.map((f) => `${f.kind}@${f.atJob}`).join(', ') || 'none'}; replay with CHAOS_SEED=${o.seed}`);
   const stack = await ChaosStack.start({ seed: o.seed, workDir, redis: o.redis, prefix, klingLatencyMs: o.klingLatencyMs, klingTimeoutMs: o.klingTimeoutMs }, plan.policies);
   const client = createClient({ redis: stack.redisUrl, prefix });
   const ended = new Map<string, Ended>();
   const faultsStruck: string[] = [];
   let report: ChaosReport | undefined;
   try {
-    // Faults strike in order, each once the plan's number of jobs has ended.
-    let progress = () => {};
-    const faultsDone = (async () => {
-      for (const f of faults) {
-        while (ended.size < f.afterEnded) await new Promise<void>((r) => (progress = r));
-        o.say(`  ${ended.size}/${plan.jobs.length} ended: ${describeFault(f)}`);
-        faultsStruck.push(`${f.kind}@${ended.size}`);
-        if (f.kind === 'kill-worker') await stack.killWorker(f.worker);
-        else if (f.kind === 'restart-redis') await stack.restartRedis();
-        else await stack.restartKling();
+    // Each fault strikes, in order, before the plan's job enqueues: the jobs before it are in flight
+    // (up to the window) or ended. Enqueueing waits while it strikes, so the plan's points hold on
+    // any machine; the jobs in flight meet the fault.
+    let fi = 0;
+    let striking: Promise<void> | null = null;
+    const strike = async (f: PlannedFault) => {
+      o.say(`  job ${f.atJob}, ${ended.size}/${plan.jobs.length} ended: ${describeFault(f)}`);
+      faultsStruck.push(`${f.kind}@${f.atJob}`);
+      if (f.kind === 'kill-worker') await stack.killWorker(f.worker);
+      else if (f.kind === 'restart-redis') await stack.restartRedis();
+      else await stack.restartKling();
+    };
+    const dueFaults = async (at: number) => {
+      while (fi < faults.length && faults[fi]!.atJob <= at) {
+        striking ??= strike(faults[fi]!).finally(() => {
+          fi++;
+          striking = null;
+        });
+        await striking;
       }
-    })();
+    };
     let next = 0;
     const one = async (): Promise<void> => {
-      while (next < plan.jobs.length) {
+      for (;;) {
+        await dueFaults(next);
+        if (next >= plan.jobs.length) return;
         const job = plan.jobs[next++]!;
-        let handle: JobHandle;
         try {
-          handle = await client.enqueue(job.input);
+          const handle = await client.enqueue(job.input);
           const r = await handle.result();
           ended.set(job.input.id, { state: r.state, ...('settlement' in r && r.settlement ? { settlement: r.settlement } : {}) });
         } catch (err) {
           ended.set(job.input.id, { state: 'error', error: (err as Error).message });
         }
         if (ended.size % Math.max(1, Math.floor(plan.jobs.length / 10)) === 0) o.say(`  ${ended.size}/${plan.jobs.length} ended`);
-        progress();
       }
     };
     await Promise.all(Array.from({ length: o.window }, one));
-    await faultsDone;
 
     const kling = new KlingAdapter({ baseUrl: stack.klingUrl, credentials: { apiKey: 'chaos' }, unitPrice: '1' });
     await providerSettled(kling);
