@@ -15,7 +15,7 @@ it('a plan holds valid jobs with unique ids, every provider failure class, and e
   expect(new Set(plan.jobs.map((j) => j.input.id)).size).toBe(plan.jobs.length);
   expect(new Set(plan.jobs.flatMap((j) => (j.fault ? [j.fault] : [])))).toEqual(new Set(PROVIDER_FAULTS));
   expect(new Set(plan.faults.map((f) => f.kind))).toEqual(new Set(PROCESS_FAULTS));
-  const points = plan.faults.map((f) => f.afterEnded);
+  const points = plan.faults.map((f) => f.atJob);
   expect(points).toEqual([...points].sort((a, b) => a - b));
   for (const p of points) expect(p > 0 && p < plan.jobs.length).toBe(true);
   // A faulted job carries its hook to the local server in its input.
