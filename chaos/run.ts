@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { KlingAdapter } from '../src/providers/kling/adapter.js';
 import { createClient } from '../src/queue/client.js';
+import { internalJobId } from '../src/queue/names.js';
 import { UnsettledJobs } from '../src/queue/unsettled.js';
 import { audit, providerSettled, type AuditReport, type Ended } from './audit.js';
 import { makePlan, type ChaosPlan, type PlanOptions, type PlannedFault } from './plan.js';
@@ -31,7 +32,7 @@ export interface ChaosReport {
   findings: string[];
   states: Record<string, number>;
   faultsStruck: string[];
-  reconcile: { findings: { kind: string }[]; settled: { action: string }[] };
+  reconcile: { findings: { kind: string; jobId: string }[]; settled: { action: string }[] };
   audit: AuditReport;
   workDir: string;
 }
@@ -109,7 +110,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const kling = new KlingAdapter({ baseUrl: stack.klingUrl, credentials: { apiKey: 'chaos' }, unitPrice: '1' });
     await providerSettled(kling);
     const reconcile = await reconcileApply(stack, prefix);
-    o.say(`  reconcile --apply: ${reconcile.findings.length} findings (${reconcile.findings.map((f) => f.kind).join(', ') || 'none'})`);
+    o.say(`  reconcile --apply: ${reconcile.findings.length} findings`);
+    const byInternal = new Map(plan.jobs.map((j) => [internalJobId(j.input.team, j.input.id), j]));
+    for (const f of reconcile.findings) {
+      const j = byInternal.get(f.jobId);
+      o.say(`    ${f.kind}: job ${j?.input.id ?? f.jobId} (${j?.input.model ?? '?'}, provider failure: ${j?.fault ?? 'none'}; internal id ${f.jobId})`);
+    }
     const redis = new Redis(stack.redisUrl, { maxRetriesPerRequest: null });
     try {
       const result = await audit(plan, ended, redis, prefix, kling);

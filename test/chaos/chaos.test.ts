@@ -15,7 +15,7 @@ it(`chaos (seed ${seed}): every job ends once, spend stays within limits and equ
   const lines: string[] = [];
   const report = await runChaos({
     seed,
-    jobs: 80,
+    jobs: 60,
     faults: PROCESS_FAULTS.length,
     faultRate: 0.35,
     window: 30,
