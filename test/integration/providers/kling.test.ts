@@ -319,3 +319,14 @@ describe('the state file: a restarted server remembers its tasks, as Kling does'
     expect(again.tasks().map((t) => t.externalId)).toEqual(['whole']);
   });
 });
+
+// Found by the chaos suite (seed 210734871): a create whose answer timed out, whose task Kling
+// cannot show yet; the create sent again is refused as a duplicate. The task exists and will
+// bill, so its fate is unknown ('lookup'), not a failed job ('fail-job' released its money).
+it('a duplicate refusal for a task that cannot be read yet is a fate unknown, not a failed job', async () => {
+  const f = await fake();
+  const a = adapter(f, { timeoutMs: 300 });
+  const err = await providerError(a.submit(job({ input: { x_fake: { delayMs: 1500, hiddenMs: 60_000 } } }), 'dup-hidden'));
+  expect(err).toMatchObject({ action: 'lookup', details: { code: 1201 } });
+  expect(f.tasks()).toHaveLength(1);
+});
