@@ -126,9 +126,11 @@ export class ChaosStack {
   private async startWorker(i: number): Promise<void> {
     const port = this.callbackPorts[i]!;
     const args = ['worker', '--policies', this.policiesDir, '--prefix', this.o.prefix, '--poll-ms', '100', '--concurrency', '16', '--model-concurrency', '40'];
-    // A short lock: a killed worker's jobs go to the other one within seconds. A short lease: the
-    // reaper works throughout the run, and must give back nothing a job still needs.
-    args.push('--lock-ms', '4000', '--lease-ms', '8000', '--callback-port', String(port), '--callback-url', `http://127.0.0.1:${port}/callbacks/kling`);
+    // A shorter lock than production's 30 s: a killed worker's jobs go to the other one within
+    // 10-15 s. Not much shorter: on a loaded machine a starved worker would miss renewing it, and
+    // BullMQ fails a job that stalls twice. A short lease: the reaper works throughout the run,
+    // and must give back nothing a job still needs.
+    args.push('--lock-ms', '10000', '--lease-ms', '8000', '--callback-port', String(port), '--callback-url', `http://127.0.0.1:${port}/callbacks/kling`);
     const w = startVidgate(args, { REDIS_URL: this.redisUrl, VIDGATE_LOG_LEVEL: 'warn', ...this.klingEnv() }, this.log);
     this.workers[i] = w;
     await w.ready;
