@@ -10,6 +10,7 @@ import { Job } from '../../../src/job.js';
 import { createLedger } from '../../../src/ledger/index.js';
 import { startFakeKling } from '../../../src/providers/fake-kling/server.js';
 import { KlingAdapter } from '../../../src/providers/kling/adapter.js';
+import { loadRateCard } from '../../../src/pricing/rate-cards.js';
 import { runTask } from '../../../src/queue/generate/run-task.js';
 import type { GeneratorDeps } from '../../../src/queue/generate/deps.js';
 import type { GenerateData } from '../../../src/queue/records.js';
@@ -50,6 +51,7 @@ it('a re-run that finds its reservation committed by its earlier run follows the
     holdForReconciliation: async () => {
       throw new Error('nothing may be held');
     },
+    cardFor: async () => loadRateCard(),
     log: pino({ level: 'silent' }),
   };
   const data = { id: 'rr-1', current: { model: 'kling-3.0', externalId: handle.externalId, taskId: handle.taskId, route: handle.route } } as unknown as GenerateData;
