@@ -14,6 +14,7 @@ import { loadRateCard } from '../../../src/pricing/rate-cards.js';
 import { runTask } from '../../../src/queue/generate/run-task.js';
 import type { GeneratorDeps } from '../../../src/queue/generate/deps.js';
 import type { GenerateData } from '../../../src/queue/records.js';
+import { AccountScheduler } from '../../../src/queue/scheduler/account.js';
 import { ModelSlots } from '../../../src/queue/slots.js';
 import { connect, redisUrl, uniquePrefix } from '../../helpers/redis.js';
 
@@ -44,6 +45,8 @@ it('a re-run that finds its reservation committed by its earlier run follows the
     ledger,
     providerFor: () => provider,
     slots: new ModelSlots(redis, prefix, () => 10),
+    scheduler: new AccountScheduler(redis, prefix),
+    parkMs: 60_000,
     leaseMs: 4,
     maxSlotWaitMs: 1000,
     slotRetryMs: 10,
