@@ -6,6 +6,7 @@ import { createLogger } from '../log.js';
 import { DEFAULT_KLING_BASE_URL } from '../providers/kling/adapter.js';
 import { cliConnection, redisUrlFromEnv, safeUrl } from '../queue/connection.js';
 import { startWorkers, type WorkerConfig } from '../queue/runtime.js';
+import { allowPrivateFromEnv } from '../webhooks/api.js';
 import { klingOptionsFromEnv } from './kling-env.js';
 import { withRedisOptions } from './options.js';
 import { action, portOption, positiveInt } from './command.js';
@@ -26,6 +27,7 @@ export interface WorkerFlags {
   pollMs?: number;
   leaseMs?: number;
   lockMs?: number;
+  webhooksAllowPrivate?: boolean;
 }
 
 export function workerConfig(f: WorkerFlags, env = process.env): WorkerConfig {
@@ -45,6 +47,7 @@ export function workerConfig(f: WorkerFlags, env = process.env): WorkerConfig {
     ...(f.callbackPort && callbackUrl ? { callback: { port: f.callbackPort, publicUrl: callbackUrl } } : {}),
     ...(f.pollMs ? { poll: { intervalMs: f.pollMs, maxIntervalMs: f.pollMs * 4 }, slotRetryMs: f.pollMs } : {}),
     ...(f.leaseMs ? { leaseMs: f.leaseMs, reaperIntervalMs: Math.max(100, Math.floor(f.leaseMs / 4)) } : {}),
+    webhooks: { allowPrivate: f.webhooksAllowPrivate === true || allowPrivateFromEnv(env) },
     ...(f.lockMs ? { lockDurationMs: f.lockMs, stalledIntervalMs: Math.max(100, Math.floor(f.lockMs / 2)) } : {}),
   };
 }
@@ -96,5 +99,6 @@ export function workerCommand(): Command {
     .addOption(new Option('--poll-ms <n>').argParser(positiveInt).hideHelp())
     .option('--lease-ms <n>', `how long a reservation is held without word from its worker (default ${DEFAULTS.leaseMs}, ${DEFAULTS.leaseMs / 60_000} min)`, positiveInt)
     .addOption(new Option('--lock-ms <n>').argParser(positiveInt).hideHelp())
+    .option('--webhooks-allow-private', 'let webhooks reach loopback, private, link-local and metadata addresses (development only; or VIDGATE_WEBHOOKS_ALLOW_PRIVATE=1)')
     .action(action((flags: WorkerFlags) => runWorkers(workerConfig(flags))));
 }

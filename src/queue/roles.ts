@@ -9,7 +9,7 @@ import { KlingAdapter } from '../providers/kling/adapter.js';
 import { CallbackTokens, CallbackWaker, startCallbackServer } from './callbacks.js';
 import { quietErrors, workerConnection } from './connection.js';
 import { createGenerator } from './generator.js';
-import { QUEUE_GENERATE, QUEUE_INTAKE } from './names.js';
+import { QUEUE_GENERATE, QUEUE_INTAKE, QUEUE_OPTIONS } from './names.js';
 import { keepWhile, pendingIn } from './pending.js';
 import type { PolicyStore } from './policy-store.js';
 import type { DecisionRecord, GenerateData, GenerationResult } from './records.js';
@@ -50,7 +50,7 @@ export async function startRouter(w: Wiring): Promise<Worker> {
   // Only the router decides by policy; a generator alone needs none (nor the directory).
   await w.policies.load(); // budgets are in the ledger before the first job is taken
   if (w.cfg.watchPolicies ?? true) w.policies.watch();
-  const generate = quietErrors(new Queue<GenerateData>(QUEUE_GENERATE, { connection: w.connection, prefix: w.prefix }));
+  const generate = quietErrors(new Queue<GenerateData>(QUEUE_GENERATE, { ...QUEUE_OPTIONS, connection: w.connection, prefix: w.prefix }));
   w.closers.push(() => generate.close());
   const route = createRouter({ ledger: w.ledger, generate, policyFor: (t) => w.policies.get(t), leaseMs: w.leaseMs, generateAttempts: w.cfg.generateAttempts, log: w.log });
   return new Worker<unknown, DecisionRecord>(QUEUE_INTAKE, route, workerOptions(w, w.cfg.concurrency?.router ?? DEFAULTS.routerConcurrency));
@@ -89,7 +89,7 @@ export async function startGenerator(w: Wiring): Promise<Worker> {
   });
   // A job still queued keeps its reservation, and so does one held for reconciliation: only one
   // that can no longer run gives it back.
-  const queued = [QUEUE_INTAKE, QUEUE_GENERATE].map((name) => quietErrors(new Queue(name, { connection: w.ledgerRedis, prefix: w.prefix })));
+  const queued = [QUEUE_INTAKE, QUEUE_GENERATE].map((name) => quietErrors(new Queue(name, { ...QUEUE_OPTIONS, connection: w.ledgerRedis, prefix: w.prefix })));
   const reaper = startReaper(ledger, {
     intervalMs: cfg.reaperIntervalMs ?? DEFAULTS.reaperIntervalMs,
     keep: keepWhile(pendingIn(queued), (id) => unsettled.has(id)),

@@ -10,6 +10,7 @@ import { DEFAULT_PREFIX } from './names.js';
 import { PolicyStore } from './policy-store.js';
 import { startGenerator, startRouter, type Wiring } from './roles.js';
 import { UnsettledJobs } from './unsettled.js';
+import { startWebhooks, type RunningWebhooks, type WebhookConfig } from '../webhooks/runtime.js';
 
 export interface WorkerConfig {
   redisUrl: string;
@@ -33,6 +34,8 @@ export interface WorkerConfig {
   /** BullMQ's lock on an active job; a dead worker's jobs are re-delivered after it lapses. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** Outbound webhooks (dispatcher and delivery worker), on unless false. */
+  webhooks?: WebhookConfig | false;
   log?: Logger;
 }
 
@@ -41,6 +44,7 @@ export interface RunningWorkers {
   ledger: Ledger;
   /** Jobs whose money is held until reconciliation settles them. */
   unsettled: UnsettledJobs;
+  webhooks: RunningWebhooks | undefined;
   /** Stops taking jobs, lets active ones finish (or hands them back after `graceMs`), closes everything. */
   close(graceMs?: number): Promise<void>;
 }
@@ -68,6 +72,7 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
     closers: [],
   };
   const workers: Worker[] = [];
+  let webhooks: RunningWebhooks | undefined;
   // Lets active jobs finish; past the grace period they are handed back (re-delivered later).
   const teardown = async (graceMs: number) => {
     const closing = Promise.all(workers.map((x) => x.close()));
@@ -83,6 +88,11 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
   try {
     if (cfg.router ?? true) workers.push(await startRouter(w));
     if (cfg.generator ?? true) workers.push(await startGenerator(w));
+    if (cfg.webhooks !== false) {
+      webhooks = await startWebhooks({ redisUrl: cfg.redisUrl, prefix, ledger, log, config: cfg.webhooks ?? {} });
+      const running = webhooks;
+      w.closers.unshift(() => running.close());
+    }
     for (const x of workers) {
       x.on('error', (err) => isConnectionError(err) || log.error({ err: err.message }, `${x.name} worker error`)); // an outage is reported once, below
       await x.waitUntilReady();
@@ -93,5 +103,5 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
     throw err;
   }
   log.info({ router: cfg.router ?? true, generator: cfg.generator ?? true, prefix }, 'workers started');
-  return { policies: w.policies, ledger, unsettled: w.unsettled, close: (graceMs = 30_000) => teardown(graceMs) };
+  return { policies: w.policies, ledger, unsettled: w.unsettled, webhooks, close: (graceMs = 30_000) => teardown(graceMs) };
 }
