@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DEFAULTS } from '../defaults.js';
 import { InputError } from '../errors.js';
 import { Name } from '../names.js';
-import { parseOrThrow } from '../validation.js';
+import { describeIssues, formatPath, issueMessage, issuePath } from '../validation.js';
 import { checkAddress, parseTargetUrl, URL_RULE } from './addresses.js';
 import { DISPATCH_GROUP, SOURCE_QUEUES, WebhookKeys } from './keys.js';
 import { DeliveryAttempt, EventType, Secret, type StoredConfig } from './schema.js';
@@ -14,6 +14,19 @@ import { readAttempts, readConfig, writeConfig } from './store.js';
 // What the service's two routes call (PUT/GET /v1/teams/{team}/webhooks, GET …/deliveries):
 // zod schemas for their bodies and answers, and plain functions. Every error is an InputError
 // with `where` and `allowed`.
+
+/**
+ * Validates a route's input; the error's `where` is the first bad field (`webhooks.endpoints[0].events[1]`)
+ * and `allowed` what that field takes, for the service to answer as they are.
+ */
+function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const first = r.error.issues[0]!;
+  const path = issuePath(first);
+  const field = path.length ? `${where}${typeof path[0] === 'number' ? '' : '.'}${formatPath(path)}` : where;
+  throw new InputError(`${where} is not valid: ${describeIssues(r.error).join('; ')}`, { where: field, allowed: issueMessage(first) });
+}
 
 export interface WebhookDeps {
   redis: Redis;
@@ -135,8 +148,8 @@ async function ensureGroup(redis: Redis, key: string): Promise<void> {
  * before anything is written. No endpoints leaves the team out of the dispatcher's reads.
  */
 export async function putWebhooks(deps: WebhookDeps, team: string, input: unknown, actor: string): Promise<WebhookConfigView> {
-  const t = parseOrThrow(Name, team, 'team');
-  const body = parseOrThrow(WebhookConfigInput, input, 'webhooks');
+  const t = parseInput(Name, team, 'team');
+  const body = parseInput(WebhookConfigInput, input, 'webhooks');
   if (body.secret !== undefined && body.rotateSecret) throw new InputError('webhooks: give a secret or rotateSecret, not both', { where: 'webhooks.rotateSecret', allowed: 'a secret, or rotateSecret: true' });
   const seen = new Map<string, number>();
   for (const [i, e] of body.endpoints.entries()) {
@@ -175,15 +188,15 @@ export async function putWebhooks(deps: WebhookDeps, team: string, input: unknow
 
 /** GET: the team's configuration, the secret masked; null when it has none. */
 export async function getWebhooks(deps: WebhookDeps, team: string): Promise<WebhookConfigView | null> {
-  const t = parseOrThrow(Name, team, 'team');
+  const t = parseInput(Name, team, 'team');
   const c = await readConfig(deps.redis, new WebhookKeys(deps.prefix), t);
   return c && view(c, false);
 }
 
 /** GET …/deliveries: the team's delivery attempts, newest first, a page at a time. */
 export async function listDeliveries(deps: WebhookDeps, team: string, query: unknown = {}): Promise<DeliveryListView> {
-  const t = parseOrThrow(Name, team, 'team');
-  const q = parseOrThrow(DeliveryListQuery, query ?? {}, 'query');
+  const t = parseInput(Name, team, 'team');
+  const q = parseInput(DeliveryListQuery, query ?? {}, 'query');
   const keys = new WebhookKeys(deps.prefix);
   const out: DeliveryListView['deliveries'] = [];
   let before = q.before;
