@@ -133,7 +133,10 @@ export function thresholdEvent(team: string, entry: AuditEntry): { event: Webhoo
   const f = entry.fields;
   const scope = f.scope === 'team' || f.scope === 'project' ? f.scope : null;
   if (!scope || !f.name || !f.window || !f.threshold || !f.limit) return null;
-  const open: OpenThreshold = { scope, name: f.name, window: f.window, threshold: f.threshold, limit: f.limit };
+  // The audit keeps the threshold in parts per million; receivers get the share ("0.8"), exactly.
+  if (!/^\d{1,7}$/.test(f.threshold)) return null;
+  const threshold = money(f.threshold).dividedBy(1_000_000).toFixed();
+  const open: OpenThreshold = { scope, name: f.name, window: f.window, threshold, limit: f.limit };
   return {
     open,
     event: {
@@ -142,7 +145,7 @@ export function thresholdEvent(team: string, entry: AuditEntry): { event: Webhoo
       payload: {
         type: 'budget.threshold',
         timestamp: new Date(entryMs(entry.id)).toISOString(),
-        data: { team, scope, name: f.name, window: f.window, threshold: f.threshold, limit: f.limit, spent: f.spent ?? null, reserved: f.reserved ?? null },
+        data: { team, scope, name: f.name, window: f.window, threshold, limit: f.limit, spent: f.spent ?? null, reserved: f.reserved ?? null },
       },
     },
   };
