@@ -65,7 +65,7 @@ it('loses no event and delivers none twice when the dispatcher is killed between
     const queue = new Queue(WEBHOOK_QUEUE, { connection: redis, prefix: p.prefix });
     const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed');
     await queue.close();
-    if (pending[0] === 0 && pending[1] === 0 && counts.waiting + counts.active + counts.delayed === 0) {
+    if (pending[0] === 0 && pending[1] === 0 && (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) === 0) {
       expect(counts.completed).toBe(24);
       break;
     }
