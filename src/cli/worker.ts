@@ -87,7 +87,7 @@ async function checkPortFree(port: number): Promise<void> {
 
 export function workerCommand(): Command {
   return withRedisOptions(new Command('worker'))
-    .description('run the router and generator workers (Kling credentials from KLING_API_KEY, or KLING_ACCESS_KEY and KLING_SECRET_KEY)')
+    .description('run the router and generator workers, and the webhook dispatcher and deliveries (Kling credentials from KLING_API_KEY, or KLING_ACCESS_KEY and KLING_SECRET_KEY)')
     .option('--policies <dir>', 'team policy files', 'policies')
     .option('--concurrency <n>', 'jobs each worker runs at once', positiveInt)
     .option('--router-only', 'run only the router (decisions)')
