@@ -167,7 +167,8 @@ export async function putWebhooks(deps: WebhookDeps, team: string, input: unknow
     team: t,
     endpoints: body.endpoints.map((e) => ({ id: endpointId(t, e.url), url: e.url, events: e.events ?? [...EventType.options], description: e.description ?? null })),
     secret: body.secret ?? (shown ? newSecret() : existing!.secret),
-    since: existing?.since ?? now,
+    // Re-enabled after a pause: events from the pause are not this configuration's.
+    since: existing && existing.endpoints.length > 0 ? existing.since : now,
     createdAt: existing?.createdAt ?? new Date(now).toISOString(),
     updatedAt: new Date(now).toISOString(),
     updatedBy: actor,
