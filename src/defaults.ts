@@ -45,8 +45,10 @@ export const DEFAULTS = {
    * The intake and generate queues' event streams keep about this many entries (BullMQ's
    * `streams.events.maxLen`, 10,000 by default): the webhook dispatcher reads them, so this is how
    * far it may fall behind (a stopped dispatcher, a burst) before events are trimmed unread.
+   * A job writes about five entries per queue, and its finishing one carries its record (a few
+   * KB), so this is roughly 10,000 jobs' worth and some tens of MB of Redis per queue.
    */
-  queueEventsMaxLen: 200_000,
+  queueEventsMaxLen: 50_000,
   /** Outbound webhooks: attempts per delivery (BullMQ) and the first backoff, doubling: about 34 h in all. */
   webhookAttempts: 12,
   webhookBackoffMs: MINUTE,
