@@ -27,6 +27,13 @@ export interface DispatcherOptions {
 
 type Entry = [id: string, fields: string[]];
 
+/** Orders two stream ids ("ms-seq"). */
+function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(BigInt) as [bigint, bigint];
+  const [bm, bs] = b.split('-').map(BigInt) as [bigint, bigint];
+  return am === bm ? (as === bs ? 0 : as < bs ? -1 : 1) : am < bm ? -1 : 1;
+}
+
 /**
  * Turns durable sources into delivery jobs: the intake and generate queues' event streams
  * (BullMQ writes a job's `completed`/`failed` entry, with its return value, in the same Lua step
@@ -49,6 +56,7 @@ export class Dispatcher {
 
   start(): void {
     this.loop = (async () => {
+      await this.checkTrimmed().catch(() => {});
       while (!this.stopped) {
         let n = 0;
         try {
@@ -68,6 +76,31 @@ export class Dispatcher {
     this.stopped = true;
     this.wake?.();
     await this.loop;
+  }
+
+  /**
+   * Says so when a queue's event stream was trimmed past entries the group never read (every
+   * dispatcher was down while more than the bound was written): those events are gone.
+   */
+  async checkTrimmed(): Promise<string[]> {
+    const lost: string[] = [];
+    for (const q of SOURCE_QUEUES) {
+      const key = this.keys.queueEvents(q);
+      const groups = (await this.o.redis.xinfo('GROUPS', key).catch(() => [])) as (string | number)[][];
+      const group = groups.map((g) => fieldsOf(g.map(String))).find((g) => g.get('name') === DISPATCH_GROUP);
+      // Trimming removes the oldest entries first: none unread is gone while the oldest left is
+      // one the group read. Past that, the group's count of entries read (Redis 7) says whether
+      // more were written after what it read than are left.
+      const info = fieldsOf(((await this.o.redis.xinfo('STREAM', key).catch(() => [])) as unknown[]).map((v) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '')));
+      const first = info.get('recorded-first-entry-id');
+      const last = group?.get('last-delivered-id');
+      const read = group?.get('entries-read');
+      if (!first || !last || !read || read === 'null' || compareIds(last, first) >= 0) continue;
+      if (BigInt(info.get('entries-added') ?? '0') - BigInt(read) <= BigInt(info.get('length') ?? '0')) continue;
+      lost.push(q);
+      this.o.log.warn({ queue: q, lastRead: last, oldestLeft: first }, `webhook events of ${q} were trimmed before any dispatcher read them (raise queueEventsMaxLen or keep a worker running)`);
+    }
+    return lost;
   }
 
   /** One pass over every source; answers how many entries it handled. */
