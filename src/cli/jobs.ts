@@ -4,7 +4,7 @@ import { Name, ReservationId } from '../names.js';
 import { parseOrThrow } from '../validation.js';
 import { describeVariant } from '../policy/decision.js';
 import { createClient } from '../queue/client.js';
-import { cliConnection, redisUrlFromEnv } from '../queue/connection.js';
+import { cliConnection, redisTargetFromEnv } from '../queue/connection.js';
 import { withRedisOptions } from './options.js';
 import { action, printJson } from './command.js';
 
@@ -16,9 +16,9 @@ export function jobsCommand(): Command {
     .argument('<id>', "the job's id, as enqueued")
     .option('--json', 'print one JSON object', false)
     .action(
-      action(async (id: string, opts: { team: string; json: boolean; redis?: string; prefix: string }) => {
+      action(async (id: string, opts: { team: string; json: boolean; redis?: string; redisCluster?: string; prefix: string }) => {
         parseOrThrow(z.object({ '--team': Name, id: ReservationId }), { '--team': opts.team, id }, 'jobs show');
-        const redis = await cliConnection(redisUrlFromEnv(opts.redis));
+        const redis = await cliConnection(redisTargetFromEnv(opts));
         const client = createClient({ redis, prefix: opts.prefix });
         try {
           const shown = await client.show(opts.team, id);

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { Ledger } from '../ledger/ledger.js';
 import { createLogger } from '../log.js';
 import { KlingAdapter } from '../providers/kling/adapter.js';
-import { cliConnection, redisUrlFromEnv } from '../queue/connection.js';
+import { cliConnection, queuePrefix, redisTargetFromEnv } from '../queue/connection.js';
 import { QUEUE_GENERATE } from '../queue/names.js';
 import type { GenerateData } from '../queue/records.js';
 import { UnsettledJobs } from '../queue/unsettled.js';
@@ -61,8 +61,8 @@ export function reconcileCommand(): Command {
     .action(
       action(async (f: Flags) => {
         const provider = new KlingAdapter(klingOptionsFromEnv(f.klingBaseUrl));
-        const redis = await cliConnection(redisUrlFromEnv(f.redis));
-        const generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection: redis, prefix: f.prefix });
+        const redis = await cliConnection(redisTargetFromEnv(f));
+        const generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection: redis, prefix: queuePrefix(f.prefix, redis) });
         const ledger = new Ledger({ redis, prefix: f.prefix, actor: 'reconcile' });
         try {
           const report = await reconcile({

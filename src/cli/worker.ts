@@ -4,9 +4,10 @@ import { DEFAULTS } from '../defaults.js';
 import { InputError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { DEFAULT_KLING_BASE_URL } from '../providers/kling/adapter.js';
-import { cliConnection, redisUrlFromEnv, safeUrl } from '../queue/connection.js';
+import { cliConnection, describeTarget, redisTargetFromEnv } from '../queue/connection.js';
 import { startWorkers, type WorkerConfig } from '../queue/runtime.js';
 import { klingOptionsFromEnv } from './kling-env.js';
+import { redisTargetFrom } from '../redis-connection.js';
 import { withRedisOptions } from './options.js';
 import { action, portOption, positiveInt } from './command.js';
 
@@ -18,6 +19,7 @@ export interface WorkerFlags {
   routerOnly?: boolean;
   generatorOnly?: boolean;
   redis?: string;
+  redisCluster?: string;
   prefix: string;
   klingBaseUrl?: string;
   modelConcurrency?: number;
@@ -34,7 +36,7 @@ export function workerConfig(f: WorkerFlags, env = process.env): WorkerConfig {
   const callbackUrl = f.callbackUrl ?? env.VIDGATE_CALLBACK_URL;
   if (Boolean(callbackUrl) !== Boolean(f.callbackPort)) throw new InputError('--callback-port and --callback-url (or VIDGATE_CALLBACK_URL) go together');
   return {
-    redisUrl: redisUrlFromEnv(f.redis),
+    redisUrl: redisTargetFrom(f, env),
     prefix: f.prefix,
     policiesDir: f.policies,
     router: !f.generatorOnly,
@@ -59,7 +61,7 @@ export async function runWorkers(cfg: WorkerConfig): Promise<void> {
   const running = await startWorkers({ ...cfg, log });
   const roles = [cfg.router !== false && 'router', cfg.generator !== false && 'generator'].filter(Boolean).join(' and ');
   const teams = cfg.router === false ? '' : `, teams ${running.policies.teams().join(', ') || '(none)'}`;
-  process.stdout.write(`vidgate worker ready: ${roles} on ${safeUrl(cfg.redisUrl)}${teams}\n`);
+  process.stdout.write(`vidgate worker ready: ${roles} on ${describeTarget(cfg.redisUrl)}${teams}\n`);
   process.on('SIGHUP', () => void running.policies.reload());
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

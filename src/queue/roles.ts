@@ -1,5 +1,5 @@
 import { Queue, Worker, type WorkerOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis-connection.js';
 import type { Logger } from 'pino';
 import type { ModelId } from '../catalog.js';
 import { DEFAULTS } from '../defaults.js';
@@ -22,6 +22,8 @@ import type { UnsettledJobs } from './unsettled.js';
 export interface Wiring {
   cfg: WorkerConfig;
   prefix: string;
+  /** BullMQ's prefix: `prefix`, hash-tagged on a cluster (queuePrefix). */
+  queuePrefix: string;
   log: Logger;
   connection: Redis;
   ledgerRedis: Redis;
@@ -35,7 +37,7 @@ export interface Wiring {
 function workerOptions(w: Wiring, concurrency: number): WorkerOptions {
   return {
     connection: w.connection,
-    prefix: w.prefix,
+    prefix: w.queuePrefix,
     concurrency,
     // After a Redis error BullMQ pauses its fetch loop this long (15 s by default): resume
     // within a second of Redis coming back.
@@ -50,7 +52,7 @@ export async function startRouter(w: Wiring): Promise<Worker> {
   // Only the router decides by policy; a generator alone needs none (nor the directory).
   await w.policies.load(); // budgets are in the ledger before the first job is taken
   if (w.cfg.watchPolicies ?? true) w.policies.watch();
-  const generate = quietErrors(new Queue<GenerateData>(QUEUE_GENERATE, { connection: w.connection, prefix: w.prefix }));
+  const generate = quietErrors(new Queue<GenerateData>(QUEUE_GENERATE, { connection: w.connection, prefix: w.queuePrefix }));
   w.closers.push(() => generate.close());
   const route = createRouter({ ledger: w.ledger, generate, policyFor: (t) => w.policies.get(t), leaseMs: w.leaseMs, generateAttempts: w.cfg.generateAttempts, log: w.log });
   return new Worker<unknown, DecisionRecord>(QUEUE_INTAKE, route, workerOptions(w, w.cfg.concurrency?.router ?? DEFAULTS.routerConcurrency));
@@ -89,7 +91,7 @@ export async function startGenerator(w: Wiring): Promise<Worker> {
   });
   // A job still queued keeps its reservation, and so does one held for reconciliation: only one
   // that can no longer run gives it back.
-  const queued = [QUEUE_INTAKE, QUEUE_GENERATE].map((name) => quietErrors(new Queue(name, { connection: w.ledgerRedis, prefix: w.prefix })));
+  const queued = [QUEUE_INTAKE, QUEUE_GENERATE].map((name) => quietErrors(new Queue(name, { connection: w.ledgerRedis, prefix: w.queuePrefix })));
   const reaper = startReaper(ledger, {
     intervalMs: cfg.reaperIntervalMs ?? DEFAULTS.reaperIntervalMs,
     keep: keepWhile(pendingIn(queued), (id) => unsettled.has(id)),

@@ -5,14 +5,16 @@ import { DEFAULTS } from '../defaults.js';
 import { Ledger } from '../ledger/ledger.js';
 import { createLogger } from '../log.js';
 import type { KlingAdapterOptions } from '../providers/kling/adapter.js';
-import { isConnectionError, reportConnection, workerConnection } from './connection.js';
+import type { RedisTarget } from '../redis-connection.js';
+import { isConnectionError, queuePrefix, reportConnection, workerConnection } from './connection.js';
 import { DEFAULT_PREFIX } from './names.js';
 import { PolicyStore } from './policy-store.js';
 import { startGenerator, startRouter, type Wiring } from './roles.js';
 import { UnsettledJobs } from './unsettled.js';
 
 export interface WorkerConfig {
-  redisUrl: string;
+  /** Where Redis is: one server's URL, or a cluster's nodes (`{ clusterNodes }`). */
+  redisUrl: RedisTarget;
   prefix?: string;
   policiesDir: string;
   router?: boolean;
@@ -58,6 +60,7 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
   const w: Wiring = {
     cfg,
     prefix,
+    queuePrefix: queuePrefix(prefix, cfg.redisUrl),
     log,
     connection,
     ledgerRedis,
