@@ -104,10 +104,12 @@ const CLUSTER_DEFAULTS: ClusterOptions = {
  */
 export function openConnection(target: RedisTarget, node: RedisOptions = {}, cluster: ClusterOptions = {}): RedisConnection {
   if (!isClusterTarget(target)) return new Redis(target, node);
-  const { enableAutoPipelining, enableReadyCheck, lazyConnect, ...perNode } = node;
+  // No auto-pipelining on a cluster: ioredis groups a script call by its first argument, which
+  // for a defined command is the key count, not a key, and mixes slots in one pipeline
+  // ("All keys in the pipeline should belong to the same slots allocation group", ioredis #2109).
+  const { enableAutoPipelining: _notOnACluster, enableReadyCheck, lazyConnect, ...perNode } = node;
   return new Cluster(target.clusterNodes, {
     ...CLUSTER_DEFAULTS,
-    ...(enableAutoPipelining !== undefined ? { enableAutoPipelining } : {}),
     ...(enableReadyCheck !== undefined ? { enableReadyCheck } : {}),
     ...(lazyConnect !== undefined ? { lazyConnect } : {}),
     ...cluster,
