@@ -19,6 +19,8 @@ export interface OwnedCluster {
   masterOf(slot: number): Promise<{ master: OwnedRedis; replicas: OwnedRedis[] }>;
   /** Resolves once every live node says cluster_state:ok and each slot's master is `expected` (when given). */
   waitUntilOk(opts?: { slot?: number; master?: OwnedRedis; timeoutMs?: number }): Promise<void>;
+  /** Starts a killed node again on its port, dir and settings (it rejoins from its nodes.conf and its AOF, if any). */
+  restart(node: OwnedRedis): Promise<OwnedRedis>;
   stop(): Promise<void>;
 }
 
@@ -58,6 +60,11 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
   }
 }
 
+function startNode(port: number, dir: string, persistence: Persistence): Promise<OwnedRedis> {
+  const extraArgs = ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', String(NODE_TIMEOUT_MS), ...persistenceArgs(persistence)];
+  return startRedisServer({ port, dir, ownDir: true, extraArgs });
+}
+
 /** Starts 3 masters and 3 replicas with `persistence`, joins them with `redis-cli --cluster create`, and waits until every node serves every slot. */
 export async function startRedisCluster(opts: { persistence?: Persistence } = {}): Promise<OwnedCluster> {
   const persistence = opts.persistence ?? 'none';
@@ -68,15 +75,7 @@ export async function startRedisCluster(opts: { persistence?: Persistence } = {}
   try {
     for (let i = 0; i < 6; i++) {
       const dir = mkdtempSync(join(tmpdir(), 'vidgate-cluster-'));
-      const port = await freePort();
-      nodes.push(
-        await startRedisServer({
-          port,
-          dir,
-          ownDir: true,
-          extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', String(NODE_TIMEOUT_MS), ...persistenceArgs(persistence)],
-        }),
-      );
+      nodes.push(await startNode(await freePort(), dir, persistence));
     }
     const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'], { encoding: 'utf8', timeout: 60_000 });
     if (create.status !== 0) throw new Error(`redis-cli --cluster create failed (${create.status}): ${create.stderr || create.stdout}`);
@@ -131,6 +130,11 @@ export async function startRedisCluster(opts: { persistence?: Persistence } = {}
         },
         w.timeoutMs ?? 30_000,
       );
+    },
+    async restart(node) {
+      const again = await startNode(node.port, node.dir, persistence);
+      nodes[nodes.indexOf(node)] = again;
+      return again;
     },
     stop,
   };
