@@ -4,7 +4,7 @@ import { DEFAULTS } from '../defaults.js';
 import { InputError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { DEFAULT_KLING_BASE_URL } from '../providers/kling/adapter.js';
-import { cliConnection, describeTarget, redisTargetFromEnv } from '../queue/connection.js';
+import { cliConnection, describeTarget, safeUrl } from '../queue/connection.js';
 import { startWorkers, type WorkerConfig } from '../queue/runtime.js';
 import { klingOptionsFromEnv } from './kling-env.js';
 import { redisTargetFrom } from '../redis-connection.js';
@@ -61,7 +61,7 @@ export async function runWorkers(cfg: WorkerConfig): Promise<void> {
   const running = await startWorkers({ ...cfg, log });
   const roles = [cfg.router !== false && 'router', cfg.generator !== false && 'generator'].filter(Boolean).join(' and ');
   const teams = cfg.router === false ? '' : `, teams ${running.policies.teams().join(', ') || '(none)'}`;
-  process.stdout.write(`vidgate worker ready: ${roles} on ${describeTarget(cfg.redisUrl)}${teams}\n`);
+  process.stdout.write(`vidgate worker ready: ${roles} on ${typeof cfg.redisUrl === 'string' ? safeUrl(cfg.redisUrl) : describeTarget(cfg.redisUrl)}${teams}\n`);
   process.on('SIGHUP', () => void running.policies.reload());
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -65,11 +65,11 @@ export class VidgateClient {
 
   constructor(private readonly opts: ClientOptions) {
     const target = isRedisTarget(opts.redis) ? opts.redis : undefined;
+    const prefix = opts.prefix ?? DEFAULT_PREFIX;
+    this.queuePrefix = queuePrefix(prefix, opts.redis); // a prefix a cluster cannot take stops here, before any connection
     this.owns = target !== undefined;
     this.redis = target !== undefined ? workerConnection(target) : (opts.redis as Redis);
     if (target !== undefined && opts.onConnection) reportConnection(this.redis, target, opts.onConnection);
-    const prefix = opts.prefix ?? DEFAULT_PREFIX;
-    this.queuePrefix = queuePrefix(prefix, this.redis);
     this.intake = quietErrors(new Queue(QUEUE_INTAKE, { connection: this.redis, prefix: this.queuePrefix }));
     this.generate = quietErrors(new Queue<GenerateData>(QUEUE_GENERATE, { connection: this.redis, prefix: this.queuePrefix }));
     // Every awaited job adds a listener until it finishes; thousands may be awaited at once.

@@ -50,6 +50,7 @@ export interface RunningWorkers {
 /** Starts the router and/or generator workers in this process, wired to one Redis and one provider. */
 export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
   const prefix = cfg.prefix ?? DEFAULT_PREFIX;
+  const bullPrefix = queuePrefix(prefix, cfg.redisUrl); // a prefix a cluster cannot take stops here, before any connection
   const log = cfg.log ?? createLogger('vidgate-worker');
   // This connection speaks for all of them: one log line when Redis goes away, one when it is back.
   const connection = reportConnection(workerConnection(cfg.redisUrl), cfg.redisUrl, (state, line) => (state === 'down' ? log.warn(line) : log.info(line)));
@@ -60,7 +61,7 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
   const w: Wiring = {
     cfg,
     prefix,
-    queuePrefix: queuePrefix(prefix, cfg.redisUrl),
+    queuePrefix: bullPrefix,
     log,
     connection,
     ledgerRedis,
