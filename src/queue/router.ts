@@ -10,6 +10,7 @@ import { decisionOf } from '../policy/decision.js';
 import { ladder } from '../policy/ladder.js';
 import { projectBudgetOf } from '../policy/schema.js';
 import type { Ladder } from '../policy/types.js';
+import type { RateCard } from '../pricing/rate-card-schema.js';
 import { describeIssues } from '../validation.js';
 import { internalJobId, KEEP_FINISHED } from './names.js';
 import type { ActivePolicy } from './policy-store.js';
@@ -20,6 +21,8 @@ export interface RouterDeps {
   ledger: Ledger;
   generate: Queue<GenerateData>;
   policyFor: (team: string) => ActivePolicy | undefined;
+  /** The card an admission names (built-in, or stored with its policy version): a replay re-prices what was forwarded. */
+  cardFor: (team: string, ref: string) => Promise<RateCard>;
   leaseMs: number;
   /** Retries of a generate job (provider rate limits, outages): BullMQ attempts and backoff. */
   generateAttempts?: { attempts: number; backoffMs: number };
