@@ -19,6 +19,8 @@ import type { PolicyVersions } from './policy-versions.js';
 import type { DecisionRecord, GenerateData, GenerationResult } from './records.js';
 import { createRouter } from './router.js';
 import type { WorkerConfig } from './runtime.js';
+import { AccountScheduler } from './scheduler/account.js';
+import { startDispatcher } from './scheduler/dispatcher.js';
 import { ModelSlots } from './slots.js';
 import type { UnsettledJobs } from './unsettled.js';
 
@@ -36,6 +38,8 @@ export interface Wiring {
   policies: PolicyStore;
   cards: PolicyCards;
   unsettled: UnsettledJobs;
+  /** The provider account whose slots every team shares. */
+  scheduler: AccountScheduler;
   leaseMs: number;
   closers: (() => Promise<unknown>)[];
 }
@@ -70,7 +74,7 @@ export async function startRouter(w: Wiring): Promise<Worker> {
   await w.policies.start();
   const generate = quietErrors(new Queue<GenerateData>(QUEUE_GENERATE, { connection: w.connection, prefix: w.queuePrefix }));
   w.closers.push(() => generate.close());
-  const route = createRouter({ ledger: w.ledger, generate, policyFor: (t) => w.policies.get(t), cardFor: (t, ref) => w.cards.load(t, ref), leaseMs: w.leaseMs, generateAttempts: w.cfg.generateAttempts, log: w.log });
+  const route = createRouter({ ledger: w.ledger, generate, scheduler: w.scheduler, parkMs: w.cfg.parkMs, policyFor: (t) => w.policies.get(t), cardFor: (t, ref) => w.cards.load(t, ref), leaseMs: w.leaseMs, generateAttempts: w.cfg.generateAttempts, log: w.log });
   return new Worker<unknown, DecisionRecord>(QUEUE_INTAKE, route, workerOptions(w, w.cfg.concurrency?.router ?? DEFAULTS.routerConcurrency));
 }
 
@@ -91,12 +95,14 @@ export async function startGenerator(w: Wiring): Promise<Worker> {
   const { cfg, ledger, unsettled, log } = w;
   const provider = new KlingAdapter(cfg.kling);
   const mc = cfg.modelConcurrency ?? DEFAULTS.modelConcurrency;
-  const slots = new ModelSlots(w.ledgerRedis, w.prefix, (m) => (typeof mc === 'number' ? mc : (mc[m as ModelId] ?? DEFAULTS.modelConcurrency)));
+  const slots = new ModelSlots(w.ledgerRedis, w.prefix, (m) => (typeof mc === 'number' ? mc : (mc[m as ModelId] ?? DEFAULTS.modelConcurrency)), cfg.slotLeaseMs);
   const callbacks = cfg.callback ? await startCallbacks(w, provider, cfg.callback) : undefined;
   const generate = createGenerator({
     ledger,
     providerFor: () => provider,
     slots,
+    scheduler: w.scheduler,
+    parkMs: cfg.parkMs ?? DEFAULTS.parkMs,
     leaseMs: w.leaseMs,
     maxSlotWaitMs: cfg.maxSlotWaitMs ?? DEFAULTS.maxSlotWaitMs,
     slotRetryMs: cfg.slotRetryMs ?? DEFAULTS.slotRetryMs,
@@ -118,5 +124,19 @@ export async function startGenerator(w: Wiring): Promise<Worker> {
   });
   w.closers.unshift(() => reaper.stop());
   w.closers.push(() => Promise.all(queued.map((q) => q.close())));
+  // The account's slots go to waiting jobs fairly; every generator process runs a dispatcher.
+  const subscriber = workerConnection(cfg.redisUrl);
+  const dispatcher = await startDispatcher({
+    scheduler: w.scheduler,
+    generate: queued[1]!,
+    subscriber,
+    limit: cfg.accountConcurrency ?? DEFAULTS.accountConcurrency,
+    ...(cfg.dispatchIdleMs ? { idleMs: cfg.dispatchIdleMs } : {}),
+    log,
+  });
+  w.closers.unshift(async () => {
+    await dispatcher.stop();
+    subscriber.disconnect();
+  });
   return new Worker<GenerateData, GenerationResult>(QUEUE_GENERATE, generate, workerOptions(w, cfg.concurrency?.generator ?? DEFAULTS.generatorConcurrency));
 }

@@ -70,8 +70,10 @@ async function follow(deps: GeneratorDeps, run: TaskRun, job: Job, handle: TaskH
     ...deps.poll,
     wake: deps.wake && ((now) => deps.wake!(handle.externalId, now)),
     onPoll: async () => {
-      // Keep the slot (its lease is short) and the reservation alive while the provider works; a
-      // poll never charges.
+      // Keep the slots (their leases are short) and the reservation alive while the provider works;
+      // a poll never charges. The task runs at the provider, so the account counts it even if its
+      // slot lapsed meanwhile (force).
+      await deps.scheduler.hold(id, true);
       await deps.slots.acquire(job.model, id);
       if (Date.now() - lastExtend < deps.leaseMs / 4) return;
       lastExtend = Date.now();
