@@ -55,6 +55,8 @@ export const DEFAULTS = {
   /** Generate attempts (BullMQ) and the first backoff, doubling. */
   generateAttempts: 5,
   generateBackoffMs: 2 * SECOND,
+  /** Times a generate job may be handed back by BullMQ's stalled check (its worker died) before BullMQ fails it. */
+  generateMaxStalledCount: 10,
   /** Intake (router) attempts and the first backoff, doubling. */
   intakeAttempts: 5,
   intakeBackoffMs: SECOND,

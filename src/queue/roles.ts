@@ -11,7 +11,7 @@ import { CallbackTokens, CallbackWaker, startCallbackServer } from './callbacks.
 import { quietErrors, workerConnection } from './connection.js';
 import { createGenerator } from './generator.js';
 import { QUEUE_GENERATE, QUEUE_INTAKE } from './names.js';
-import { keepWhile, pendingIn } from './pending.js';
+import { heldWhenQueueFailed, keepWhile, pendingIn } from './pending.js';
 import type { PolicyCards } from './policy-cards.js';
 import { policyDirDocuments, watchPolicyDir } from './policy-files.js';
 import type { PolicyStore } from './policy-store.js';
@@ -112,12 +112,12 @@ export async function startGenerator(w: Wiring): Promise<Worker> {
     holdForReconciliation: (id, externalId, reason) => unsettled.add(id, externalId, reason),
     log,
   });
-  // A job still queued keeps its reservation, and so does one held for reconciliation: only one
-  // that can no longer run gives it back.
+  // A job still queued keeps its reservation, and so does one held for reconciliation, or one the
+  // queue failed after it began a create: only one that can no longer run, and sent nothing, gives it back.
   const queued = [QUEUE_INTAKE, QUEUE_GENERATE].map((name) => quietErrors(new Queue(name, { connection: w.ledgerRedis, prefix: w.queuePrefix })));
   const reaper = startReaper(ledger, {
     intervalMs: cfg.reaperIntervalMs ?? DEFAULTS.reaperIntervalMs,
-    keep: keepWhile(pendingIn(queued), (id) => unsettled.has(id)),
+    keep: keepWhile(pendingIn(queued), (id) => unsettled.has(id), heldWhenQueueFailed(queued[1]!, (id, externalId, reason) => unsettled.add(id, externalId, reason))),
     leaseMs: w.leaseMs,
     onExpired: (r) => log.warn({ reservation: r.reservationId }, 'reservation expired: its job can no longer run'),
     onError: (err) => log.error({ err }, 'reaper failed'),
@@ -138,5 +138,7 @@ export async function startGenerator(w: Wiring): Promise<Worker> {
     await dispatcher.stop();
     subscriber.disconnect();
   });
-  return new Worker<GenerateData, GenerationResult>(QUEUE_GENERATE, generate, workerOptions(w, cfg.concurrency?.generator ?? DEFAULTS.generatorConcurrency));
+  // A generate job follows its task through re-deliveries (it looks its task up before creating):
+  // a worker that dies twice under it must not make BullMQ fail it (its default allows one stall).
+  return new Worker<GenerateData, GenerationResult>(QUEUE_GENERATE, generate, { ...workerOptions(w, cfg.concurrency?.generator ?? DEFAULTS.generatorConcurrency), maxStalledCount: DEFAULTS.generateMaxStalledCount });
 }
