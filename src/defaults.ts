@@ -8,6 +8,13 @@ export const DEFAULTS = {
   /** Key prefix of every Redis key and queue. */
   prefix: 'vidgate',
   redisUrl: 'redis://127.0.0.1:6379',
+  /**
+   * On a Redis Cluster, a command whose slot is moving or whose master is failing over is retried
+   * this often, up to this many times: 150 × 200 ms = 30 s, enough for a replica to take over
+   * after Redis's default cluster-node-timeout (15 s).
+   */
+  clusterRetryDelayMs: 200,
+  clusterMaxRedirections: 150,
   /** How long a reservation is held without word from its worker. */
   leaseMs: 15 * MINUTE,
   /** A team's audit stream keeps about this many entries. */
