@@ -7,6 +7,7 @@ import { Job, type JobInput } from '../job.js';
 import { Ledger } from '../ledger/ledger.js';
 import type { BudgetInput, BudgetView } from '../ledger/schema.js';
 import { describeIssues } from '../validation.js';
+import { CancelGate } from './cancel-gate.js';
 import { quietErrors, quietOnReconnect, reportConnection, workerConnection, type ConnectionReport } from './connection.js';
 import { DEFAULT_PREFIX, internalJobId, KEEP_FINISHED, QUEUE_GENERATE, QUEUE_INTAKE } from './names.js';
 import { failedOutcome, type DecisionRecord, type FinalResult, type GenerateData, type GenerationResult } from './records.js';
@@ -32,12 +33,23 @@ export interface JobView {
   id: string;
   team: string;
   internalId: string;
+  /** The project the job was submitted for (null once its intake record is gone). */
+  project: string | null;
   intake: string;
   decision: DecisionRecord | null;
   generate: string | null;
   result: GenerationResult | null;
   data: GenerateData | null;
 }
+
+export interface CancelOutcome {
+  /** cancelled: never sent to the provider; at-provider: sent already, it runs and is settled as usual. */
+  outcome: 'cancelled' | 'at-provider' | 'finished' | 'not-found';
+  /** The reservation was given back by this call (a worker may give it back instead, at the gate). */
+  released: boolean;
+}
+
+const QUEUED_STATES = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);
 
 export interface ClientOptions {
   redis: Redis | string;
@@ -58,6 +70,7 @@ export class VidgateClient {
   private readonly generate: Queue<GenerateData>;
   private events: { intake: QueueEvents; generate: QueueEvents; connections: Redis[] } | undefined;
   private readonly ledger: Ledger;
+  private readonly gate: CancelGate;
 
   constructor(private readonly opts: ClientOptions) {
     this.owns = typeof opts.redis === 'string';
@@ -70,6 +83,7 @@ export class VidgateClient {
     this.intake.setMaxListeners(0);
     this.generate.setMaxListeners(0);
     this.ledger = new Ledger({ redis: this.redis, prefix, actor: 'client' });
+    this.gate = new CancelGate(this.redis, prefix);
     this.budgets = { set: (b) => this.ledger.setBudget(b), show: (s) => this.ledger.getBudget(s) };
   }
 
@@ -130,12 +144,40 @@ export class VidgateClient {
       id,
       team,
       internalId,
+      project: typeof a?.data?.project === 'string' ? (a.data.project as string) : null,
       intake: a ? await a.getState() : 'missing',
       decision: (a?.returnvalue as DecisionRecord | undefined) ?? null,
       generate: b ? await b.getState() : null,
       result: (b?.returnvalue as GenerationResult | undefined) ?? null,
       data: (b?.data as GenerateData | undefined) ?? null,
     };
+  }
+
+  /**
+   * Cancels team's job `id` unless the provider already has it. A job not yet sent is removed
+   * from its queue where it waits and its reservation released; one a worker holds right now is
+   * stopped by the worker itself at the cancel gate (src/queue/cancel-gate.ts), just before it
+   * would send it. A job already sent runs on and is settled as usual.
+   */
+  async cancel(team: string, id: string): Promise<CancelOutcome> {
+    const view = await this.show(team, id);
+    if (!view) return { outcome: 'not-found', released: false };
+    if (view.decision?.outcome === 'reject' || view.result) return { outcome: 'finished', released: false };
+    const internal = view.internalId;
+    if ((await this.gate.claim(team, internal, 'cancelled')) === 'sent') return { outcome: 'at-provider', released: false };
+    for (const queue of [this.intake, this.generate] as Queue[]) {
+      const job = await BullJob.fromId(queue, internal);
+      // Only a job still waiting is removed; one a worker holds is locked (remove throws), and
+      // that worker meets the gate. A finished intake record (the decision) is kept.
+      if (job && QUEUED_STATES.has(await job.getState())) await job.remove().catch(() => {});
+    }
+    const r = await this.ledger.release({ reservationId: internal, reason: 'cancelled' });
+    return { outcome: 'cancelled', released: r.status === 'released' && !r.replayed };
+  }
+
+  /** Whether team's job `id` was cancelled before the provider saw it. */
+  async cancelled(team: string, id: string): Promise<boolean> {
+    return (await this.gate.read(team, internalJobId(team, id))) === 'cancelled';
   }
 
   private queueEvents() {

@@ -15,6 +15,7 @@ import type { PolicyStore } from './policy-store.js';
 import type { DecisionRecord, GenerateData, GenerationResult } from './records.js';
 import { createRouter } from './router.js';
 import type { WorkerConfig } from './runtime.js';
+import { CancelGate } from './cancel-gate.js';
 import { ModelSlots } from './slots.js';
 import type { UnsettledJobs } from './unsettled.js';
 
@@ -85,6 +86,7 @@ export async function startGenerator(w: Wiring): Promise<Worker> {
     poll: { intervalMs: DEFAULTS.pollIntervalMs, maxIntervalMs: DEFAULTS.pollMaxIntervalMs, timeoutMs: DEFAULTS.pollTimeoutMs, ...cfg.poll },
     ...(callbacks ? { callbackUrlFor: callbacks.urlFor, wake: callbacks.wake } : {}),
     holdForReconciliation: (id, externalId, reason) => unsettled.add(id, externalId, reason),
+    gate: new CancelGate(w.ledgerRedis, w.prefix),
     log,
   });
   // A job still queued keeps its reservation, and so does one held for reconciliation: only one

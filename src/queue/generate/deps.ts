@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { ModelId } from '../../catalog.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import type { Provider } from '../../providers/provider.js';
+import type { CancelGate } from '../cancel-gate.js';
 import type { ModelSlots } from '../slots.js';
 
 export interface GeneratorDeps {
@@ -19,5 +20,7 @@ export interface GeneratorDeps {
   wake?: (externalId: string, now: () => void) => () => void;
   /** Jobs whose reservation is held for reconciliation (the provider's bill is unknown). */
   holdForReconciliation: (id: string, externalId: string | undefined, reason: string) => Promise<void>;
+  /** Claimed just before a job first goes to the provider: a job cancelled first is never sent. */
+  gate: CancelGate;
   log: Logger;
 }
