@@ -26,8 +26,25 @@ export const DEFAULTS = {
   slotRetryMs: 2 * SECOND,
   /** A slot holder that stops refreshing loses its slot after this long. */
   slotLeaseMs: MINUTE,
-  /** Concurrent provider tasks per model (Kling's standard resource pack allows 20). */
+  /** Concurrent provider tasks per model, inside the account's limit (Kling's standard resource pack allows 20). */
   modelConcurrency: 20,
+  /** The provider account whose concurrency the teams share, and its slots (Kling's standard pack: 20). */
+  account: 'kling',
+  accountConcurrency: 20,
+  /** A team's weight in the account's slots, when its policy gives none. */
+  teamShare: 1,
+  /** A job's priority within its team and stage when it gives none (1 lowest, 9 highest). */
+  jobPriority: 5,
+  /** A dispatcher with nothing to do looks again this often (lapsed slot leases), or when woken. */
+  dispatchIdleMs: SECOND,
+  /** Jobs one dispatch call hands slots to, at most. */
+  dispatchBatch: 50,
+  /** A job waiting for its slot sleeps in BullMQ's delayed set this long; the dispatcher wakes it at its turn. */
+  parkMs: 10 * MINUTE,
+  /** The account's event stream (ready, start, end, expired) keeps about this many entries. */
+  schedulerEventsMaxLen: 20_000,
+  /** Recent slot hold times kept for start estimates. */
+  schedulerDurationsKept: 200,
   /** Generate attempts (BullMQ) and the first backoff, doubling. */
   generateAttempts: 5,
   generateBackoffMs: 2 * SECOND,
@@ -60,4 +77,12 @@ export const DEFAULTS = {
   serviceMaxBatch: 1000,
   /** How often an events stream looks at its job's state. */
   serviceEventsPollMs: 250,
+  /** A policy document (file or request body) may be at most this many bytes. */
+  policyMaxBytes: 256 * 1024,
+  /** Each team keeps its last this many policy versions (older ones are deleted). */
+  policyHistory: 100,
+  /** Workers look at the policy change counter this often (pub/sub also wakes them at once). */
+  policyPollMs: SECOND,
+  /** `vidgate policy history` shows this many versions unless told otherwise. */
+  policyHistoryShown: 20,
 } as const;

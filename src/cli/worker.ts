@@ -6,6 +6,8 @@ import { createLogger } from '../log.js';
 import { DEFAULT_KLING_BASE_URL } from '../providers/kling/adapter.js';
 import { cliConnection, redisUrlFromEnv, safeUrl } from '../queue/connection.js';
 import { startWorkers, type WorkerConfig } from '../queue/runtime.js';
+import { Name } from '../names.js';
+import { parseOrThrow } from '../validation.js';
 import { klingOptionsFromEnv } from './kling-env.js';
 import { withRedisOptions } from './options.js';
 import { action, portOption, positiveInt } from './command.js';
@@ -13,7 +15,7 @@ import { action, portOption, positiveInt } from './command.js';
 export { klingCredentialsFromEnv } from './kling-env.js';
 
 export interface WorkerFlags {
-  policies: string;
+  policies?: string;
   concurrency?: number;
   routerOnly?: boolean;
   generatorOnly?: boolean;
@@ -21,11 +23,14 @@ export interface WorkerFlags {
   prefix: string;
   klingBaseUrl?: string;
   modelConcurrency?: number;
+  account?: string;
+  accountConcurrency?: number;
   callbackPort?: number;
   callbackUrl?: string;
   pollMs?: number;
   leaseMs?: number;
   lockMs?: number;
+  slotLeaseMs?: number;
 }
 
 export function workerConfig(f: WorkerFlags, env = process.env): WorkerConfig {
@@ -36,20 +41,23 @@ export function workerConfig(f: WorkerFlags, env = process.env): WorkerConfig {
   return {
     redisUrl: redisUrlFromEnv(f.redis),
     prefix: f.prefix,
-    policiesDir: f.policies,
+    ...(f.policies !== undefined ? { policiesDir: f.policies } : {}),
     router: !f.generatorOnly,
     generator,
     concurrency: f.concurrency ? { router: f.concurrency, generator: f.concurrency } : undefined,
     kling: klingOptionsFromEnv(f.klingBaseUrl, env, generator),
     modelConcurrency: f.modelConcurrency,
+    ...(f.account !== undefined ? { account: parseOrThrow(Name, f.account, '--account') } : {}),
+    ...(f.accountConcurrency ? { accountConcurrency: f.accountConcurrency } : {}),
     ...(f.callbackPort && callbackUrl ? { callback: { port: f.callbackPort, publicUrl: callbackUrl } } : {}),
     ...(f.pollMs ? { poll: { intervalMs: f.pollMs, maxIntervalMs: f.pollMs * 4 }, slotRetryMs: f.pollMs } : {}),
     ...(f.leaseMs ? { leaseMs: f.leaseMs, reaperIntervalMs: Math.max(100, Math.floor(f.leaseMs / 4)) } : {}),
+    ...(f.slotLeaseMs ? { slotLeaseMs: f.slotLeaseMs, dispatchIdleMs: Math.max(50, Math.floor(f.slotLeaseMs / 4)) } : {}),
     ...(f.lockMs ? { lockDurationMs: f.lockMs, stalledIntervalMs: Math.max(100, Math.floor(f.lockMs / 2)) } : {}),
   };
 }
 
-/** Runs workers until SIGTERM or SIGINT (graceful: active jobs finish or are handed back); SIGHUP reloads policies. */
+/** Runs workers until SIGTERM or SIGINT (graceful: active jobs finish or are handed back); SIGHUP applies --policies again and re-reads Redis. */
 export async function runWorkers(cfg: WorkerConfig): Promise<void> {
   const probe = await cliConnection(cfg.redisUrl); // fail fast, saying what to start
   probe.disconnect();
@@ -60,7 +68,7 @@ export async function runWorkers(cfg: WorkerConfig): Promise<void> {
   const roles = [cfg.router !== false && 'router', cfg.generator !== false && 'generator'].filter(Boolean).join(' and ');
   const teams = cfg.router === false ? '' : `, teams ${running.policies.teams().join(', ') || '(none)'}`;
   process.stdout.write(`vidgate worker ready: ${roles} on ${safeUrl(cfg.redisUrl)}${teams}\n`);
-  process.on('SIGHUP', () => void running.policies.reload());
+  process.on('SIGHUP', () => void running.reloadPolicies());
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'stopping: finishing active jobs');
@@ -85,16 +93,19 @@ async function checkPortFree(port: number): Promise<void> {
 export function workerCommand(): Command {
   return withRedisOptions(new Command('worker'))
     .description('run the router and generator workers (Kling credentials from KLING_API_KEY, or KLING_ACCESS_KEY and KLING_SECRET_KEY)')
-    .option('--policies <dir>', 'team policy files', 'policies')
+    .option('--policies <dir>', 'apply the policy files of this directory (as `vidgate policy apply`), then run, applying a changed file as a new version; without it the router runs on the policies in Redis')
     .option('--concurrency <n>', 'jobs each worker runs at once', positiveInt)
     .option('--router-only', 'run only the router (decisions)')
     .option('--generator-only', 'run only the generator (provider and settlement)')
     .option('--kling-base-url <url>', `Kling API (default: $KLING_BASE_URL or ${DEFAULT_KLING_BASE_URL})`)
-    .option('--model-concurrency <n>', `concurrent provider tasks per model (default ${DEFAULTS.modelConcurrency}, a standard pack)`, positiveInt)
+    .option('--account <name>', `the provider account whose concurrent tasks all teams share, fairly by their policies' scheduling.share (default ${DEFAULTS.account})`)
+    .option('--account-concurrency <n>', `concurrent provider tasks of that account, across all workers and teams (default ${DEFAULTS.accountConcurrency}, Kling's standard pack); give every worker the same`, positiveInt)
+    .option('--model-concurrency <n>', `concurrent provider tasks per model, inside the account's (default ${DEFAULTS.modelConcurrency})`, positiveInt)
     .option('--callback-port <n>', 'receive Kling callbacks on this port (1-65535)', portOption())
     .option('--callback-url <url>', 'the public URL of that endpoint (or VIDGATE_CALLBACK_URL)')
     .addOption(new Option('--poll-ms <n>').argParser(positiveInt).hideHelp())
     .option('--lease-ms <n>', `how long a reservation is held without word from its worker (default ${DEFAULTS.leaseMs}, ${DEFAULTS.leaseMs / 60_000} min)`, positiveInt)
     .addOption(new Option('--lock-ms <n>').argParser(positiveInt).hideHelp())
+    .addOption(new Option('--slot-lease-ms <n>').argParser(positiveInt).hideHelp())
     .action(action((flags: WorkerFlags) => runWorkers(workerConfig(flags))));
 }

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Queue, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -11,11 +12,16 @@ import { quietErrors, workerConnection } from './connection.js';
 import { createGenerator } from './generator.js';
 import { QUEUE_GENERATE, QUEUE_INTAKE } from './names.js';
 import { keepWhile, pendingIn } from './pending.js';
+import type { PolicyCards } from './policy-cards.js';
+import { policyDirDocuments, watchPolicyDir } from './policy-files.js';
 import type { PolicyStore } from './policy-store.js';
+import type { PolicyVersions } from './policy-versions.js';
 import type { DecisionRecord, GenerateData, GenerationResult } from './records.js';
 import { createRouter } from './router.js';
 import type { WorkerConfig } from './runtime.js';
 import { CancelGate } from './cancel-gate.js';
+import { AccountScheduler } from './scheduler/account.js';
+import { startDispatcher } from './scheduler/dispatcher.js';
 import { ModelSlots } from './slots.js';
 import type { UnsettledJobs } from './unsettled.js';
 
@@ -27,8 +33,12 @@ export interface Wiring {
   connection: Redis;
   ledgerRedis: Redis;
   ledger: Ledger;
+  versions: PolicyVersions;
   policies: PolicyStore;
+  cards: PolicyCards;
   unsettled: UnsettledJobs;
+  /** The provider account whose slots every team shares. */
+  scheduler: AccountScheduler;
   leaseMs: number;
   closers: (() => Promise<unknown>)[];
 }
@@ -46,14 +56,24 @@ function workerOptions(w: Wiring, concurrency: number): WorkerOptions {
   };
 }
 
+/** Who applied a worker's policy files: `worker@<host>`. */
+export const policyActor = () => `worker@${hostname()}`;
+
 /** The router: decides each intake job by its team's policy and the ledger. */
 export async function startRouter(w: Wiring): Promise<Worker> {
-  // Only the router decides by policy; a generator alone needs none (nor the directory).
-  await w.policies.load(); // budgets are in the ledger before the first job is taken
-  if (w.cfg.watchPolicies ?? true) w.policies.watch();
+  // Only the router decides by policy; a generator alone needs none. `--policies DIR` is "apply
+  // these, then run": versions (and budgets) are in Redis before the first job is taken.
+  const dir = w.cfg.policiesDir;
+  if (dir !== undefined) {
+    const docs = policyDirDocuments(dir);
+    const changes = docs.length === 0 ? [] : await w.versions.apply(docs, { actor: policyActor() });
+    for (const c of changes.filter((x) => x.changed)) w.log.info({ team: c.team, from: c.from, to: c.to, summary: c.summary }, 'policy file applied');
+    if (w.cfg.watchPolicies ?? true) w.closers.push(watchPolicyDir(dir, w.versions, policyActor(), w.log));
+  }
+  await w.policies.start();
   const generate = quietErrors(new Queue<GenerateData>(QUEUE_GENERATE, { connection: w.connection, prefix: w.prefix }));
   w.closers.push(() => generate.close());
-  const route = createRouter({ ledger: w.ledger, generate, policyFor: (t) => w.policies.get(t), leaseMs: w.leaseMs, generateAttempts: w.cfg.generateAttempts, log: w.log });
+  const route = createRouter({ ledger: w.ledger, generate, scheduler: w.scheduler, parkMs: w.cfg.parkMs, policyFor: (t) => w.policies.get(t), cardFor: (t, ref) => w.cards.load(t, ref), leaseMs: w.leaseMs, generateAttempts: w.cfg.generateAttempts, log: w.log });
   return new Worker<unknown, DecisionRecord>(QUEUE_INTAKE, route, workerOptions(w, w.cfg.concurrency?.router ?? DEFAULTS.routerConcurrency));
 }
 
@@ -74,17 +94,20 @@ export async function startGenerator(w: Wiring): Promise<Worker> {
   const { cfg, ledger, unsettled, log } = w;
   const provider = new KlingAdapter(cfg.kling);
   const mc = cfg.modelConcurrency ?? DEFAULTS.modelConcurrency;
-  const slots = new ModelSlots(w.ledgerRedis, w.prefix, (m) => (typeof mc === 'number' ? mc : (mc[m as ModelId] ?? DEFAULTS.modelConcurrency)));
+  const slots = new ModelSlots(w.ledgerRedis, w.prefix, (m) => (typeof mc === 'number' ? mc : (mc[m as ModelId] ?? DEFAULTS.modelConcurrency)), cfg.slotLeaseMs);
   const callbacks = cfg.callback ? await startCallbacks(w, provider, cfg.callback) : undefined;
   const generate = createGenerator({
     ledger,
     providerFor: () => provider,
     slots,
+    scheduler: w.scheduler,
+    parkMs: cfg.parkMs ?? DEFAULTS.parkMs,
     leaseMs: w.leaseMs,
     maxSlotWaitMs: cfg.maxSlotWaitMs ?? DEFAULTS.maxSlotWaitMs,
     slotRetryMs: cfg.slotRetryMs ?? DEFAULTS.slotRetryMs,
     poll: { intervalMs: DEFAULTS.pollIntervalMs, maxIntervalMs: DEFAULTS.pollMaxIntervalMs, timeoutMs: DEFAULTS.pollTimeoutMs, ...cfg.poll },
     ...(callbacks ? { callbackUrlFor: callbacks.urlFor, wake: callbacks.wake } : {}),
+    cardFor: (team, ref) => w.cards.load(team, ref),
     holdForReconciliation: (id, externalId, reason) => unsettled.add(id, externalId, reason),
     gate: new CancelGate(w.ledgerRedis, w.prefix),
     log,
@@ -101,5 +124,19 @@ export async function startGenerator(w: Wiring): Promise<Worker> {
   });
   w.closers.unshift(() => reaper.stop());
   w.closers.push(() => Promise.all(queued.map((q) => q.close())));
+  // The account's slots go to waiting jobs fairly; every generator process runs a dispatcher.
+  const subscriber = workerConnection(cfg.redisUrl);
+  const dispatcher = await startDispatcher({
+    scheduler: w.scheduler,
+    generate: queued[1]!,
+    subscriber,
+    limit: cfg.accountConcurrency ?? DEFAULTS.accountConcurrency,
+    ...(cfg.dispatchIdleMs ? { idleMs: cfg.dispatchIdleMs } : {}),
+    log,
+  });
+  w.closers.unshift(async () => {
+    await dispatcher.stop();
+    subscriber.disconnect();
+  });
   return new Worker<GenerateData, GenerationResult>(QUEUE_GENERATE, generate, workerOptions(w, cfg.concurrency?.generator ?? DEFAULTS.generatorConcurrency));
 }

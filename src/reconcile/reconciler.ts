@@ -9,6 +9,7 @@ import { externalTaskId, parseExternalTaskId } from '../queue/names.js';
 import type { ModelId } from '../catalog.js';
 import { KLING_ROUTES } from '../providers/kling/models.js';
 import type { GenerateData } from '../queue/records.js';
+import type { RateCard } from '../pricing/rate-card-schema.js';
 import { actualCost } from '../queue/generate/settle.js';
 import type { UnsettledJobs } from '../queue/unsettled.js';
 import { compare, type Finding, type LedgerSide, type ProviderSide } from './compare.js';
@@ -19,6 +20,8 @@ export interface ReconcileOptions {
   unsettled: UnsettledJobs;
   /** The generate queue: the admission of each job (its card and variant) prices a task without a unit price. */
   generate: Queue<GenerateData>;
+  /** The card an admission names (built-in, or stored with its team's policy version). */
+  cardFor: (team: string, ref: string) => Promise<RateCard>;
   /** Only tasks created at or after this time (ms since the epoch). */
   since?: number;
   /** Settle what is found; without it, only report. */
@@ -30,7 +33,8 @@ export interface ReconcileOptions {
 
 export interface Settlement {
   jobId: string;
-  action: 'charged' | 'refunded' | 'committed' | 'released' | 'none';
+  /** `cleared`: a hold whose reservation the ledger had settled already is lifted; no money moves. */
+  action: 'charged' | 'refunded' | 'committed' | 'released' | 'cleared' | 'none';
   amount: string;
 }
 
@@ -91,7 +95,7 @@ async function billedFor(o: ReconcileOptions, jobId: string, task: TaskState): P
   const admission = (await o.generate.getJob(jobId))?.data;
   if (!admission) return null;
   const parsed = parseExternalTaskId(task.handle.externalId)!;
-  return fromMicros(toMicros(actualCost(admission, { ...admission.variant, model: parsed.model }, task, o.log).actual, 'up'));
+  return fromMicros(toMicros((await actualCost(admission, { ...admission.variant, model: parsed.model }, task, o.log, o.cardFor)).actual, 'up'));
 }
 
 async function sideOf(o: ReconcileOptions, jobId: string, tasks: TaskState[]): Promise<ProviderSide> {
@@ -126,7 +130,7 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileReport> {
     if (finding) finding = compare(await sideOf(o, jobId, await allTasksOf(o, jobId, tasks)), ledger);
     if (!finding) continue;
     findings.push(finding);
-    if (o.apply) settled.push(await settle(o, finding));
+    if (o.apply) settled.push(await settle(o, finding, ledger.held));
   }
   for (const held of await o.unsettled.list()) {
     if (!byJob.has(held.id)) findings.push({ kind: 'held-unknown-to-provider', jobId: held.id, since: held.at });
@@ -134,11 +138,16 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileReport> {
   return { tasksRead, jobs: byJob.size, findings, settled };
 }
 
-async function settle(o: ReconcileOptions, f: Finding): Promise<Settlement> {
+async function settle(o: ReconcileOptions, f: Finding, held: boolean): Promise<Settlement> {
   switch (f.kind) {
+    case 'held-already-settled':
+      await o.unsettled.remove(f.jobId);
+      return { jobId: f.jobId, action: 'cleared', amount: '0' };
     case 'billed-outside-ledger':
     case 'amount-differs': {
       const r = await o.ledger.reconcile({ reservationId: f.jobId, billed: f.billed });
+      // The ledger now holds the bill: a hold on the job has nothing left to wait for.
+      if (held && r.status !== 'unknown' && r.status !== 'reserved') await o.unsettled.remove(f.jobId);
       const delta = money(r.delta ?? '0');
       return { jobId: f.jobId, action: delta.isZero() ? 'none' : delta.isNegative() ? 'refunded' : 'charged', amount: delta.abs().toString() };
     }

@@ -3,6 +3,7 @@
 // without a budget. The router and `quote` share the one lookup; here the router runs against a
 // real ledger and queues, over every such name and arbitrary ones.
 import { Queue } from 'bullmq';
+import { loadRateCard } from '../../../src/pricing/rate-cards.js';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { Name } from '../../../src/names.js';
 import { parsePolicy } from '../../../src/policy/load.js';
 import { projectBudgetOf } from '../../../src/policy/schema.js';
 import { internalJobId, QUEUE_GENERATE, QUEUE_INTAKE } from '../../../src/queue/names.js';
+import { AccountScheduler } from '../../../src/queue/scheduler/account.js';
 import { activePolicy } from '../../../src/queue/policy-store.js';
 import type { GenerateData } from '../../../src/queue/records.js';
 import { createRouter } from '../../../src/queue/router.js';
@@ -28,7 +30,7 @@ async function setup() {
   const intake = new Queue(QUEUE_INTAKE, { connection: redis, prefix });
   const generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection: redis, prefix });
   await ledger.setBudget({ team: 'studio', project: 'main', limit: '10.00', period: 'monthly' });
-  const route = createRouter({ ledger, generate, policyFor: (team) => (team === 'studio' ? activePolicy(policy) : undefined), leaseMs: 60_000, log: pino({ level: 'silent' }) });
+  const route = createRouter({ ledger, generate, scheduler: new AccountScheduler(redis, prefix), cardFor: async (_team, ref) => loadRateCard(ref), policyFor: (team) => (team === 'studio' ? activePolicy(policy) : undefined), leaseMs: 60_000, log: pino({ level: 'silent' }) });
   return { ledger, intake, generate, route, close: async () => (await intake.close(), await generate.close(), await ledger.close(), redis.quit()) };
 }
 beforeAll(async () => (t = await setup()));
@@ -50,7 +52,7 @@ it('the router rejects a job for a project the policy does not list, whatever it
     }),
     { numRuns: 60 },
   );
-  expect(await t.generate.getJobCounts('waiting')).toEqual({ waiting: 0 });
+  expect(await t.generate.getJobCounts('waiting', 'delayed')).toEqual({ waiting: 0, delayed: 0 });
   expect(await t.ledger.getBudget({ team: 'studio', project: 'main' })).toMatchObject({ reserved: '0.00' });
   expect((await t.ledger.audit('studio')).filter((e) => e.op !== 'set-budget')).toEqual([]);
 });
