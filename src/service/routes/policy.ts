@@ -30,7 +30,7 @@ export function policyRoutes(app: TypedApp, ctx: RouteContext): void {
         description: 'Validated exactly as policy files are: a bad policy is 422 with the field, the line and what is allowed, and nothing changes. A manage key may change its own team; a team with no policy yet (a new team) needs the admin key.',
         params: TeamParams,
         body: z.union([z.string().max(1024 * 1024), z.record(z.string(), z.unknown())]),
-        response: { 200: Change, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody, 429: ErrorBody, 501: ErrorBody.describe('policies are read from files (serve --policies): they change there') },
+        response: { 200: Change, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody, 429: ErrorBody, 501: ErrorBody.describe('a read-only policy source (a directory) cannot change') },
       },
     },
     async (req) => {
