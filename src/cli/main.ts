@@ -8,6 +8,8 @@ import { enqueueCommand } from './enqueue.js';
 import { jobsCommand } from './jobs.js';
 import { workerCommand } from './worker.js';
 import { reconcileCommand } from './reconcile.js';
+import { serveCommand } from './serve.js';
+import { keysCommand } from './keys.js';
 import { policyCommand } from './policy.js';
 
 export function program(): Command {
@@ -18,7 +20,7 @@ export function program(): Command {
     .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const cmd of [estimateCommand(), quoteCommand(), policyCommand(), budgetCommand(), workerCommand(), enqueueCommand(), jobsCommand(), reconcileCommand(), fakeKlingCommand()]) root.addCommand(cmd);
+  for (const cmd of [estimateCommand(), quoteCommand(), policyCommand(), budgetCommand(), workerCommand(), enqueueCommand(), jobsCommand(), reconcileCommand(), serveCommand(), keysCommand(), fakeKlingCommand()]) root.addCommand(cmd);
   // Subcommands (and theirs) report usage errors through the same path, which exits 2.
   const visit = (c: Command) => {
     c.exitOverride().showHelpAfterError('(run with --help for usage)');

@@ -9,6 +9,7 @@ import type { BudgetInput, BudgetView } from '../ledger/schema.js';
 import { describeIssues } from '../validation.js';
 import { duplicateConnection, isRedisTarget, type RedisTarget } from '../redis-connection.js';
 import { queuePrefix, quietErrors, quietOnReconnect, reportConnection, workerConnection, type ConnectionReport } from './connection.js';
+import { CancelGate } from './cancel-gate.js';
 import { queueStanding, type QueueStanding } from './scheduler/standing.js';
 import { DEFAULT_PREFIX, internalJobId, KEEP_FINISHED, QUEUE_GENERATE, QUEUE_INTAKE, QUEUE_OPTIONS } from './names.js';
 import { failedOutcome, type DecisionRecord, type FinalResult, type GenerateData, type GenerationResult } from './records.js';
@@ -34,6 +35,8 @@ export interface JobView {
   id: string;
   team: string;
   internalId: string;
+  /** The project the job was submitted for (null once its intake record is gone). */
+  project: string | null;
   intake: string;
   decision: DecisionRecord | null;
   generate: string | null;
@@ -42,6 +45,15 @@ export interface JobView {
   /** Where an admitted job stands on the provider account (waiting: its place in its team's line and a start estimate; running), or null once it ended. */
   standing: QueueStanding | null;
 }
+
+export interface CancelOutcome {
+  /** cancelled: never sent to the provider; at-provider: sent already, it runs and is settled as usual. */
+  outcome: 'cancelled' | 'at-provider' | 'finished' | 'not-found';
+  /** The reservation was given back by this call (a worker may give it back instead, at the gate). */
+  released: boolean;
+}
+
+const QUEUED_STATES = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);
 
 export interface ClientOptions {
   /** A connection (left open by close()), or where Redis is: a URL or a cluster's nodes (closed by close()). */
@@ -67,6 +79,7 @@ export class VidgateClient {
   private readonly ledger: Ledger;
   /** BullMQ's prefix: the key prefix, hash-tagged on a cluster (queuePrefix). */
   private readonly queuePrefix: string;
+  private readonly gate: CancelGate;
 
   constructor(private readonly opts: ClientOptions) {
     const target = isRedisTarget(opts.redis) ? opts.redis : undefined;
@@ -81,6 +94,7 @@ export class VidgateClient {
     this.intake.setMaxListeners(0);
     this.generate.setMaxListeners(0);
     this.ledger = new Ledger({ redis: this.redis, prefix, actor: 'client' });
+    this.gate = new CancelGate(this.redis, prefix);
     this.budgets = { set: (b) => this.ledger.setBudget(b), show: (s) => this.ledger.getBudget(s) };
   }
 
@@ -141,6 +155,7 @@ export class VidgateClient {
       id,
       team,
       internalId,
+      project: typeof a?.data?.project === 'string' ? (a.data.project as string) : null,
       intake: a ? await a.getState() : 'missing',
       decision: (a?.returnvalue as DecisionRecord | undefined) ?? null,
       generate: b ? await b.getState() : null,
@@ -148,6 +163,33 @@ export class VidgateClient {
       data: (b?.data as GenerateData | undefined) ?? null,
       standing: b && !b.returnvalue ? await queueStanding(this.redis, this.opts.prefix ?? DEFAULT_PREFIX, team, internalId, this.opts.account) : null,
     };
+  }
+
+  /**
+   * Cancels team's job `id` unless the provider already has it. A job not yet sent is removed
+   * from its queue where it waits and its reservation released; one a worker holds right now is
+   * stopped by the worker itself at the cancel gate (src/queue/cancel-gate.ts), just before it
+   * would send it. A job already sent runs on and is settled as usual.
+   */
+  async cancel(team: string, id: string): Promise<CancelOutcome> {
+    const view = await this.show(team, id);
+    if (!view) return { outcome: 'not-found', released: false };
+    if (view.decision?.outcome === 'reject' || view.result) return { outcome: 'finished', released: false };
+    const internal = view.internalId;
+    if ((await this.gate.claim(team, internal, 'cancelled')) === 'sent') return { outcome: 'at-provider', released: false };
+    for (const queue of [this.intake, this.generate] as Queue[]) {
+      const job = await BullJob.fromId(queue, internal);
+      // Only a job still waiting is removed; one a worker holds is locked (remove throws), and
+      // that worker meets the gate. A finished intake record (the decision) is kept.
+      if (job && QUEUED_STATES.has(await job.getState())) await job.remove().catch(() => {});
+    }
+    const r = await this.ledger.release({ reservationId: internal, reason: 'cancelled' });
+    return { outcome: 'cancelled', released: r.status === 'released' && !r.replayed };
+  }
+
+  /** Whether team's job `id` was cancelled before the provider saw it. */
+  async cancelled(team: string, id: string): Promise<boolean> {
+    return (await this.gate.read(team, internalJobId(team, id))) === 'cancelled';
   }
 
   private queueEvents() {

@@ -19,6 +19,7 @@ import type { PolicyVersions } from './policy-versions.js';
 import type { DecisionRecord, GenerateData, GenerationResult } from './records.js';
 import { createRouter } from './router.js';
 import type { WorkerConfig } from './runtime.js';
+import { CancelGate } from './cancel-gate.js';
 import { AccountScheduler } from './scheduler/account.js';
 import { startDispatcher } from './scheduler/dispatcher.js';
 import { ModelSlots } from './slots.js';
@@ -110,6 +111,7 @@ export async function startGenerator(w: Wiring): Promise<Worker> {
     ...(callbacks ? { callbackUrlFor: callbacks.urlFor, wake: callbacks.wake } : {}),
     cardFor: (team, ref) => w.cards.load(team, ref),
     holdForReconciliation: (id, externalId, reason) => unsettled.add(id, externalId, reason),
+    gate: new CancelGate(w.ledgerRedis, w.prefix),
     log,
   });
   // A job still queued keeps its reservation, and so does one held for reconciliation, or one the

@@ -14,7 +14,7 @@ const FLOORS: string[][] = [
   ['providers'],
   ['queue', 'webhooks'],
   ['reconcile'],
-  ['cli', 'index'],
+  ['cli', 'service', 'index'],
 ];
 const floorOf = (module: string) => FLOORS.findIndex((f) => f.includes(module));
 

@@ -3,6 +3,7 @@ import type { ModelId } from '../../catalog.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import type { RateCard } from '../../pricing/rate-card-schema.js';
 import type { Provider } from '../../providers/provider.js';
+import type { CancelGate } from '../cancel-gate.js';
 import type { AccountScheduler } from '../scheduler/account.js';
 import type { ModelSlots } from '../slots.js';
 
@@ -25,6 +26,8 @@ export interface GeneratorDeps {
   wake?: (externalId: string, now: () => void) => () => void;
   /** Jobs whose reservation is held for reconciliation (the provider's bill is unknown). */
   holdForReconciliation: (id: string, externalId: string | undefined, reason: string) => Promise<void>;
+  /** Claimed just before a job first goes to the provider: a job cancelled first is never sent. */
+  gate: CancelGate;
   /** The card an admission names (built-in, or stored with the policy version that admitted the job). */
   cardFor: (team: string, ref: string) => Promise<RateCard>;
   log: Logger;

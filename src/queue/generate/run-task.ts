@@ -63,6 +63,8 @@ async function findOrCreate(deps: GeneratorDeps, run: TaskRun, job: Job, externa
   // the job waited would leave the provider's bill outside every budget. The fresh lease covers
   // the submit.
   await hold(deps, d.id, 'submit');
+  // A cancel that came first wins: the job was never sent, and the failure path releases its money.
+  if ((await deps.gate.claim(job.team, d.id, 'sent')) === 'cancelled') throw new NotHeld('cancelled');
   if (!resuming) await run.save({ current: { model: job.model, externalId } });
   const callbackUrl = deps.callbackUrlFor?.(externalId);
   const handle = await provider.submit(job, externalId, callbackUrl ? { callbackUrl } : {});

@@ -15,6 +15,7 @@ import { runTask } from '../../../src/queue/generate/run-task.js';
 import type { GeneratorDeps } from '../../../src/queue/generate/deps.js';
 import type { GenerateData } from '../../../src/queue/records.js';
 import { AccountScheduler } from '../../../src/queue/scheduler/account.js';
+import { CancelGate } from '../../../src/queue/cancel-gate.js';
 import { ModelSlots } from '../../../src/queue/slots.js';
 import { connect, redisUrl, uniquePrefix } from '../../helpers/redis.js';
 
@@ -55,6 +56,7 @@ it('a re-run that finds its reservation committed by its earlier run follows the
       throw new Error('nothing may be held');
     },
     cardFor: async () => loadRateCard(),
+    gate: new CancelGate(redis, prefix),
     log: pino({ level: 'silent' }),
   };
   const data = { id: 'rr-1', current: { model: 'kling-3.0', externalId: handle.externalId, taskId: handle.taskId, route: handle.route } } as unknown as GenerateData;

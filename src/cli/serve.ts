@@ -1,0 +1,64 @@
+import { Command, Option } from 'commander';
+import { DEFAULTS } from '../defaults.js';
+import { Ledger } from '../ledger/ledger.js';
+import { createLogger } from '../log.js';
+import { createClient } from '../queue/client.js';
+import { cliConnection, describeTarget, redisTargetFromEnv, workerConnection } from '../queue/connection.js';
+import { buildService } from '../service/app.js';
+import { PolicyVersions } from '../queue/policy-versions.js';
+import { KeyStore } from '../service/keys.js';
+import { action, portOption, positiveInt } from './command.js';
+import { withRedisOptions, type RedisFlags } from './options.js';
+
+interface ServeFlags extends RedisFlags {
+  port: number;
+  host: string;
+  rateLimit: number;
+  waitMs: number;
+}
+
+export function serveCommand(): Command {
+  return withRedisOptions(
+    new Command('serve')
+      .description('serve the HTTP API (workers run separately: vidgate worker)')
+      .addOption(new Option('--port <port>', 'TCP port (0: any free one)').argParser(portOption(true)).default(DEFAULTS.servicePort))
+      .option('--host <host>', 'address to listen on', DEFAULTS.serviceHost)
+      .option('--rate-limit <n>', 'requests per key per minute', positiveInt, DEFAULTS.serviceRateLimit)
+      .option('--wait-ms <ms>', 'longest ?wait=decision wait, ms', positiveInt, DEFAULTS.serviceDecisionWaitMs)
+      .addHelpText('after', '\nEvery /v1 route needs "Authorization: Bearer <key>" (vidgate keys create); VIDGATE_ADMIN_KEY sets an admin key.\nGET /openapi.json is the OpenAPI 3.1 document, /docs its browser view.'),
+  ).action(
+    action(async (f: ServeFlags) => {
+      const url = redisTargetFromEnv(f);
+      const probe = await cliConnection(url); // fail fast, saying what to start
+      probe.disconnect();
+      const redis = workerConnection(url);
+      const ledger = new Ledger({ redis, prefix: f.prefix, actor: 'service' });
+      const policies = new PolicyVersions({ redis, prefix: f.prefix, ledger });
+      const client = createClient({ redis, prefix: f.prefix });
+      const log = createLogger('vidgate-serve');
+      const app = await buildService({
+        redis,
+        prefix: f.prefix,
+        client,
+        ledger,
+        keys: new KeyStore(redis, f.prefix),
+        policies,
+        adminKey: process.env.VIDGATE_ADMIN_KEY || undefined,
+        rateLimit: { max: f.rateLimit, windowMs: 60_000 },
+        decisionWaitMs: f.waitMs,
+        ready: async () => {
+          await redis.ping();
+          await ledger.getBudget({ team: 'readyz' });
+        },
+        log,
+      });
+      const address = await app.listen({ port: f.port, host: f.host });
+      process.stdout.write(`vidgate serve: listening on ${address} (Redis ${describeTarget(url)}, teams ${(await policies.teams()).join(', ') || '(none)'})\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => void app.close().then(() => client.close()).then(() => redis.quit()).then(() => resolve());
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+    }),
+  );
+}
