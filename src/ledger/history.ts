@@ -115,3 +115,18 @@ export const TopJob = z.object({
   cost: MoneyOf,
 });
 export type TopJob = z.infer<typeof TopJob>;
+
+/**
+ * What the rows say a scope's balances are, for rows of the days of one budget window (and of
+ * one project, for a project scope): spent = committed + reconciled, reserved = reserved -
+ * released - (committed - committedBeyondReserve). Equal to the ledger's balances exactly.
+ */
+export function historyBalances(rows: Iterable<HistoryRow>): { spent: Money; reserved: Money } {
+  let spent = money('0');
+  let reserved = money('0');
+  for (const r of rows) {
+    spent = spent.plus(r.committed).plus(r.reconciled);
+    reserved = reserved.plus(r.reserved).minus(r.released).minus(r.committed).plus(r.committedBeyondReserve);
+  }
+  return { spent, reserved };
+}
