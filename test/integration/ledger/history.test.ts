@@ -28,7 +28,7 @@ const tag = (model: 'kling-3.0' | 'kling-o3', estimate: string, savings: { rule:
 async function snapshot(prefix: string): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   for (const key of (await redis.keys(`${prefix}:*:hist:*`)).sort()) {
-    out[key] = (await redis.type(key)) === 'hash' ? await redis.hgetall(key) : await redis.zrange(key, 0, -1, 'WITHSCORES');
+    out[key] = (await redis.type(key)) === 'hash' ? await redis.hgetall(key) : await redis.zrange(key, '0', '-1', 'WITHSCORES');
   }
   return out;
 }
