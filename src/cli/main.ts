@@ -8,6 +8,7 @@ import { enqueueCommand } from './enqueue.js';
 import { jobsCommand } from './jobs.js';
 import { workerCommand } from './worker.js';
 import { reconcileCommand } from './reconcile.js';
+import { reportCommand } from './report.js';
 
 export function program(): Command {
   const root = new Command('vidgate')
@@ -15,7 +16,7 @@ export function program(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const cmd of [estimateCommand(), quoteCommand(), budgetCommand(), workerCommand(), enqueueCommand(), jobsCommand(), reconcileCommand(), fakeKlingCommand()]) root.addCommand(cmd);
+  for (const cmd of [estimateCommand(), quoteCommand(), budgetCommand(), workerCommand(), enqueueCommand(), jobsCommand(), reconcileCommand(), reportCommand(), fakeKlingCommand()]) root.addCommand(cmd);
   // Subcommands (and theirs) report usage errors through the same path, which exits 2.
   const visit = (c: Command) => {
     c.exitOverride().showHelpAfterError('(run with --help for usage)');
