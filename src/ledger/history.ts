@@ -37,7 +37,10 @@ export type HistoryTag = z.input<typeof HistoryTag>;
 export const Day = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a UTC day as YYYY-MM-DD, such as 2026-11-27')
-  .refine((d) => new Date(`${d}T00:00:00Z`).toISOString().slice(0, 10) === d, 'is not a day of the calendar');
+  .refine((d) => {
+    const t = Date.parse(`${d}T00:00:00Z`);
+    return Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === d;
+  }, 'is not a day of the calendar');
 
 /** The router's codes of rejections that never reach a reservation (the ledger's own are `no-budget`, `insufficient-budget`). */
 export const RouterRejection = z.enum(['invalid-job', 'no-project-budget', 'unpriceable', 'no-candidate']);
@@ -101,7 +104,7 @@ export type HistoryRow = z.infer<typeof HistoryRow>;
 
 export const HistoryQuery = z
   .strictObject({ team: Name, project: Name.optional(), from: Day, to: Day })
-  .refine((q) => q.from <= q.to, { message: '"from" must not be after "to"', path: ['from'] });
+  .refine((q) => !Day.safeParse(q.from).success || !Day.safeParse(q.to).success || q.from <= q.to, { message: '"from" must not be after "to"', path: ['from'] });
 export type HistoryQuery = z.input<typeof HistoryQuery>;
 
 export const TopJob = z.object({
