@@ -63,7 +63,6 @@ export const MONEY_MEASURES = {
   rel: 'released',
   ovr: 'committedBeyondReserve',
   rec: 'reconciled',
-  act: 'actual',
   est: 'estimate',
   unc: 'uncharged',
 } as const;
@@ -83,13 +82,14 @@ export const HistoryRow = z.object({
   day: Day,
   /** A project name, or "-" for rejections of jobs whose project has no budget. */
   project: z.string(),
-  /** A model id, or "-" where the job never got as far as one. */
+  /** A model id, or "-": savings by rule (kept per project), and rejections of jobs that never got as far as a model. */
   model: z.string(),
   reserved: MoneyOf,
   committed: MoneyOf,
   released: MoneyOf,
   committedBeyondReserve: MoneyOf,
   reconciled: MoneyOf,
+  /** What the provider billed at commit: committed + uncharged (kept as those two). */
   actual: MoneyOf,
   estimate: MoneyOf,
   uncharged: MoneyOf,
