@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ModelId } from '../../catalog.js';
 import type { Ledger } from '../../ledger/ledger.js';
+import type { RateCard } from '../../pricing/rate-card-schema.js';
 import type { Provider } from '../../providers/provider.js';
 import type { ModelSlots } from '../slots.js';
 
@@ -19,5 +20,7 @@ export interface GeneratorDeps {
   wake?: (externalId: string, now: () => void) => () => void;
   /** Jobs whose reservation is held for reconciliation (the provider's bill is unknown). */
   holdForReconciliation: (id: string, externalId: string | undefined, reason: string) => Promise<void>;
+  /** The card an admission names (built-in, or stored with the policy version that admitted the job). */
+  cardFor: (team: string, ref: string) => Promise<RateCard>;
   log: Logger;
 }
