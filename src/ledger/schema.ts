@@ -31,7 +31,8 @@ const LIMIT_RULE = `must be at most ${MAX_LIMIT.toString()} (the largest limit t
 /** A limit as a policy file writes it: a decimal string the ledger takes as it is. */
 export const LimitText = z
   .string()
-  .regex(/^(0|[1-9]\d*)(\.\d{1,6})?$/, 'expected a decimal string with at most 6 decimals, like "500.00"')
+  // abort: zod 4 runs the next check after a failed one, and money() throws on text that is not a number.
+  .regex(/^(0|[1-9]\d*)(\.\d{1,6})?$/, { message: 'expected a decimal string with at most 6 decimals, like "500.00"', abort: true })
   .refine((t) => money(t).lte(MAX_LIMIT), LIMIT_RULE);
 
 export const BudgetInput = z.strictObject({

@@ -39,3 +39,12 @@ it('a new team needs the admin key', async () => {
   expect(made.status).toBe(200);
   expect((await s.call('/v1/teams/newteam/budgets', { key: ADMIN_KEY })).status).toBe(200);
 });
+
+it('a limit that is not a number is 422 naming the field, not a server error', async () => {
+  const res = await s.call('/v1/teams/studio-a/policy', { method: 'PUT', key: s.key.manageA, headers: yaml, body: 'team: studio-a\nbudgets:\n  projects:\n    trailer: { limit: "lots", period: monthly }\n' });
+  expect(res.status).toBe(422);
+  const body = await res.json();
+  expect(body.error.code).toBe('invalid-policy');
+  expect(body.error.message).toMatch(/limit/);
+  expect(body.error.message).toMatch(/decimal string/);
+});
