@@ -14,6 +14,15 @@ export const DEFAULTS = {
   auditMaxLen: 100_000,
   /** A finished or rejected reservation is kept this long, for idempotent replays and reconciliation. */
   reservationRetentionMs: 30 * 24 * 60 * MINUTE,
+  /**
+   * The spend history (per team, day, project and model) is kept this long after a day's last
+   * write: 13 months and a margin, so a year-on-year report of a whole month always finds it.
+   */
+  historyRetentionMs: 430 * 24 * 60 * MINUTE,
+  /** Each team keeps its month's most expensive jobs, this many, for reports. */
+  historyTopJobs: 100,
+  /** The longest span one history read or report covers, in days. */
+  historyMaxDays: 800,
   /** How often the reaper looks for leases that ran out. */
   reaperIntervalMs: 5 * SECOND,
   /** Polling a provider task: first interval, growing ×1.5 up to the maximum. */

@@ -4,3 +4,5 @@ export * from './reaper.js';
 export * from './schema.js';
 export { SCRIPT_NAMES, scriptSource } from './scripts.js';
 export * from './windows.js';
+export * from './history.js';
+export type { RejectResult } from './ops/reject.js';

@@ -46,6 +46,24 @@ export class LedgerKeys {
     return `${this.team(team)}:audit`;
   }
 
+  /**
+   * The spend history: one hash per team and day (fields "<project>|<model>|<measure>"), and per
+   * month a bounded zset of the most expensive jobs. Scripts check the keys they are given
+   * against this stem plus the day the reservation recorded (lua/include/history.lua).
+   */
+  historyStem(team: string): string {
+    return `${this.team(team)}:hist:`;
+  }
+
+  history(team: string, day: string): string {
+    return `${this.historyStem(team)}${day}`;
+  }
+
+  /** `month` is YYYY-MM. */
+  historyTop(team: string, month: string): string {
+    return `${this.historyStem(team)}top:${month}`;
+  }
+
   /** Outside every team's slot: which team a reservation id belongs to (ids are global). */
   locator(id: string): string {
     return `${this.prefix}:locator:${id}`;

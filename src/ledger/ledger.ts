@@ -38,6 +38,9 @@ import { decodeGetBudgets, getBudgetCall, type GetBudgetWire, type Scope } from 
 import { readAudit } from './ops/audit.js';
 import { decodeReconcile, reconcileCall, type ReconcileWire } from './ops/reconcile.js';
 import { opContext, type LedgerOptions } from './options.js';
+import { HistoryQuery, RejectInput, type HistoryRow, type TopJob } from './history.js';
+import { decodeReject, rejectCall, type RejectResult, type RejectWire } from './ops/reject.js';
+import { daysBetween, monthsBetween, readHistory, readTopJobs } from './ops/history.js';
 import { DEFAULTS } from '../defaults.js';
 
 export type { LedgerOptions } from './options.js';
@@ -186,6 +189,39 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
     const r = parseOrThrow(ReconcileInput, input, 'reconcile');
     const reply = await this.onRecorded('reconcile', r.reservationId, (at, l) => reconcileCall(this.ctx, r.reservationId, at, l, r.billed));
     return reply ? decodeReconcile(reply as ReconcileWire) : { status: 'unknown', reservationId: r.reservationId, adjusted: false };
+  }
+
+  /**
+   * Records a job the router rejected before any reservation, once per id: the history counts
+   * it the first time; a retry (or any later call for the id) finds the record and writes nothing.
+   */
+  async reject(input: RejectInput): Promise<RejectResult> {
+    const r = parseOrThrow(RejectInput, input, 'rejection');
+    const ask = async (at: Instant) => decodeReject(await this.json<RejectWire>('reject', rejectCall(this.ctx, r, at)));
+    const at = this.clock.sample();
+    return this.onScriptWindows(at, await ask(at), ask);
+  }
+
+  /**
+   * The spend history of a team (or one of its projects) from one UTC day to another, both
+   * included: one row per day, project and model that saw anything, oldest day first.
+   */
+  async history(query: HistoryQuery): Promise<HistoryRow[]> {
+    const q = this.historyQuery(query);
+    return readHistory(this.redis, this.keys, q.team, daysBetween(q.from, q.to), q.project);
+  }
+
+  /** The most expensive jobs of the months the days touch (each month keeps DEFAULTS.historyTopJobs), dearest first. */
+  async topJobs(query: HistoryQuery & { limit?: number }): Promise<TopJob[]> {
+    const q = this.historyQuery({ team: query.team, project: query.project, from: query.from, to: query.to });
+    return readTopJobs(this.redis, this.keys, q.team, monthsBetween(q.from, q.to), query.limit ?? DEFAULTS.historyTopJobs, q.project);
+  }
+
+  private historyQuery(query: HistoryQuery) {
+    const q = parseOrThrow(HistoryQuery, query, 'history');
+    const days = (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 + 1;
+    if (days > DEFAULTS.historyMaxDays) throw new InputError(`history: from ${q.from} to ${q.to} is ${days} days; at most ${DEFAULTS.historyMaxDays} at once`, { where: 'from' });
+    return q;
   }
 
   /** How a reservation stands now, from its record; null when there is none (never made, or past retention). */

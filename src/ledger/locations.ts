@@ -38,11 +38,11 @@ export class Locations {
     const owner = team ?? (await this.redis.get(this.keys.locator(id)));
     if (!owner) return null;
     // The reserve script records each scope's window: "pw" for the project, "tw" for the team.
-    const [project, pw, tw] = await this.redis.hmget(this.keys.reservation(owner, id), 'project', 'pw', 'tw');
+    const [project, pw, tw, day] = await this.redis.hmget(this.keys.reservation(owner, id), 'project', 'pw', 'tw', 'hd');
     const scopes: Located['scopes'] = [];
     if (project != null && pw != null) scopes.push({ scope: 'project', window: pw });
     if (tw != null) scopes.push({ scope: 'team', window: tw });
-    return { team: owner, project: project ?? '', scopes };
+    return { team: owner, project: project ?? '', scopes, day: day ?? null };
   }
 
   /** How a reservation stands, from its record (what reconciliation compares with the provider). */

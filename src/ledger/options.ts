@@ -20,6 +20,8 @@ export interface LedgerOptions {
   auditMaxLen?: number;
   /** How long a resolved or rejected reservation is kept for idempotent replays. */
   retentionMs?: number;
+  /** How long a day of spend history is kept after its last write. */
+  historyRetentionMs?: number;
 }
 
 /** What every operation's argument builder needs, from the options and their defaults. */
@@ -30,5 +32,7 @@ export function opContext(keys: LedgerKeys, opts: LedgerOptions): OpContext {
     defaultLeaseMs: opts.defaultLeaseMs ?? DEFAULTS.leaseMs,
     auditMaxLen: String(opts.auditMaxLen ?? DEFAULTS.auditMaxLen),
     retentionMs: String(opts.retentionMs ?? DEFAULTS.reservationRetentionMs),
+    historyRetentionMs: String(opts.historyRetentionMs ?? DEFAULTS.historyRetentionMs),
+    historyTopJobs: String(DEFAULTS.historyTopJobs),
   };
 }

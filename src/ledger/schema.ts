@@ -4,6 +4,7 @@ import { money, parseMoney, type Money } from '../money.js';
 import { Name, ReservationId } from '../names.js';
 import { ppm } from './codec.js';
 import { Period } from './windows.js';
+import { HistoryTag, type RouterRejection } from './history.js';
 
 /** The largest limit the ledger takes: every sum of micro-units then stays exact in Lua. */
 export const MAX_LIMIT = money('1000000000');
@@ -46,6 +47,8 @@ export const Candidate = z.strictObject({
   cost: Amount,
   /** Admit this candidate only if every scope stays at or under this share of its limit. */
   ceiling: Fraction.default(1),
+  /** What the spend history records if this candidate is admitted; without it: model "-", estimate = cost. */
+  history: HistoryTag.optional(),
 });
 
 export const ReserveInput = z.strictObject({
@@ -54,6 +57,8 @@ export const ReserveInput = z.strictObject({
   project: Name,
   candidates: z.array(Candidate).min(1, 'give at least one candidate'),
   leaseMs: z.number().int().positive().optional(),
+  /** The caller's id of the job, for the history's most expensive jobs. */
+  jobId: ReservationId.optional(),
 });
 export type ReserveInput = z.input<typeof ReserveInput>;
 
@@ -133,13 +138,17 @@ export type ReserveResult =
       scopes: ScopeBalance[];
       alerts: Alert[];
       replayed: boolean;
+      /** The day (UTC) the spend history keeps this reservation's money in. */
+      day: string;
     }
   | {
       status: 'rejected';
       reservationId: string;
-      reason: 'insufficient-budget' | 'no-budget';
+      /** The ledger's reasons, or (replayed) the router's code of an earlier rejection of the same id. */
+      reason: 'insufficient-budget' | 'no-budget' | RouterRejection;
       scopes: ScopeBalance[];
       replayed: boolean;
+      day: string;
     };
 
 export type ResolveResult =

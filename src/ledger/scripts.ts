@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { scriptCommand } from '../redis-script.js';
 
 // One Lua file per ledger operation.
-export const SCRIPT_NAMES = ['reserve', 'commit', 'release', 'extend', 'top-up', 'expire-due', 'set-budget', 'get-budget', 'reconcile'] as const;
+export const SCRIPT_NAMES = ['reserve', 'commit', 'release', 'extend', 'top-up', 'expire-due', 'set-budget', 'get-budget', 'reconcile', 'reject'] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 const dir = new URL('./lua/', import.meta.url);

@@ -9,7 +9,12 @@ import { money, type Money } from '../money.js';
 import { decisionOf } from '../policy/decision.js';
 import { ladder } from '../policy/ladder.js';
 import { projectBudgetOf } from '../policy/schema.js';
-import type { Ladder } from '../policy/types.js';
+import { savingsByStep } from '../policy/savings.js';
+import type { Ladder, LadderCandidate } from '../policy/types.js';
+import type { RateCard } from '../pricing/rate-card-schema.js';
+import { RouterRejection } from '../ledger/history.js';
+import { ModelId } from '../catalog.js';
+import { Name } from '../names.js';
 import { describeIssues } from '../validation.js';
 import { internalJobId, KEEP_FINISHED } from './names.js';
 import type { ActivePolicy } from './policy-store.js';
@@ -40,6 +45,19 @@ async function utilizationOf(ledger: Ledger, team: string, project: string): Pro
 
 function headroom(scopes: ScopeBalance[]): string[] {
   return scopes.map((s) => `${s.scope} ${s.name} (${s.window}): ${s.available} of ${s.limit} available (spent ${s.spent}, reserved ${s.reserved})`);
+}
+
+/** What the spend history keeps of a candidate if it is admitted: model, price, downgrade, savings by rule. */
+function historyTag(l: Ladder, c: LadderCandidate, card: RateCard) {
+  let byStep = new Map<string, Money>();
+  try {
+    byStep = savingsByStep(l.request, c.job, c.steps, card);
+  } catch (err) {
+    // A step between request and variant the card does not price: the saving has no parts.
+    if (!(err instanceof PricingError)) throw err;
+  }
+  const savings = [...byStep].filter(([, amount]) => !amount.isZero()).map(([rule, amount]) => ({ rule, amount }));
+  return { model: c.job.model, estimate: c.price.cost, downgraded: c.downgraded, savings };
 }
 
 /** The admission the generator gets for the chosen variant. */
@@ -78,9 +96,32 @@ export function createRouter(deps: RouterDeps) {
       deps.log.info({ job: id, code, reasons }, 'rejected');
       return decisionRecord(ctx, code, l && decisionOf(l, null), { reasons, scopes });
     };
+    /**
+     * A rejection before the ledger, counted once in the team's spend history (the ledger keeps a
+     * record per id: a retried step counts nothing more). Only a team with a policy has a history,
+     * and only a project with a budget in it is named there; a job whose id is not its team's
+     * internal id names no team at all.
+     */
+    const refuse = async (code: RouterRejection, reasons: string[], l: Ladder | null = null): Promise<DecisionRecord> => {
+      const team = Name.safeParse(raw.team);
+      const callerId = typeof raw.id === 'string' ? raw.id : undefined;
+      const policy = team.success ? deps.policyFor(team.data)?.policy : undefined;
+      if (team.success && policy && callerId !== undefined && internalJobId(team.data, callerId) === id) {
+        const project = Name.safeParse(raw.project);
+        const model = ModelId.safeParse(raw.model);
+        await deps.ledger.reject({
+          reservationId: id,
+          team: team.data,
+          project: project.success && projectBudgetOf(policy, project.data) ? project.data : null,
+          model: model.success ? model.data : null,
+          code,
+        });
+      }
+      return reject(code, reasons, l);
+    };
 
     const parsed = Job.safeParse(raw);
-    if (!parsed.success) return reject('invalid-job', describeIssues(parsed.error).map((m) => `invalid job: ${m}`));
+    if (!parsed.success) return refuse('invalid-job', describeIssues(parsed.error).map((m) => `invalid job: ${m}`));
     const job = parsed.data;
     // Only the client's enqueue makes intake jobs; one added otherwise must not take another
     // team's (or no team's) reservation id.
@@ -89,25 +130,30 @@ export function createRouter(deps: RouterDeps) {
     if (!loaded) return reject('no-policy', [`team ${job.team} has no policy`]);
     ctx.policyVersion = loaded.version;
     const { policy, card } = loaded;
-    if (!projectBudgetOf(policy, job.project)) return reject('no-project-budget', [`project ${job.project} has no budget in team ${job.team}'s policy`]);
+    if (!projectBudgetOf(policy, job.project)) return refuse('no-project-budget', [`project ${job.project} has no budget in team ${job.team}'s policy`]);
 
     const utilization = policy.rules.audioDeferral.when === 'above' ? await utilizationOf(deps.ledger, job.team, job.project) : undefined;
     let l: Ladder;
     try {
       l = ladder(job, policy, card, { utilization });
     } catch (err) {
-      if (err instanceof PricingError) return reject('unpriceable', [err.message]);
+      if (err instanceof PricingError) return refuse('unpriceable', [err.message]);
       throw err;
     }
-    if (l.candidates.length === 0) return reject('no-candidate', [], l);
+    if (l.candidates.length === 0) return refuse('no-candidate', [], l);
 
     const r = await deps.ledger.reserve({
       reservationId: id,
       team: job.team,
       project: job.project,
-      candidates: l.candidates.map((c) => ({ cost: c.reserve, ceiling: c.ceiling })),
+      candidates: l.candidates.map((c) => ({ cost: c.reserve, ceiling: c.ceiling, history: historyTag(l, c, card) })),
       leaseMs: deps.leaseMs,
+      jobId: job.id,
     });
+    if (r.status === 'rejected' && RouterRejection.safeParse(r.reason).success) {
+      // An earlier attempt rejected it before the ledger (then the policy was reloaded): the same decision.
+      return reject(r.reason as DecisionCode, [`rejected by an earlier attempt (${r.reason})`], l, r.scopes);
+    }
     if (r.status === 'rejected') {
       const why = r.reason === 'no-budget' ? `project ${job.project} has no budget in the ledger` : 'no candidate fits the budget';
       return reject(r.reason === 'no-budget' ? 'no-ledger-budget' : 'insufficient-budget', [why, ...headroom(r.scopes)], l, r.scopes);

@@ -3,10 +3,12 @@
 -- the scopes, and what could not be charged is reported as `overrun`.
 --
 -- KEYS[1] reservation hash   KEYS[2] lease set   KEYS[3] audit stream
--- KEYS[4..] pairs (balance, config) of each scope the reservation recorded
+-- KEYS[4] the history hash of the reservation's day   KEYS[5] its month's dearest jobs (history.lua)
+-- KEYS[6..] pairs (balance, config) of each scope the reservation recorded
 -- ARGV[1] reservation id   ARGV[2] now (ms; empty: Redis's TIME)   ARGV[3] audit stream max length
 -- ARGV[4] actor   ARGV[5] retention of the finished record (ms)   ARGV[6] actual cost (micro-units)
--- ARGV[7..] per scope pair: its balance key without the window, its config key (see scopes.lua)
+-- ARGV[7] the history key without its day, ARGV[8] the history's retention (ms),
+-- ARGV[9] how many dearest jobs a month keeps   ARGV[10..] per scope pair: its balance key without the window, its config key (see scopes.lua)
 -- Returns JSON: { status = 'committed', reserved, actual, charged, overrun, refunded, scopes, alerts }
 --            or the first outcome (replayed = true) if the reservation already resolved,
 --            or { status = 'unknown' } / { status = 'stale-keys' }
@@ -16,13 +18,17 @@
 --@include open.lua
 
 local at = { reservation = KEYS[1], leases = KEYS[2], audit = KEYS[3] }
-local firstScopeKey = 4
+local firstScopeKey = 6
 local id, nowArg, auditMax, actor = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local retentionMs, actual = ARGV[5], tonumber(ARGV[6])
-local scopeKeyStems = { unpack(ARGV, 7) }
+local historyArgs = { ARGV[7], ARGV[8], ARGV[9] }
+local scopeKeyStems = { unpack(ARGV, 10) }
 
 local res, scopes, early = openReservation(at.reservation, id, firstScopeKey, scopeKeyStems, unlessPending)
 if early then return early end
+local stale
+at.history, stale = recordedHistory(res, 4, unpack(historyArgs))
+if stale then return cjson.encode({ status = 'stale-keys', reservationId = id }) end
 
 local amount = num(res.amount)
 local charged = actual

@@ -6,10 +6,12 @@
 -- nothing. A reservation still pending is the generator's (or commit's) to settle: not touched.
 --
 -- KEYS[1] reservation hash   KEYS[2] lease set (unused; the common layout)   KEYS[3] audit stream
--- KEYS[4..] pairs (balance, config) of each scope the reservation recorded
+-- KEYS[4] the history hash of the reservation's day   KEYS[5] its month's dearest jobs (history.lua)
+-- KEYS[6..] pairs (balance, config) of each scope the reservation recorded
 -- ARGV[1] reservation id   ARGV[2] now (ms; empty: Redis's TIME)   ARGV[3] audit stream max length
 -- ARGV[4] actor   ARGV[5] what the provider billed in all (micro-units)
--- ARGV[6..] per scope pair: its balance key without the window, its config key (see scopes.lua)
+-- ARGV[6] the history key without its day, ARGV[7] the history's retention (ms),
+-- ARGV[8] how many dearest jobs a month keeps   ARGV[9..] per scope pair: its balance key without the window, its config key (see scopes.lua)
 -- Returns JSON: { status, reservationId, adjusted = true|false, delta, charged, scopes }
 --            or { status = 'reserved' } (pending), { status = 'unknown' } / { status = 'stale-keys' }
 --@include clock.lua
@@ -17,12 +19,14 @@
 --@include audit.lua
 --@include views.lua
 --@include record.lua
+--@include history.lua
 
 local reservationKey, auditKey = KEYS[1], KEYS[3]
-local firstScopeKey = 4
+local firstScopeKey = 6
 local id, nowArg, auditMax, actor = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local billed = tonumber(ARGV[5])
-local scopeKeyStems = { unpack(ARGV, 6) }
+local historyArgs = { ARGV[6], ARGV[7], ARGV[8] }
+local scopeKeyStems = { unpack(ARGV, 9) }
 
 local function unlessFinished(res)
   if res.status == 'reserved' or res.status == 'rejected' then
@@ -32,6 +36,8 @@ local function unlessFinished(res)
 end
 local res, scopes, early = openReservation(reservationKey, id, firstScopeKey, scopeKeyStems, unlessFinished)
 if early then return early end
+local history, stale = recordedHistory(res, 4, unpack(historyArgs))
+if stale then return cjson.encode({ status = 'stale-keys', reservationId = id }) end
 
 -- A commit's overrun (billed beyond the budget's headroom) was reported then, and is not charged now.
 local before = num(res.charged) + num(res.overrun) + num(res.rc)
@@ -39,6 +45,13 @@ local delta = billed - before
 if delta ~= 0 then
   for _, s in ipairs(scopes) do adjust(s, 'spent', delta) end
   redis.call('HSET', reservationKey, 'rc', fmt(num(res.rc) + delta))
+  if history then
+    -- A late bill changes spent by delta, in the day the job was reserved; the job's place among
+    -- its month's dearest follows what the provider billed in all.
+    histAdd(history, history.project, history.model, 'rec', delta)
+    if res.status == 'committed' then histTop(history, res, billed, true) end
+    histKeep(history)
+  end
   audit(auditKey, auditMax, balanceFields({ 'op', 'reconcile', 'at', fmt(clockNow(nowArg)), 'id', id,
     'project', res.project, 'actor', actor, 'amount', fmt(delta), 'charged', fmt(billed) }, scopes))
 end

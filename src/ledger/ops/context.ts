@@ -8,6 +8,8 @@ export interface OpContext {
   actor: string;
   retentionMs: string;
   defaultLeaseMs: number;
+  historyRetentionMs: string;
+  historyTopJobs: string;
 }
 
 /** A script call: its KEYS and ARGV. */
@@ -30,18 +32,23 @@ export interface Located {
   team: string;
   project: string;
   scopes: { scope: 'project' | 'team'; window: string }[];
+  /** The day the spend history keeps it in; null for a record older than the history. */
+  day: string | null;
 }
 
 /**
  * KEYS and ARGV that act on one reservation: KEYS are its hash, the lease set, the audit stream,
- * then (balance, config) per recorded scope; `own` follows the common ARGV, and after it, per
- * scope, the balance key without its window and the config key, by which the script checks
- * that these are the keys of the scopes and windows the reservation recorded.
+ * its history's day hash and month's dearest jobs, then (balance, config) per recorded scope;
+ * `own` follows the common ARGV, then the history's key stem, retention and top size, and per
+ * scope the balance key without its window and the config key, by which the script checks
+ * that these are the keys of the day, scopes and windows the reservation recorded.
  */
 export function reservationCall(ctx: OpContext, id: string, at: Instant, located: Located, own: (string | number)[]): ScriptCall {
   const k = ctx.keys;
   const scopeKeys: string[] = [];
   const stems: string[] = [];
+  // A record older than the history has no day: the script then writes none (any key will do).
+  const day = located.day ?? '';
   for (const s of located.scopes) {
     const project = s.scope === 'project' ? located.project : undefined;
     const config = k.budget(located.team, project);
@@ -49,7 +56,7 @@ export function reservationCall(ctx: OpContext, id: string, at: Instant, located
     stems.push(k.balanceStem(located.team, project), config);
   }
   return {
-    keys: [k.reservation(located.team, id), k.leases(located.team), k.audit(located.team), ...scopeKeys],
-    args: [...commonArgs(ctx, id, at), ...own, ...stems],
+    keys: [k.reservation(located.team, id), k.leases(located.team), k.audit(located.team), k.history(located.team, day), k.historyTop(located.team, day.slice(0, 7)), ...scopeKeys],
+    args: [...commonArgs(ctx, id, at), ...own, k.historyStem(located.team), ctx.historyRetentionMs, ctx.historyTopJobs, ...stems],
   };
 }

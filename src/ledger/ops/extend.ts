@@ -1,10 +1,11 @@
 import type { ExtendResult } from '../schema.js';
 import type { Instant } from '../clock.js';
-import { reservationCall, type OpContext, type ScriptCall } from './context.js';
+import { commonArgs, type OpContext, type ScriptCall } from './context.js';
 
-/** extend.lua touches no balance: the reservation's team is enough, and ARGV[5] is the lease. */
+/** extend.lua touches no balance nor history: the reservation's team is enough, and ARGV[5] is the lease. */
 export function extendCall(ctx: OpContext, team: string, id: string, at: Instant, leaseMs: number): ScriptCall {
-  return reservationCall(ctx, id, at, { team, project: '', scopes: [] }, [leaseMs]);
+  const k = ctx.keys;
+  return { keys: [k.reservation(team, id), k.leases(team), k.audit(team)], args: [...commonArgs(ctx, id, at), leaseMs] };
 }
 
 export function decodeExtend(wire: Omit<ExtendResult, 'leaseUntil'> & { leaseUntil?: string }): ExtendResult {

@@ -28,6 +28,8 @@ export function reserveCall(ctx: OpContext, r: Reservation, at: Instant): Script
     r.candidates.length,
   ];
   for (const c of r.candidates) args.push(micros.encode(c.cost, 'up'), ppm.encode(c.ceiling));
+  args.push(ctx.historyRetentionMs, r.jobId ?? '');
+  for (const c of r.candidates) args.push(historyTag(c.history));
   const keys = [
     k.reservation(r.team, r.reservationId),
     k.leases(r.team),
@@ -36,19 +38,27 @@ export function reserveCall(ctx: OpContext, r: Reservation, at: Instant): Script
     ...k.balances(r.team, r.project, w),
     k.budget(r.team),
     ...k.balances(r.team, undefined, w),
+    k.history(r.team, w.daily),
   ];
   return { keys, args };
 }
 
+/** A candidate's history tag as reserve.lua reads it: "model|estimate µ|1 or 0|rule=µ;rule=µ" (names hold none of "|;="). */
+function historyTag(tag: Reservation['candidates'][number]['history']): string {
+  if (!tag) return '';
+  const savings = tag.savings.map((s) => `${s.rule}=${micros.encode(s.amount)}`).join(';');
+  return `${tag.model}|${micros.encode(tag.estimate)}|${tag.downgraded ? 1 : 0}|${savings}`;
+}
+
 /** reserve.lua's flat reply (see its header). */
-export type ReserveReply = [string, number, number, string, string, string, string, string];
+export type ReserveReply = [string, number, number, string, string, string, string, string, string];
 
 export function decodeReserve(reservationId: string, reply: ReserveReply): ReserveResult | Retry {
-  const [status, replayed, candidate, amount, leaseUntil, reason, views, alerts] = reply;
+  const [status, replayed, candidate, amount, leaseUntil, reason, views, alerts, day] = reply;
   if (status === 'retry') return { status, now: Number(leaseUntil) };
   const scopes = decodeViewText(views);
   if (status === 'rejected') {
-    return { status, reservationId, reason: reason as 'insufficient-budget' | 'no-budget', scopes, replayed: replayed === 1 };
+    return { status, reservationId, reason: reason as RejectedReason, scopes, replayed: replayed === 1, day };
   }
   return {
     status: 'reserved',
@@ -59,10 +69,12 @@ export function decodeReserve(reservationId: string, reply: ReserveReply): Reser
     scopes,
     alerts: decodeAlertText(alerts),
     replayed: replayed === 1,
+    day,
   };
 }
+type RejectedReason = Extract<ReserveResult, { status: 'rejected' }>['reason'];
 
 /** Where a reservation's money sits, from its result: the cache that spares commit a lookup. */
 export function locatedBy(team: string, project: string, result: ReserveResult): Located {
-  return { team, project, scopes: result.scopes.map((s) => ({ scope: s.scope, window: s.window })) };
+  return { team, project, scopes: result.scopes.map((s) => ({ scope: s.scope, window: s.window })), day: result.day || null };
 }

@@ -48,14 +48,14 @@ it('a settling script given balance keys of other windows than the reservation r
     await ledger.setBudget({ team: 'studio', project: 'trailer', limit: '10', period: 'daily' });
     await ledger.reserve({ reservationId: 'a', team: 'studio', project: 'trailer', candidates: [{ cost: '4' }] });
     const before = await redis.keys(`${prefix}:*`);
-    const snapshot = async () => Promise.all(before.filter((k) => k.includes(':bal:') || k.includes(':res:')).sort().map((k) => redis.hgetall(k)));
+    const snapshot = async () => Promise.all(before.filter((k) => k.includes(':bal:') || k.includes(':res:') || k.includes(':hist:2')).sort().map((k) => redis.hgetall(k)));
     const state = await snapshot();
 
-    const ctx: OpContext = { keys: new LedgerKeys(prefix), auditMaxLen: '1000', actor: 'test', retentionMs: '60000', defaultLeaseMs: 60_000 };
+    const ctx: OpContext = { keys: new LedgerKeys(prefix), auditMaxLen: '1000', actor: 'test', retentionMs: '60000', defaultLeaseMs: 60_000, historyRetentionMs: '60000', historyTopJobs: '10' };
     const run = scriptRunner(redis);
     const today = windowsAt(clock.now);
-    const attempt = async (scopes: Located['scopes']) => {
-      const { keys, args } = commitCall(ctx, 'a', { arg: String(clock.now), guess: clock.now }, { team: 'studio', project: 'trailer', scopes }, money('4'));
+    const attempt = async (scopes: Located['scopes'], day: string | null = today.daily) => {
+      const { keys, args } = commitCall(ctx, 'a', { arg: String(clock.now), guess: clock.now }, { team: 'studio', project: 'trailer', scopes, day }, money('4'));
       return JSON.parse((await run('commit', keys, args)) as string) as { status: string };
     };
     // Yesterday's project balance, the team's daily balance instead of its monthly one, a scope left out.
@@ -66,6 +66,9 @@ it('a settling script given balance keys of other windows than the reservation r
     ] as Located['scopes'][]) {
       expect(await attempt(scopes)).toEqual({ status: 'stale-keys', reservationId: 'a' });
     }
+    // The right balances, but another day's history (or none): the history would go astray.
+    const recorded: Located['scopes'] = [{ scope: 'project', window: today.daily }, { scope: 'team', window: today.monthly }];
+    for (const day of ['2026-11-14', null]) expect(await attempt(recorded, day)).toEqual({ status: 'stale-keys', reservationId: 'a' });
     expect(await snapshot()).toEqual(state);
     expect(await redis.keys(`${prefix}:*`)).toHaveLength(before.length);
 

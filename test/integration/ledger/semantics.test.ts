@@ -75,6 +75,7 @@ describe('reserve', () => {
       reason: 'insufficient-budget',
       replayed: false,
       scopes: [{ scope: 'project', name: 'trailer', window: '2026-11', limit: '1.00', spent: '0.00', reserved: '0.00', available: '1.00' }],
+      day: '2026-11-15',
     });
   });
 

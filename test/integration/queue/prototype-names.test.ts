@@ -41,6 +41,7 @@ it('no project name a policy does not list has a budget in it', () => {
 
 it('the router rejects a job for a project the policy does not list, whatever its name, and reserves nothing', async () => {
   let n = 0;
+  const from = new Date().toISOString().slice(0, 10);
   await fc.assert(
     fc.asyncProperty(names.filter((name) => name !== 'main' && Name.safeParse(name).success), async (project) => {
       const id = `p-${n++}`;
@@ -52,5 +53,11 @@ it('the router rejects a job for a project the policy does not list, whatever it
   );
   expect(await t.generate.getJobCounts('waiting')).toEqual({ waiting: 0 });
   expect(await t.ledger.getBudget({ team: 'studio', project: 'main' })).toMatchObject({ reserved: '0.00' });
-  expect((await t.ledger.audit('studio')).filter((e) => e.op !== 'set-budget')).toEqual([]);
+  // Each rejection is recorded once, under no project: a caller's name never becomes a history field.
+  const audit = await t.ledger.audit('studio');
+  expect(audit.filter((e) => e.op !== 'set-budget' && e.op !== 'reject')).toEqual([]);
+  expect(audit.filter((e) => e.op === 'reject').map((e) => e.fields.project)).toEqual(Array.from({ length: n }, () => '-'));
+  const rows = await t.ledger.history({ team: 'studio', from, to: new Date().toISOString().slice(0, 10) });
+  expect(rows.map((r) => [r.project, r.model])).toEqual(rows.map(() => ['-', 'kling-3.0']));
+  expect(rows.reduce((sum, r) => sum + (r.rejected.get('no-project-budget') ?? 0), 0)).toBe(n);
 });

@@ -4,6 +4,7 @@
 --@include views.lua
 --@include record.lua
 --@include outcome.lua
+--@include history.lua
 
 -- The record keeps the outcome as short fields, not as the reply's JSON: it stays in Redis's
 -- compact hash encoding for the whole retention period, about a fifth of the memory.
@@ -22,8 +23,32 @@ local function outcomeFields(status, now, charged, extra, scopes)
   return fields
 end
 
+-- What resolving adds to the history (history.lua): a commit's charge, split into what its
+-- reservation covered and what went beyond it (`ovr`), the rest of the reservation released,
+-- what the provider billed (`act`) against the estimate (`est`) and what a full budget left
+-- uncharged (`unc`); a release's or expiry's whole amount released. So for any window,
+-- spent = com + rec and reserved = rsv - rel - com + ovr, summed over its days.
+local function historyOfResolve(h, res, status, amount, charged, actual)
+  local p, m = h.project, h.model
+  if status == 'committed' then
+    histAdd(h, p, m, 'com', charged)
+    histAdd(h, p, m, 'ovr', math.max(charged - amount, 0))
+    histAdd(h, p, m, 'rel', math.max(amount - charged, 0))
+    histAdd(h, p, m, 'act', actual)
+    histAdd(h, p, m, 'est', h.estimate and num(h.estimate) or amount)
+    histAdd(h, p, m, 'unc', actual - charged)
+    histAdd(h, p, m, 'n.com', 1)
+    histTop(h, res, actual, false)
+  else
+    histAdd(h, p, m, 'rel', amount)
+    histAdd(h, p, m, status == 'expired' and 'n.exp' or 'n.rel', 1)
+  end
+  histKeep(h)
+end
+
 -- Resolves a pending reservation once: its amount leaves `reserved` in every scope and `charged`
--- enters `spent`. `at` names the reservation hash, lease set and audit stream.
+-- enters `spent`. `at` names the reservation hash, lease set and audit stream, and the history
+-- to write (none for a record older than the history).
 local function resolve(at, res, scopes, charged, status, extra, now, auditMax, actor, retentionMs)
   local amount = num(res.amount)
   for _, s in ipairs(scopes) do
@@ -43,6 +68,7 @@ local function resolve(at, res, scopes, charged, status, extra, now, auditMax, a
   out.scopes = scopeViews(scopes)
   out.alerts = alerts
   redis.call('HSET', at.reservation, unpack(outcomeFields(status, now, charged, extra, scopes)))
+  if at.history then historyOfResolve(at.history, res, status, amount, charged, num(extra.actual)) end
   local encoded = cjson.encode(out)
   redis.call('PEXPIRE', at.reservation, retentionMs)
   audit(at.audit, auditMax, balanceFields({ 'op', status, 'at', now, 'id', res.id,
