@@ -137,7 +137,7 @@ async function reconcileWithProvider(url: string, prefix: string, klingUrl: stri
   const generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection: redis, prefix });
   try {
     const provider = new KlingAdapter({ baseUrl: klingUrl, credentials: { apiKey: 'demo' }, unitPrice: '1' });
-    const r = await reconcile({ provider, ledger: workers.ledger, unsettled: workers.unsettled, generate, apply: true, log: pino({ level: 'silent' }) });
+    const r = await reconcile({ provider, ledger: workers.ledger, unsettled: workers.unsettled, generate, cardFor: (team, ref) => workers.cards.load(team, ref), apply: true, log: pino({ level: 'silent' }) });
     out(`\nReconciliation (\`vidgate reconcile --apply\`): ${r.tasksRead} provider tasks of ${r.jobs} jobs compared with the ledger, ${r.findings.length} differences`);
     for (const f of r.findings) out(`  ${f.jobId}: ${f.kind}`);
     for (const x of r.settled) if (x.action !== 'none') out(`  ${x.jobId}: ${x.action} ${x.amount}`);

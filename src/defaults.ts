@@ -69,4 +69,12 @@ export const DEFAULTS = {
   serviceMaxBatch: 1000,
   /** How often an events stream looks at its job's state. */
   serviceEventsPollMs: 250,
+  /** A policy document (file or request body) may be at most this many bytes. */
+  policyMaxBytes: 256 * 1024,
+  /** Each team keeps its last this many policy versions (older ones are deleted). */
+  policyHistory: 100,
+  /** Workers look at the policy change counter this often (pub/sub also wakes them at once). */
+  policyPollMs: SECOND,
+  /** `vidgate policy history` shows this many versions unless told otherwise. */
+  policyHistoryShown: 20,
 } as const;

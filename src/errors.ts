@@ -1,3 +1,11 @@
+export interface ErrorDetails {
+  where?: string;
+  allowed?: string;
+  /** The first bad field's path (`rules.maxJobCost`) and line, for a service's error body. */
+  field?: string;
+  line?: number;
+}
+
 /**
  * Errors a user can act on. `where` points at the bad thing (a flag, a file and field path,
  * a job line); `allowed` says what would have been accepted. The CLI prints these and exits 2.
@@ -6,7 +14,7 @@ export class InputError extends Error {
   override readonly name: string = 'InputError';
   constructor(
     message: string,
-    readonly details: { where?: string; allowed?: string } = {},
+    readonly details: ErrorDetails = {},
   ) {
     super(message);
   }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { InputError } from './errors.js';
+import { InputError, type ErrorDetails } from './errors.js';
 
 /** "products[2].pricing.rates.720p" from a zod issue path. */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -33,10 +33,11 @@ export function parseOrThrow<S extends z.ZodType>(
   schema: S,
   value: unknown,
   where: string,
-  ErrorClass: new (message: string, details?: { where?: string }) => InputError = InputError,
+  ErrorClass: new (message: string, details?: ErrorDetails) => InputError = InputError,
 ): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const lines = describeIssues(result.error);
-  throw new ErrorClass(`${where} is not valid:\n  ${lines.join('\n  ')}`, { where });
+  const first = result.error.issues[0]!;
+  throw new ErrorClass(`${where} is not valid:\n  ${lines.join('\n  ')}`, { where, field: formatPath(issuePath(first)), allowed: issueMessage(first) });
 }

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
-import { InputError } from './errors.js';
+import { InputError, type ErrorDetails } from './errors.js';
 import { formatPath, issueMessage, issuePath } from './validation.js';
 
-type ErrorClass = new (message: string, details?: { where?: string }) => InputError;
+type ErrorClass = new (message: string, details?: ErrorDetails) => InputError;
 
 /** The line of the deepest node of `path` that exists in the document (1-based). */
 function lineOf(doc: Document, counter: LineCounter, path: readonly PropertyKey[]): number | undefined {
@@ -31,7 +31,8 @@ export function parseYamlAs<S extends z.ZodType>(
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const lines = doc.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split(' at line')[0]!.split('\n')[0]}`);
-    throw new Err(`${what} is not valid YAML/JSON:\n  ${lines.join('\n  ')}`, { where: what });
+    const line = doc.errors[0]?.linePos?.[0]?.line;
+    throw new Err(`${what} is not valid YAML/JSON:\n  ${lines.join('\n  ')}`, { where: what, ...(line ? { line } : {}) });
   }
   const find = (path: readonly PropertyKey[]) => lineOf(doc, counter, path);
   let value: unknown;
@@ -47,7 +48,9 @@ export function parseYamlAs<S extends z.ZodType>(
       const line = find(issuePath(issue));
       return `${line ? `line ${line}, ` : ''}${formatPath(issue.path)}: ${issueMessage(issue)}`;
     });
-    throw new Err(`${what} is not valid:\n  ${lines.join('\n  ')}`, { where: what });
+    const first = result.error.issues[0]!;
+    const line = find(issuePath(first));
+    throw new Err(`${what} is not valid:\n  ${lines.join('\n  ')}`, { where: what, field: formatPath(issuePath(first)), allowed: issueMessage(first), ...(line ? { line } : {}) });
   }
   return { data: result.data, lineOf: find };
 }

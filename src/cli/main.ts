@@ -10,14 +10,17 @@ import { workerCommand } from './worker.js';
 import { reconcileCommand } from './reconcile.js';
 import { serveCommand } from './serve.js';
 import { keysCommand } from './keys.js';
+import { policyCommand } from './policy.js';
 
 export function program(): Command {
   const root = new Command('vidgate')
     .description('budget-aware job router for AI video generation')
     .version('0.1.0')
+    // `vidgate --version` is the program's; after a subcommand, `--version` is its own (`policy show --version N`).
+    .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const cmd of [estimateCommand(), quoteCommand(), budgetCommand(), workerCommand(), enqueueCommand(), jobsCommand(), reconcileCommand(), serveCommand(), keysCommand(), fakeKlingCommand()]) root.addCommand(cmd);
+  for (const cmd of [estimateCommand(), quoteCommand(), policyCommand(), budgetCommand(), workerCommand(), enqueueCommand(), jobsCommand(), reconcileCommand(), serveCommand(), keysCommand(), fakeKlingCommand()]) root.addCommand(cmd);
   // Subcommands (and theirs) report usage errors through the same path, which exits 2.
   const visit = (c: Command) => {
     c.exitOverride().showHelpAfterError('(run with --help for usage)');

@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import { Command, InvalidArgumentError } from 'commander';
+import { PolicyCards } from '../queue/policy-cards.js';
 import { Ledger } from '../ledger/ledger.js';
 import { createLogger } from '../log.js';
 import { KlingAdapter } from '../providers/kling/adapter.js';
@@ -64,12 +65,14 @@ export function reconcileCommand(): Command {
         const redis = await cliConnection(redisUrlFromEnv(f.redis));
         const generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection: redis, prefix: f.prefix });
         const ledger = new Ledger({ redis, prefix: f.prefix, actor: 'reconcile' });
+        const cards = new PolicyCards(redis, f.prefix);
         try {
           const report = await reconcile({
             provider,
             ledger,
             unsettled: new UnsettledJobs(redis, f.prefix),
             generate,
+            cardFor: (team, ref) => cards.load(team, ref),
             ...(f.since !== undefined ? { since: f.since } : {}),
             apply: f.apply,
             log: createLogger('vidgate-reconcile'),

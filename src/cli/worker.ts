@@ -13,7 +13,7 @@ import { action, portOption, positiveInt } from './command.js';
 export { klingCredentialsFromEnv } from './kling-env.js';
 
 export interface WorkerFlags {
-  policies: string;
+  policies?: string;
   concurrency?: number;
   routerOnly?: boolean;
   generatorOnly?: boolean;
@@ -36,7 +36,7 @@ export function workerConfig(f: WorkerFlags, env = process.env): WorkerConfig {
   return {
     redisUrl: redisUrlFromEnv(f.redis),
     prefix: f.prefix,
-    policiesDir: f.policies,
+    ...(f.policies !== undefined ? { policiesDir: f.policies } : {}),
     router: !f.generatorOnly,
     generator,
     concurrency: f.concurrency ? { router: f.concurrency, generator: f.concurrency } : undefined,
@@ -49,7 +49,7 @@ export function workerConfig(f: WorkerFlags, env = process.env): WorkerConfig {
   };
 }
 
-/** Runs workers until SIGTERM or SIGINT (graceful: active jobs finish or are handed back); SIGHUP reloads policies. */
+/** Runs workers until SIGTERM or SIGINT (graceful: active jobs finish or are handed back); SIGHUP applies --policies again and re-reads Redis. */
 export async function runWorkers(cfg: WorkerConfig): Promise<void> {
   const probe = await cliConnection(cfg.redisUrl); // fail fast, saying what to start
   probe.disconnect();
@@ -60,7 +60,7 @@ export async function runWorkers(cfg: WorkerConfig): Promise<void> {
   const roles = [cfg.router !== false && 'router', cfg.generator !== false && 'generator'].filter(Boolean).join(' and ');
   const teams = cfg.router === false ? '' : `, teams ${running.policies.teams().join(', ') || '(none)'}`;
   process.stdout.write(`vidgate worker ready: ${roles} on ${safeUrl(cfg.redisUrl)}${teams}\n`);
-  process.on('SIGHUP', () => void running.policies.reload());
+  process.on('SIGHUP', () => void running.reloadPolicies());
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'stopping: finishing active jobs');
@@ -85,7 +85,7 @@ async function checkPortFree(port: number): Promise<void> {
 export function workerCommand(): Command {
   return withRedisOptions(new Command('worker'))
     .description('run the router and generator workers (Kling credentials from KLING_API_KEY, or KLING_ACCESS_KEY and KLING_SECRET_KEY)')
-    .option('--policies <dir>', 'team policy files', 'policies')
+    .option('--policies <dir>', 'apply the policy files of this directory (as `vidgate policy apply`), then run, applying a changed file as a new version; without it the router runs on the policies in Redis')
     .option('--concurrency <n>', 'jobs each worker runs at once', positiveInt)
     .option('--router-only', 'run only the router (decisions)')
     .option('--generator-only', 'run only the generator (provider and settlement)')

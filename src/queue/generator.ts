@@ -62,7 +62,7 @@ export function createGenerator(deps: GeneratorDeps) {
       const step = nextStep(state(), event);
       switch (step.do) {
         case 'settle':
-          return settle(deps.ledger, deps.log, d, job, step.task, tried);
+          return settle(deps, d, job, step.task, tried);
         case 'fail':
           return finish(step);
         case 'retry':

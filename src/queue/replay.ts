@@ -4,7 +4,7 @@ import { formatMoney, money, toMicros } from '../money.js';
 import { describeVariant } from '../policy/decision.js';
 import { pricerFor } from '../policy/pricer.js';
 import type { Ladder, LadderCandidate } from '../policy/types.js';
-import { loadRateCard } from '../pricing/rate-cards.js';
+import type { RateCard } from '../pricing/rate-card-schema.js';
 import type { DecisionCode, GenerateData } from './records.js';
 
 /** The variant a router step goes on with: an index into `ladder`, and what is reserved for it. */
@@ -32,7 +32,7 @@ const RELOADED = "the team's policy was reloaded after this job's reservation wa
  * can be topped up to it; failing both, the reservation goes back and the job is rejected.
  */
 export async function replayedChoice(
-  deps: { ledger: Ledger; generate: Queue<GenerateData> },
+  deps: { ledger: Ledger; generate: Queue<GenerateData>; cardFor: (team: string, ref: string) => Promise<RateCard> },
   id: string,
   l: Ladder,
   replay: { candidate: number; amount: string },
@@ -45,7 +45,7 @@ export async function replayedChoice(
     const faithful = [...l.candidates, ...l.dropped].find((c) => !c.downgraded);
     const forwarded: LadderCandidate = {
       job: sent.variant,
-      price: pricerFor(loadRateCard(sent.rateCard)).price(sent.variant),
+      price: pricerFor(await deps.cardFor(sent.variant.team, sent.rateCard)).price(sent.variant),
       reserve: money(sent.reserved),
       ceiling: 1,
       downgraded: !faithful || describeVariant(faithful.job) !== describeVariant(sent.variant),

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Queue, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -11,7 +12,10 @@ import { quietErrors, workerConnection } from './connection.js';
 import { createGenerator } from './generator.js';
 import { QUEUE_GENERATE, QUEUE_INTAKE } from './names.js';
 import { keepWhile, pendingIn } from './pending.js';
+import type { PolicyCards } from './policy-cards.js';
+import { policyDocuments, watchPolicyDir } from './policy-files.js';
 import type { PolicyStore } from './policy-store.js';
+import type { PolicyVersions } from './policy-versions.js';
 import type { DecisionRecord, GenerateData, GenerationResult } from './records.js';
 import { createRouter } from './router.js';
 import type { WorkerConfig } from './runtime.js';
@@ -27,7 +31,9 @@ export interface Wiring {
   connection: Redis;
   ledgerRedis: Redis;
   ledger: Ledger;
+  versions: PolicyVersions;
   policies: PolicyStore;
+  cards: PolicyCards;
   unsettled: UnsettledJobs;
   leaseMs: number;
   closers: (() => Promise<unknown>)[];
@@ -46,14 +52,23 @@ function workerOptions(w: Wiring, concurrency: number): WorkerOptions {
   };
 }
 
+/** Who applied a worker's policy files: `worker@<host>`. */
+export const policyActor = () => `worker@${hostname()}`;
+
 /** The router: decides each intake job by its team's policy and the ledger. */
 export async function startRouter(w: Wiring): Promise<Worker> {
-  // Only the router decides by policy; a generator alone needs none (nor the directory).
-  await w.policies.load(); // budgets are in the ledger before the first job is taken
-  if (w.cfg.watchPolicies ?? true) w.policies.watch();
+  // Only the router decides by policy; a generator alone needs none. `--policies DIR` is "apply
+  // these, then run": versions (and budgets) are in Redis before the first job is taken.
+  const dir = w.cfg.policiesDir;
+  if (dir !== undefined) {
+    const changes = await w.versions.apply(policyDocuments([dir]), { actor: policyActor() });
+    for (const c of changes.filter((x) => x.changed)) w.log.info({ team: c.team, from: c.from, to: c.to, summary: c.summary }, 'policy file applied');
+    if (w.cfg.watchPolicies ?? true) w.closers.push(watchPolicyDir(dir, w.versions, policyActor(), w.log));
+  }
+  await w.policies.start();
   const generate = quietErrors(new Queue<GenerateData>(QUEUE_GENERATE, { connection: w.connection, prefix: w.prefix }));
   w.closers.push(() => generate.close());
-  const route = createRouter({ ledger: w.ledger, generate, policyFor: (t) => w.policies.get(t), leaseMs: w.leaseMs, generateAttempts: w.cfg.generateAttempts, log: w.log });
+  const route = createRouter({ ledger: w.ledger, generate, policyFor: (t) => w.policies.get(t), cardFor: (t, ref) => w.cards.load(t, ref), leaseMs: w.leaseMs, generateAttempts: w.cfg.generateAttempts, log: w.log });
   return new Worker<unknown, DecisionRecord>(QUEUE_INTAKE, route, workerOptions(w, w.cfg.concurrency?.router ?? DEFAULTS.routerConcurrency));
 }
 
@@ -85,6 +100,7 @@ export async function startGenerator(w: Wiring): Promise<Worker> {
     slotRetryMs: cfg.slotRetryMs ?? DEFAULTS.slotRetryMs,
     poll: { intervalMs: DEFAULTS.pollIntervalMs, maxIntervalMs: DEFAULTS.pollMaxIntervalMs, timeoutMs: DEFAULTS.pollTimeoutMs, ...cfg.poll },
     ...(callbacks ? { callbackUrlFor: callbacks.urlFor, wake: callbacks.wake } : {}),
+    cardFor: (team, ref) => w.cards.load(team, ref),
     holdForReconciliation: (id, externalId, reason) => unsettled.add(id, externalId, reason),
     gate: new CancelGate(w.ledgerRedis, w.prefix),
     log,

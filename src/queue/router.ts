@@ -25,6 +25,8 @@ export interface RouterDeps {
   ledger: Ledger;
   generate: Queue<GenerateData>;
   policyFor: (team: string) => ActivePolicy | undefined;
+  /** The card an admission names (built-in, or stored with its policy version): a replay re-prices what was forwarded. */
+  cardFor: (team: string, ref: string) => Promise<RateCard>;
   leaseMs: number;
   /** Retries of a generate job (provider rate limits, outages): BullMQ attempts and backoff. */
   generateAttempts?: { attempts: number; backoffMs: number };

@@ -7,14 +7,18 @@ import { createLogger } from '../log.js';
 import type { KlingAdapterOptions } from '../providers/kling/adapter.js';
 import { isConnectionError, reportConnection, workerConnection } from './connection.js';
 import { DEFAULT_PREFIX } from './names.js';
+import { PolicyCards } from './policy-cards.js';
 import { PolicyStore } from './policy-store.js';
-import { startGenerator, startRouter, type Wiring } from './roles.js';
+import { PolicyVersions } from './policy-versions.js';
+import { policyActor, startGenerator, startRouter, type Wiring } from './roles.js';
+import { applyPolicyDir } from './policy-files.js';
 import { UnsettledJobs } from './unsettled.js';
 
 export interface WorkerConfig {
   redisUrl: string;
   prefix?: string;
-  policiesDir: string;
+  /** Policy files to apply (as `vidgate policy apply`) before the router starts; without it the router runs on what is in Redis. */
+  policiesDir?: string;
   router?: boolean;
   generator?: boolean;
   concurrency?: { router?: number; generator?: number };
@@ -29,6 +33,7 @@ export interface WorkerConfig {
   /** Receive Kling's callbacks on this port; each task carries `publicUrl/<external id>/<token>`. */
   callback?: { port: number; publicUrl: string };
   reaperIntervalMs?: number;
+  /** With `policiesDir`: apply a changed file as a new version (default true). */
   watchPolicies?: boolean;
   /** BullMQ's lock on an active job; a dead worker's jobs are re-delivered after it lapses. */
   lockDurationMs?: number;
@@ -38,9 +43,15 @@ export interface WorkerConfig {
 
 export interface RunningWorkers {
   policies: PolicyStore;
+  /** The policies in Redis: apply, current, history. */
+  versions: PolicyVersions;
+  /** The cards admissions name (for reconciliation in the same process). */
+  cards: PolicyCards;
   ledger: Ledger;
   /** Jobs whose money is held until reconciliation settles them. */
   unsettled: UnsettledJobs;
+  /** SIGHUP: applies the `policiesDir` files again (a bad file is logged, changing nothing), then reads Redis. */
+  reloadPolicies(): Promise<void>;
   /** Stops taking jobs, lets active ones finish (or hands them back after `graceMs`), closes everything. */
   close(graceMs?: number): Promise<void>;
 }
@@ -55,6 +66,10 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
   const ledgerRedis = workerConnection(cfg.redisUrl, { enableAutoPipelining: true });
   const ledger = new Ledger({ redis: ledgerRedis, prefix, actor: `worker-${process.pid}` });
   ledger.on('alert', (a) => log.warn({ alert: a }, `budget alert: ${a.scope} ${a.name} reached ${a.threshold * 100}% (${a.window})`));
+  const versions = new PolicyVersions({ redis: ledgerRedis, prefix, ledger });
+  // A subscribed connection takes no other commands: the policy store gets its own, which
+  // connects only if the router starts the store.
+  const policySubscriber = workerConnection(cfg.redisUrl, { lazyConnect: true });
   const w: Wiring = {
     cfg,
     prefix,
@@ -62,7 +77,9 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
     connection,
     ledgerRedis,
     ledger,
-    policies: new PolicyStore(cfg.policiesDir, ledger, log),
+    versions,
+    policies: new PolicyStore(versions, policySubscriber, log),
+    cards: new PolicyCards(ledgerRedis, prefix),
     unsettled: new UnsettledJobs(ledgerRedis, prefix),
     leaseMs: cfg.leaseMs ?? DEFAULTS.leaseMs,
     closers: [],
@@ -76,6 +93,7 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
     clearTimeout(timer);
     for (const close of w.closers) await close();
     await w.policies.close();
+    policySubscriber.disconnect();
     await ledger.close();
     await ledgerRedis.quit();
     await connection.quit();
@@ -93,5 +111,9 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
     throw err;
   }
   log.info({ router: cfg.router ?? true, generator: cfg.generator ?? true, prefix }, 'workers started');
-  return { policies: w.policies, ledger, unsettled: w.unsettled, close: (graceMs = 30_000) => teardown(graceMs) };
+  const reloadPolicies = async () => {
+    if (cfg.policiesDir !== undefined && (cfg.router ?? true)) await applyPolicyDir(cfg.policiesDir, versions, policyActor(), log);
+    await w.policies.refresh();
+  };
+  return { policies: w.policies, versions, cards: w.cards, reloadPolicies, ledger, unsettled: w.unsettled, close: (graceMs = 30_000) => teardown(graceMs) };
 }

@@ -9,6 +9,7 @@ import { externalTaskId, parseExternalTaskId } from '../queue/names.js';
 import type { ModelId } from '../catalog.js';
 import { KLING_ROUTES } from '../providers/kling/models.js';
 import type { GenerateData } from '../queue/records.js';
+import type { RateCard } from '../pricing/rate-card-schema.js';
 import { actualCost } from '../queue/generate/settle.js';
 import type { UnsettledJobs } from '../queue/unsettled.js';
 import { compare, type Finding, type LedgerSide, type ProviderSide } from './compare.js';
@@ -19,6 +20,8 @@ export interface ReconcileOptions {
   unsettled: UnsettledJobs;
   /** The generate queue: the admission of each job (its card and variant) prices a task without a unit price. */
   generate: Queue<GenerateData>;
+  /** The card an admission names (built-in, or stored with its team's policy version). */
+  cardFor: (team: string, ref: string) => Promise<RateCard>;
   /** Only tasks created at or after this time (ms since the epoch). */
   since?: number;
   /** Settle what is found; without it, only report. */
@@ -91,7 +94,7 @@ async function billedFor(o: ReconcileOptions, jobId: string, task: TaskState): P
   const admission = (await o.generate.getJob(jobId))?.data;
   if (!admission) return null;
   const parsed = parseExternalTaskId(task.handle.externalId)!;
-  return fromMicros(toMicros(actualCost(admission, { ...admission.variant, model: parsed.model }, task, o.log).actual, 'up'));
+  return fromMicros(toMicros((await actualCost(admission, { ...admission.variant, model: parsed.model }, task, o.log, o.cardFor)).actual, 'up'));
 }
 
 async function sideOf(o: ReconcileOptions, jobId: string, tasks: TaskState[]): Promise<ProviderSide> {

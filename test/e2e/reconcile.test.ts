@@ -28,7 +28,7 @@ async function setup(workers: Parameters<typeof startPipeline>[0]['workers'] = {
   const generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection: redis, prefix: p.prefix });
   open.push(generate);
   const provider = new KlingAdapter({ baseUrl: p.kling.url, credentials: { apiKey: 'e2e' }, unitPrice: '1' });
-  const run = (apply: boolean) => reconcile({ provider, ledger: p.workers.ledger, unsettled: p.workers.unsettled, generate, apply, log: pino({ level: 'silent' }) });
+  const run = (apply: boolean) => reconcile({ provider, ledger: p.workers.ledger, unsettled: p.workers.unsettled, generate, cardFor: (team, ref) => p.workers.cards.load(team, ref), apply, log: pino({ level: 'silent' }) });
   const budget = async () => p.client.budgets.show({ team: 'rc', project: 'main' });
   /** Waits until the local server says the task has ended (its bill is then final). */
   const ended = async (externalId: string) =>

@@ -63,11 +63,11 @@ it('reloads policies without a restart', async () => {
   open.push(p);
   expect((await (await p.client.enqueue(job('r-1', 'later'))).decision()).reasons).toEqual(['team later has no policy']);
   writeFileSync(join(p.policiesDir, 'later.yaml'), policy('later')['later.yaml']!);
-  await p.workers.policies.reload();
+  await p.workers.reloadPolicies(); // SIGHUP: the directory applied again, then Redis read
   expect(await p.client.budgets.show({ team: 'later', project: 'main' })).toMatchObject({ limit: '50.00' });
   expect((await (await p.client.enqueue(job('r-2', 'later'))).result()).state).toBe('completed');
   writeFileSync(join(p.policiesDir, 'broken.yaml'), 'team: [');
-  await p.workers.policies.reload(); // a bad file keeps the policies in force
+  await p.workers.reloadPolicies(); // a bad file keeps the policies in force
   expect((await (await p.client.enqueue(job('r-3', 'later'))).result()).state).toBe('completed');
 });
 

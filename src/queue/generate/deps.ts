@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ModelId } from '../../catalog.js';
 import type { Ledger } from '../../ledger/ledger.js';
+import type { RateCard } from '../../pricing/rate-card-schema.js';
 import type { Provider } from '../../providers/provider.js';
 import type { CancelGate } from '../cancel-gate.js';
 import type { ModelSlots } from '../slots.js';
@@ -22,5 +23,7 @@ export interface GeneratorDeps {
   holdForReconciliation: (id: string, externalId: string | undefined, reason: string) => Promise<void>;
   /** Claimed just before a job first goes to the provider: a job cancelled first is never sent. */
   gate: CancelGate;
+  /** The card an admission names (built-in, or stored with the policy version that admitted the job). */
+  cardFor: (team: string, ref: string) => Promise<RateCard>;
   log: Logger;
 }

@@ -3,7 +3,7 @@ import { priceRequestOf, type Job } from '../../job.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { money, type Money } from '../../money.js';
 import { billedSecondsOf, price, tryPrice } from '../../pricing/price.js';
-import { loadRateCard } from '../../pricing/rate-cards.js';
+import type { RateCard } from '../../pricing/rate-card-schema.js';
 import type { TaskState } from '../../providers/provider.js';
 import { completedOutcome, type GenerateData, type GenerationResult } from '../records.js';
 
@@ -12,9 +12,16 @@ import { completedOutcome, type GenerateData, type GenerationResult } from '../r
  * length as the card prices it. A length the provider leaves out, or one the card cannot price,
  * settles at what was asked: a settlement that throws would never commit at all.
  */
-export function actualCost(d: GenerateData, job: Job, task: TaskState, log: Logger): { actual: Money; billing: 'provider' | 'duration' } {
+export async function actualCost(
+  d: GenerateData,
+  job: Job,
+  task: TaskState,
+  log: Logger,
+  cardFor: (team: string, ref: string) => Promise<RateCard>,
+): Promise<{ actual: Money; billing: 'provider' | 'duration' }> {
   if (task.billing) return { actual: task.billing.amount, billing: 'provider' };
-  const card = loadRateCard(d.rateCard);
+  // The card of the policy version that admitted the job, whatever version is in force now.
+  const card = await cardFor(d.variant.team, d.rateCard);
   const asked = { ...priceRequestOf(job), model: task.model ?? job.model };
   const seconds = task.outputs[0]?.durationSeconds ?? null;
   // Motion Control bills the reference video's real length (in billed seconds: a 30.04 s output of
@@ -27,8 +34,15 @@ export function actualCost(d: GenerateData, job: Job, task: TaskState, log: Logg
 }
 
 /** Commits what the task cost, once (a replayed commit charges nothing more). */
-export async function settle(ledger: Ledger, log: Logger, d: GenerateData, job: Job, task: TaskState, tried: GenerateData['tried']): Promise<GenerationResult> {
-  const { actual, billing } = actualCost(d, job, task, log);
+export async function settle(
+  deps: { ledger: Ledger; log: Logger; cardFor: (team: string, ref: string) => Promise<RateCard> },
+  d: GenerateData,
+  job: Job,
+  task: TaskState,
+  tried: GenerateData['tried'],
+): Promise<GenerationResult> {
+  const { ledger, log } = deps;
+  const { actual, billing } = await actualCost(d, job, task, log, deps.cardFor);
   const c = await ledger.commit({ reservationId: d.id, actual });
   if (c.status !== 'committed') {
     log.error({ job: d.id, status: c.status }, 'the reservation resolved before the commit: this spend is not in the ledger');

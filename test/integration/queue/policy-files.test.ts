@@ -3,12 +3,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, expect, it } from 'vitest';
 import { PolicyError } from '../../../src/errors.js';
 import { parsePolicy } from '../../../src/policy/load.js';
-import { PolicyStore } from '../../../src/queue/policy-store.js';
+import { policyDocuments } from '../../../src/queue/policy-files.js';
+import { PolicyVersions } from '../../../src/queue/policy-versions.js';
 import { testLedger } from '../../helpers/ledger.js';
+import { connect } from '../../helpers/redis.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -41,21 +42,26 @@ it.each([
   expect(err.message).toContain(message);
 });
 
-it('a bad file among good ones: load throws naming it, and no team’s budget is written', async () => {
+it('a bad file among good ones: apply throws naming it, and no team’s budget or version is written', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vidgate-policies-'));
   dirs.push(dir);
   writeFileSync(join(dir, 'a.yaml'), policy('aa', '    main: { limit: "10.00", period: monthly }'));
   writeFileSync(join(dir, 'b.yaml'), policy('bb', '    main: { limit: "99999999999", period: monthly }'));
-  const { ledger } = testLedger();
+  const { ledger, prefix } = testLedger();
+  const redis = connect();
+  const versions = new PolicyVersions({ redis, prefix, ledger });
   try {
-    const store = new PolicyStore(dir, ledger, pino({ level: 'silent' }));
-    await expect(store.load()).rejects.toThrow(/policy file .*b\.yaml is not valid:\n {2}line 5, budgets\.projects\.main\.limit: must be at most 1000000000/);
+    await expect(versions.apply(policyDocuments([dir]), { actor: 'test' })).rejects.toThrow(/policy file .*b\.yaml is not valid:\n {2}line 5, budgets\.projects\.main\.limit: must be at most 1000000000/);
     expect(await ledger.getBudget({ team: 'aa' })).toBeNull();
     expect(await ledger.getBudget({ team: 'aa', project: 'main' })).toBeNull();
+    expect(await versions.current('aa')).toBeNull();
+    expect(await versions.teams()).toEqual([]);
     writeFileSync(join(dir, 'b.yaml'), policy('bb', '    main: { limit: "1000000000", period: monthly, alerts: [0.5, 0.999999] }'));
-    await store.load();
+    await versions.apply(policyDocuments([dir]), { actor: 'test' });
     expect(await ledger.getBudget({ team: 'bb', project: 'main' })).toMatchObject({ limit: '1000000000.00' });
+    expect(await versions.teams()).toEqual(['aa', 'bb']);
   } finally {
     await ledger.close();
+    await redis.quit();
   }
 });

@@ -3,6 +3,7 @@
 // without a budget. The router and `quote` share the one lookup; here the router runs against a
 // real ledger and queues, over every such name and arbitrary ones.
 import { Queue } from 'bullmq';
+import { loadRateCard } from '../../../src/pricing/rate-cards.js';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -28,7 +29,7 @@ async function setup() {
   const intake = new Queue(QUEUE_INTAKE, { connection: redis, prefix });
   const generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection: redis, prefix });
   await ledger.setBudget({ team: 'studio', project: 'main', limit: '10.00', period: 'monthly' });
-  const route = createRouter({ ledger, generate, policyFor: (team) => (team === 'studio' ? activePolicy(policy) : undefined), leaseMs: 60_000, log: pino({ level: 'silent' }) });
+  const route = createRouter({ ledger, generate, cardFor: async (_team, ref) => loadRateCard(ref), policyFor: (team) => (team === 'studio' ? activePolicy(policy) : undefined), leaseMs: 60_000, log: pino({ level: 'silent' }) });
   return { ledger, intake, generate, route, close: async () => (await intake.close(), await generate.close(), await ledger.close(), redis.quit()) };
 }
 beforeAll(async () => (t = await setup()));

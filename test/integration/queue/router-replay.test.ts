@@ -2,6 +2,7 @@
 // real queues: the second run returns the first decision and forwards nothing again, also when the
 // team's policy was reloaded between the two.
 import { Queue } from 'bullmq';
+import { loadRateCard } from '../../../src/pricing/rate-cards.js';
 import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
 import { parsePolicy, type LoadedPolicy } from '../../../src/policy/load.js';
@@ -34,7 +35,7 @@ async function setup(limit: string) {
   closers.push(() => intake.close(), () => generate.close(), () => ledger.close(), () => redis.quit());
   await ledger.setBudget({ team: 'studio', project: 'main', limit, period: 'monthly' });
   let current: LoadedPolicy = parsePolicy(policyText(limit, LADDER), 'studio.yaml');
-  const route = createRouter({ ledger, generate, policyFor: () => activePolicy(current), leaseMs: 60_000, log: pino({ level: 'silent' }) });
+  const route = createRouter({ ledger, generate, cardFor: async (_team, ref) => loadRateCard(ref), policyFor: () => activePolicy(current), leaseMs: 60_000, log: pino({ level: 'silent' }) });
   const job = await intake.add('job', { ...JOB, id: 'r-1' }, { jobId: R1 });
   return {
     ledger,

@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import { loadRateCard } from '../../../src/pricing/rate-cards.js';
 import { expect, it } from 'vitest';
 import { Job } from '../../../src/job.js';
 import type { TaskState } from '../../../src/providers/provider.js';
@@ -16,12 +17,14 @@ const task = (seconds: string | null): TaskState => ({
   createdAt: null,
 });
 
-it("Motion Control without a billing record is priced on the video's real length, not the length the job stated", () => {
+const cardFor = async (_team: string, ref: string) => loadRateCard(ref);
+
+it("Motion Control without a billing record is priced on the video's real length, not the length the job stated", async () => {
   // The job said its reference video runs 3 s; the provider made (and bills) 30.04 s.
   const variant = Job.parse({ team: 't', project: 'p', model: 'kling-motion-control', resolution: '1080p', audio: 'none', reference: { orientation: 'video', videoSeconds: 3 } });
   const d = { id: 'j', variant, rateCard: 'hf-forum-2026-04' } as GenerateData;
-  expect(actualCost(d, variant, task('30.04'), log)).toMatchObject({ billing: 'duration' });
-  expect(actualCost(d, variant, task('30.04'), log).actual.toString()).toBe('4.53'); // 0.151/s × 30 s
+  expect(await actualCost(d, variant, task('30.04'), log, cardFor)).toMatchObject({ billing: 'duration' });
+  expect((await actualCost(d, variant, task('30.04'), log, cardFor)).actual.toString()).toBe('4.53'); // 0.151/s × 30 s
   // With no length reported, the length asked: 0.151 × 3.
-  expect(actualCost(d, variant, task(null), log).actual.toString()).toBe('0.453');
+  expect((await actualCost(d, variant, task(null), log, cardFor)).actual.toString()).toBe('0.453');
 });
