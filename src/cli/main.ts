@@ -11,6 +11,7 @@ import { reconcileCommand } from './reconcile.js';
 import { serveCommand } from './serve.js';
 import { keysCommand } from './keys.js';
 import { policyCommand } from './policy.js';
+import { reportCommand } from './report.js';
 
 export function program(): Command {
   const root = new Command('vidgate')
@@ -20,7 +21,7 @@ export function program(): Command {
     .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const cmd of [estimateCommand(), quoteCommand(), policyCommand(), budgetCommand(), workerCommand(), enqueueCommand(), jobsCommand(), reconcileCommand(), serveCommand(), keysCommand(), fakeKlingCommand()]) root.addCommand(cmd);
+  for (const cmd of [estimateCommand(), quoteCommand(), policyCommand(), budgetCommand(), workerCommand(), enqueueCommand(), jobsCommand(), reconcileCommand(), reportCommand(), serveCommand(), keysCommand(), fakeKlingCommand()]) root.addCommand(cmd);
   // Subcommands (and theirs) report usage errors through the same path, which exits 2.
   const visit = (c: Command) => {
     c.exitOverride().showHelpAfterError('(run with --help for usage)');

@@ -13,7 +13,7 @@ const FLOORS: string[][] = [
   ['policy'],
   ['providers'],
   ['queue'],
-  ['reconcile'],
+  ['reconcile', 'report'],
   ['cli', 'service', 'index'],
 ];
 const floorOf = (module: string) => FLOORS.findIndex((f) => f.includes(module));
