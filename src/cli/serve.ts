@@ -25,8 +25,8 @@ export function serveCommand(): Command {
       .addOption(new Option('--port <port>', 'TCP port (0: any free one)').argParser(portOption(true)).default(DEFAULTS.servicePort))
       .option('--host <host>', 'address to listen on', DEFAULTS.serviceHost)
       .requiredOption('--policies <dir>', 'the team policies (YAML), as the workers read them')
-      .option('--rate-limit <n>', `requests per key per minute (default ${DEFAULTS.serviceRateLimit})`, positiveInt, DEFAULTS.serviceRateLimit)
-      .option('--wait-ms <ms>', `longest ?wait=decision wait (default ${DEFAULTS.serviceDecisionWaitMs})`, positiveInt, DEFAULTS.serviceDecisionWaitMs)
+      .option('--rate-limit <n>', 'requests per key per minute', positiveInt, DEFAULTS.serviceRateLimit)
+      .option('--wait-ms <ms>', 'longest ?wait=decision wait, ms', positiveInt, DEFAULTS.serviceDecisionWaitMs)
       .addHelpText('after', '\nEvery /v1 route needs "Authorization: Bearer <key>" (vidgate keys create); VIDGATE_ADMIN_KEY sets an admin key.\nGET /openapi.json is the OpenAPI 3.1 document, /docs its browser view.'),
   ).action(
     action(async (f: ServeFlags) => {

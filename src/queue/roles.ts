@@ -13,7 +13,7 @@ import { createGenerator } from './generator.js';
 import { QUEUE_GENERATE, QUEUE_INTAKE } from './names.js';
 import { keepWhile, pendingIn } from './pending.js';
 import type { PolicyCards } from './policy-cards.js';
-import { policyDocuments, watchPolicyDir } from './policy-files.js';
+import { policyDirDocuments, watchPolicyDir } from './policy-files.js';
 import type { PolicyStore } from './policy-store.js';
 import type { PolicyVersions } from './policy-versions.js';
 import type { DecisionRecord, GenerateData, GenerationResult } from './records.js';
@@ -61,7 +61,8 @@ export async function startRouter(w: Wiring): Promise<Worker> {
   // these, then run": versions (and budgets) are in Redis before the first job is taken.
   const dir = w.cfg.policiesDir;
   if (dir !== undefined) {
-    const changes = await w.versions.apply(policyDocuments([dir]), { actor: policyActor() });
+    const docs = policyDirDocuments(dir);
+    const changes = docs.length === 0 ? [] : await w.versions.apply(docs, { actor: policyActor() });
     for (const c of changes.filter((x) => x.changed)) w.log.info({ team: c.team, from: c.from, to: c.to, summary: c.summary }, 'policy file applied');
     if (w.cfg.watchPolicies ?? true) w.closers.push(watchPolicyDir(dir, w.versions, policyActor(), w.log));
   }
