@@ -46,6 +46,7 @@ export function serveCommand(): Command {
         keys: new KeyStore(redis, f.prefix),
         policies,
         adminKey: process.env.VIDGATE_ADMIN_KEY || undefined,
+        metricsToken: process.env.VIDGATE_METRICS_TOKEN || undefined,
         rateLimit: { max: f.rateLimit, windowMs: 60_000 },
         decisionWaitMs: f.waitMs,
         ready: async () => {

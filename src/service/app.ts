@@ -14,6 +14,7 @@ import { Idempotency } from './idempotency.js';
 import { JobIndex } from './job-index.js';
 import type { KeyStore } from './keys.js';
 import type { PolicySource } from './policy-source.js';
+import { installDashboard } from './dashboard/index.js';
 import { budgetRoutes } from './routes/budgets.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -29,6 +30,8 @@ export interface ServiceDeps {
   policies: PolicySource;
   /** VIDGATE_ADMIN_KEY, if set. */
   adminKey?: string;
+  /** VIDGATE_METRICS_TOKEN, if set: a bearer token for GET /metrics alone. */
+  metricsToken?: string;
   /** Requests per key per window (DEFAULTS.serviceRateLimit per DEFAULTS.serviceRateWindowMs). */
   rateLimit?: { max: number; windowMs: number };
   /** The longest `?wait=decision` waits. */
@@ -102,5 +105,7 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
   // The webhook routes (PUT /v1/teams/{team}/webhooks, GET /v1/teams/{team}/webhooks/deliveries)
   // are registered here from src/webhooks/ when that module is merged.
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // The dashboard at / (cookie sessions), GET /metrics and bull-board at /admin/queues: src/service/dashboard/.
+  await installDashboard(app, ctx, { metricsToken: deps.metricsToken });
   return app;
 }

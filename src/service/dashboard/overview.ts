@@ -63,3 +63,8 @@ export async function overview(ctx: RouteContext, team: string, nowMs = Date.now
   const [rows, top, jobs] = await Promise.all([ctx.ledger.history(query), ctx.ledger.topJobs({ ...query, limit: 10 }), latestJobs(ctx, team)]);
   return { team, burns, report: buildReport(query, rows, top), jobs };
 }
+
+/** The jobs table's filters: project and state exactly, decision code by part. */
+export function matches(j: JobRow, f: { project?: string | undefined; state?: string | undefined; decision?: string | undefined }): boolean {
+  return (!f.project || j.project === f.project) && (!f.state || j.state === f.state) && (!f.decision || j.decision.toLowerCase().includes(f.decision.toLowerCase()));
+}
