@@ -20,8 +20,15 @@ export const COOKIE = 'vidgate_session';
 
 const html = (reply: FastifyReply, page: string, status = 200) => reply.code(status).header('content-security-policy', DASHBOARD_CSP).header('x-content-type-options', 'nosniff').header('cache-control', 'no-store').type('text/html; charset=utf-8').send(page);
 
-/** A state-changing post must come from this origin (SameSite=Strict is the first guard; this is the second for browsers that send Origin). */
+/**
+ * A state-changing post must come from this origin: SameSite=Strict is the first guard; this is
+ * the second, by the headers browsers send (Sec-Fetch-Site, Origin). A client that is not a
+ * browser sends neither. The pages' referrer policy is same-origin, so their own posts carry
+ * their Origin (no-referrer would make it "null", which is refused).
+ */
 function sameOrigin(req: FastifyRequest): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
   const origin = req.headers.origin;
   return origin === undefined || origin === `${req.protocol}://${req.host}`;
 }

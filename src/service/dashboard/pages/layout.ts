@@ -17,7 +17,7 @@ export function layout(title: string, body: string, nav: { team?: string | null;
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${e(title)} · vidgate</title>
 <link rel="stylesheet" href="/dashboard/assets/app.css">
 <script src="/dashboard/assets/live.js" defer></script>
