@@ -26,14 +26,20 @@ export async function installDashboard(app: FastifyInstance, ctx: RouteContext, 
   app.addHook('onClose', async () => {
     await Promise.all(queues.map((q) => q.close()));
   });
-  dashboardRoutes(app, ctx, sessions, teamsOf);
-  metricsRoutes(app, ctx, queues, teamsOf, { token: opts.metricsToken, adminKey: ctx.adminKey });
+  // Pages, not API: kept out of the OpenAPI document.
+  const hidden = (scope: FastifyInstance) => scope.addHook('onRoute', (route) => void (route.schema = { ...route.schema, hide: true }));
+  await app.register(async (scope) => {
+    hidden(scope);
+    dashboardRoutes(scope, ctx, sessions, teamsOf);
+    metricsRoutes(scope, ctx, queues, teamsOf, { token: opts.metricsToken, adminKey: ctx.adminKey });
+  });
 
   const board = new FastifyAdapter();
   board.setBasePath('/admin/queues');
   createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q, { readOnlyMode: false })), serverAdapter: board });
   await app.register(
     async (scope) => {
+      hidden(scope);
       // Answered here, not thrown: bull-board's own error handler would make it a 500.
       scope.addHook('onRequest', async (req, reply) => {
         const s = await sessions.get(req.cookies[COOKIE]);
