@@ -1,8 +1,9 @@
-// npm run bench [-- ledger|pipeline]: runs the named benchmarks (all by default).
+// npm run bench [-- ledger|pipeline|scheduler]: runs the named benchmarks (all by default).
 import { benchLedger } from './ledger.js';
 import { benchPipeline } from './pipeline.js';
+import { benchScheduler } from './scheduler.js';
 
-const all: Record<string, () => Promise<void>> = { ledger: () => benchLedger(), pipeline: () => benchPipeline() };
+const all: Record<string, () => Promise<void>> = { ledger: () => benchLedger(), pipeline: () => benchPipeline(), scheduler: () => benchScheduler() };
 const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(all);
 for (const name of names) {
   const run = all[name];

@@ -57,12 +57,12 @@ async function waitForPing(url: string, child: ChildProcess): Promise<void> {
  * Starts a private redis-server. `appendonly` gives it persistence for crash tests; `port` and
  * `dir` let a test restart the same server after killing it.
  */
-export async function startRedisServer(opts: { appendonly?: boolean; port?: number; dir?: string } = {}): Promise<OwnedRedis> {
+export async function startRedisServer(opts: { appendonly?: boolean; appendfsync?: 'always' | 'everysec'; port?: number; dir?: string } = {}): Promise<OwnedRedis> {
   const port = opts.port ?? (await freePort());
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'vidgate-redis-'));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--logfile', ''];
   args.push('--appendonly', opts.appendonly ? 'yes' : 'no');
-  if (opts.appendonly) args.push('--appendfsync', 'always');
+  if (opts.appendonly) args.push('--appendfsync', opts.appendfsync ?? 'always');
   const child = spawn('redis-server', args, { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
   await waitForPing(url, child);

@@ -35,11 +35,30 @@ export const DEFAULTS = {
   slotRetryMs: 2 * SECOND,
   /** A slot holder that stops refreshing loses its slot after this long. */
   slotLeaseMs: MINUTE,
-  /** Concurrent provider tasks per model (Kling's standard resource pack allows 20). */
+  /** Concurrent provider tasks per model, inside the account's limit (Kling's standard resource pack allows 20). */
   modelConcurrency: 20,
+  /** The provider account whose concurrency the teams share, and its slots (Kling's standard pack: 20). */
+  account: 'kling',
+  accountConcurrency: 20,
+  /** A team's weight in the account's slots, when its policy gives none. */
+  teamShare: 1,
+  /** A job's priority within its team and stage when it gives none (1 lowest, 9 highest). */
+  jobPriority: 5,
+  /** A dispatcher with nothing to do looks again this often (lapsed slot leases), or when woken. */
+  dispatchIdleMs: SECOND,
+  /** Jobs one dispatch call hands slots to, at most. */
+  dispatchBatch: 50,
+  /** A job waiting for its slot sleeps in BullMQ's delayed set this long; the dispatcher wakes it at its turn. */
+  parkMs: 10 * MINUTE,
+  /** The account's event stream (ready, start, end, expired) keeps about this many entries. */
+  schedulerEventsMaxLen: 20_000,
+  /** Recent slot hold times kept for start estimates. */
+  schedulerDurationsKept: 200,
   /** Generate attempts (BullMQ) and the first backoff, doubling. */
   generateAttempts: 5,
   generateBackoffMs: 2 * SECOND,
+  /** Times a generate job may be handed back by BullMQ's stalled check (its worker died) before BullMQ fails it. */
+  generateMaxStalledCount: 10,
   /** Intake (router) attempts and the first backoff, doubling. */
   intakeAttempts: 5,
   intakeBackoffMs: SECOND,

@@ -51,6 +51,8 @@ const JobFields = z.strictObject({
   /** Output seconds. A Motion Control job may omit it: its reference video sets the length. */
   durationSeconds: Seconds.optional(),
   stage: Stage.default('production'),
+  /** Order within the team and stage while jobs wait for the provider: 1 lowest, 9 highest (default 5). */
+  priority: z.int().min(1).max(9).optional(),
   reference: Reference.optional(),
   prompt: z.string().max(2500).optional(),
   input: z.record(z.string(), z.unknown()).optional(),

@@ -3,6 +3,7 @@ import { ModelId } from '../catalog.js';
 import { InputError } from '../errors.js';
 import { DEFAULT_RATE_CARD, loadRateCard } from '../pricing/rate-cards.js';
 import { FAILURE_CLASSES, startFakeKling, type FailureClass } from '../providers/fake-kling/server.js';
+import { StateFileError } from '../providers/fake-kling/state-file.js';
 import { action, csv, fraction, portOption, positiveInt } from './command.js';
 
 interface Options {
@@ -19,6 +20,7 @@ interface Options {
   callbackSecret?: string;
   rateCard: string;
   seed?: number;
+  state?: string;
 }
 
 export function fakeKlingCommand(): Command {
@@ -37,6 +39,7 @@ export function fakeKlingCommand(): Command {
     .option('--callback-secret <whsec>', 'sign callbacks with this Standard Webhooks secret')
     .option('--rate-card <id|file>', 'prices the billing records', DEFAULT_RATE_CARD)
     .option('--seed <n>', 'seed for injected failures and output durations', positiveInt)
+    .option('--state <file>', 'remember tasks in this file (append-only, replayed at start): a restarted server still knows and bills them')
     .action(
       action(async (o: Options) => {
         const unknownModel = (o.unavailable ?? []).find((m) => !ModelId.safeParse(m).success);
@@ -59,8 +62,12 @@ export function fakeKlingCommand(): Command {
           callbackSecret: o.callbackSecret,
           rateCard: loadRateCard(o.rateCard),
           seed: o.seed,
+          ...(o.state ? { stateFile: o.state } : {}),
+        }).catch((err: unknown) => {
+          throw err instanceof StateFileError ? new InputError(`--state: ${err.message}`) : err;
         });
-        process.stdout.write(`fake-kling listening on ${server.url} (billing from rate card ${o.rateCard}; 1 unit = 1 currency unit)\n`);
+        const remembered = o.state ? `; ${server.tasks().length} tasks remembered from ${o.state}` : '';
+        process.stdout.write(`fake-kling listening on ${server.url} (billing from rate card ${o.rateCard}; 1 unit = 1 currency unit${remembered})\n`);
         await new Promise<void>((resolve) => {
           const stop = () => void server.close().then(resolve);
           process.once('SIGINT', stop);

@@ -26,10 +26,13 @@ function checkedCallbackSecret(secret: string): string {
 export function klingOptionsFromEnv(baseUrlFlag: string | undefined, env = process.env, needCredentials = true): Omit<KlingAdapterOptions, 'clock'> {
   const unitPrice = env.KLING_UNIT_PRICE;
   if (unitPrice !== undefined && !parseMoney(unitPrice)) throw new InputError(`KLING_UNIT_PRICE must be an amount such as "0.14", got "${unitPrice}"`);
+  const timeout = env.KLING_TIMEOUT_MS;
+  if (timeout !== undefined && !/^[1-9][0-9]{0,6}$/.test(timeout)) throw new InputError(`KLING_TIMEOUT_MS must be a whole number of milliseconds from 1 to 9999999, got "${timeout}"`);
   return {
     baseUrl: baseUrlFlag ?? env.KLING_BASE_URL ?? DEFAULT_KLING_BASE_URL,
     credentials: needCredentials ? klingCredentialsFromEnv(env) : { apiKey: 'unused' },
     ...(unitPrice ? { unitPrice } : {}),
+    ...(timeout ? { timeoutMs: Number(timeout) } : {}),
     ...(env.KLING_CALLBACK_SECRET ? { callbackSecret: checkedCallbackSecret(env.KLING_CALLBACK_SECRET) } : {}),
   };
 }

@@ -35,6 +35,7 @@ const SAYS: Record<Finding['kind'], string> = {
   'amount-differs': 'committed amount differs from the provider bill',
   'held-task-ended': 'held for reconciliation; its task has ended',
   'held-unknown-to-provider': 'held for reconciliation; the provider lists no task for it',
+  'held-already-settled': 'held for reconciliation, though the ledger already settled it as billed',
   'running-without-reservation': 'still running at the provider; its reservation is gone',
   unpriced: 'billed, but neither a unit price nor the job data is left to price it',
 };

@@ -6,6 +6,8 @@ import { createLogger } from '../log.js';
 import { DEFAULT_KLING_BASE_URL } from '../providers/kling/adapter.js';
 import { cliConnection, redisUrlFromEnv, safeUrl } from '../queue/connection.js';
 import { startWorkers, type WorkerConfig } from '../queue/runtime.js';
+import { Name } from '../names.js';
+import { parseOrThrow } from '../validation.js';
 import { klingOptionsFromEnv } from './kling-env.js';
 import { withRedisOptions } from './options.js';
 import { action, portOption, positiveInt } from './command.js';
@@ -21,11 +23,14 @@ export interface WorkerFlags {
   prefix: string;
   klingBaseUrl?: string;
   modelConcurrency?: number;
+  account?: string;
+  accountConcurrency?: number;
   callbackPort?: number;
   callbackUrl?: string;
   pollMs?: number;
   leaseMs?: number;
   lockMs?: number;
+  slotLeaseMs?: number;
 }
 
 export function workerConfig(f: WorkerFlags, env = process.env): WorkerConfig {
@@ -42,9 +47,12 @@ export function workerConfig(f: WorkerFlags, env = process.env): WorkerConfig {
     concurrency: f.concurrency ? { router: f.concurrency, generator: f.concurrency } : undefined,
     kling: klingOptionsFromEnv(f.klingBaseUrl, env, generator),
     modelConcurrency: f.modelConcurrency,
+    ...(f.account !== undefined ? { account: parseOrThrow(Name, f.account, '--account') } : {}),
+    ...(f.accountConcurrency ? { accountConcurrency: f.accountConcurrency } : {}),
     ...(f.callbackPort && callbackUrl ? { callback: { port: f.callbackPort, publicUrl: callbackUrl } } : {}),
     ...(f.pollMs ? { poll: { intervalMs: f.pollMs, maxIntervalMs: f.pollMs * 4 }, slotRetryMs: f.pollMs } : {}),
     ...(f.leaseMs ? { leaseMs: f.leaseMs, reaperIntervalMs: Math.max(100, Math.floor(f.leaseMs / 4)) } : {}),
+    ...(f.slotLeaseMs ? { slotLeaseMs: f.slotLeaseMs, dispatchIdleMs: Math.max(50, Math.floor(f.slotLeaseMs / 4)) } : {}),
     ...(f.lockMs ? { lockDurationMs: f.lockMs, stalledIntervalMs: Math.max(100, Math.floor(f.lockMs / 2)) } : {}),
   };
 }
@@ -90,11 +98,14 @@ export function workerCommand(): Command {
     .option('--router-only', 'run only the router (decisions)')
     .option('--generator-only', 'run only the generator (provider and settlement)')
     .option('--kling-base-url <url>', `Kling API (default: $KLING_BASE_URL or ${DEFAULT_KLING_BASE_URL})`)
-    .option('--model-concurrency <n>', `concurrent provider tasks per model (default ${DEFAULTS.modelConcurrency}, a standard pack)`, positiveInt)
+    .option('--account <name>', `the provider account whose concurrent tasks all teams share, fairly by their policies' scheduling.share (default ${DEFAULTS.account})`)
+    .option('--account-concurrency <n>', `concurrent provider tasks of that account, across all workers and teams (default ${DEFAULTS.accountConcurrency}, Kling's standard pack); give every worker the same`, positiveInt)
+    .option('--model-concurrency <n>', `concurrent provider tasks per model, inside the account's (default ${DEFAULTS.modelConcurrency})`, positiveInt)
     .option('--callback-port <n>', 'receive Kling callbacks on this port (1-65535)', portOption())
     .option('--callback-url <url>', 'the public URL of that endpoint (or VIDGATE_CALLBACK_URL)')
     .addOption(new Option('--poll-ms <n>').argParser(positiveInt).hideHelp())
     .option('--lease-ms <n>', `how long a reservation is held without word from its worker (default ${DEFAULTS.leaseMs}, ${DEFAULTS.leaseMs / 60_000} min)`, positiveInt)
     .addOption(new Option('--lock-ms <n>').argParser(positiveInt).hideHelp())
+    .addOption(new Option('--slot-lease-ms <n>').argParser(positiveInt).hideHelp())
     .action(action((flags: WorkerFlags) => runWorkers(workerConfig(flags))));
 }

@@ -56,6 +56,17 @@ export const Rules = z.strictObject({
 });
 export type Rules = z.infer<typeof Rules>;
 
+/**
+ * The team's part of the provider account's concurrency: `share` is its weight when slots are
+ * contended (an idle team's share goes to the busy ones); `maxConcurrent` caps its tasks at the
+ * provider whatever is free.
+ */
+export const Scheduling = z.strictObject({
+  share: z.number().positive('must be above 0').max(1000, 'must be at most 1000').default(1),
+  maxConcurrent: z.int().min(1, 'must be at least 1').max(100_000, 'must be at most 100000').optional(),
+});
+export type Scheduling = z.infer<typeof Scheduling>;
+
 export const Policy = z
   .strictObject({
     $schema: z.string().optional(),
@@ -68,6 +79,7 @@ export const Policy = z
       })
       .default({ projects: {} }),
     rules: Rules.default(Rules.parse({})),
+    scheduling: Scheduling.optional(),
   })
   .superRefine((p, ctx) => {
     const seen = new Set<string>();

@@ -10,6 +10,7 @@ import { describeIssues } from '../validation.js';
 import { CancelGate } from './cancel-gate.js';
 import { quietErrors, quietOnReconnect, reportConnection, workerConnection, type ConnectionReport } from './connection.js';
 import { DEFAULT_PREFIX, internalJobId, KEEP_FINISHED, QUEUE_GENERATE, QUEUE_INTAKE } from './names.js';
+import { queueStanding, type QueueStanding } from './scheduler/standing.js';
 import { failedOutcome, type DecisionRecord, type FinalResult, type GenerateData, type GenerationResult } from './records.js';
 
 export type { FinalResult } from './records.js';
@@ -40,6 +41,8 @@ export interface JobView {
   generate: string | null;
   result: GenerationResult | null;
   data: GenerateData | null;
+  /** Where an admitted job stands on the provider account (waiting: its place in its team's line and a start estimate; running), or null once it ended. */
+  standing: QueueStanding | null;
 }
 
 export interface CancelOutcome {
@@ -54,6 +57,8 @@ const QUEUED_STATES = new Set(['waiting', 'delayed', 'prioritized', 'waiting-chi
 export interface ClientOptions {
   redis: Redis | string;
   prefix?: string;
+  /** The provider account the workers schedule on (as `vidgate worker --account`; default kling). */
+  account?: string;
   /** Told once when Redis becomes unreachable and once when it is back (for a client that owns its connection). */
   onConnection?: ConnectionReport;
 }
@@ -150,6 +155,7 @@ export class VidgateClient {
       generate: b ? await b.getState() : null,
       result: (b?.returnvalue as GenerationResult | undefined) ?? null,
       data: (b?.data as GenerateData | undefined) ?? null,
+      standing: b && !b.returnvalue ? await queueStanding(this.redis, this.opts.prefix ?? DEFAULT_PREFIX, team, internalId, this.opts.account) : null,
     };
   }
 

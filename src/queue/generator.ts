@@ -13,11 +13,13 @@ export type { GeneratorDeps } from './generate/deps.js';
 type Failure = Extract<Step, { do: 'fail' }>;
 
 /**
- * The generator's step for one admitted job: a thin runner around `nextStep`. It takes a provider
- * slot, finds or creates the task and follows it (generate/run-task.ts), asks `nextStep` what the
+ * The generator's step for one admitted job: a thin runner around `nextStep`. It must hold one of
+ * the provider account's slots (the dispatcher gives them out fairly and wakes the job), takes a
+ * model slot, finds or creates the task and follows it (generate/run-task.ts), asks `nextStep` what the
  * outcome calls for, and carries that out: settle, wait for a slot, fall back (topping the
  * reservation up where allowed), retry through BullMQ, or fail through one path that releases the
- * money, or holds it for reconciliation when the provider accepted a task whose bill is unknown.
+ * money, or holds it for reconciliation when the provider accepted a task whose bill is unknown;
+ * either way the account slot goes back.
  */
 export function createGenerator(deps: GeneratorDeps) {
   return async (bull: BullJob<GenerateData>, token?: string): Promise<GenerationResult> => {
@@ -50,6 +52,21 @@ export function createGenerator(deps: GeneratorDeps) {
       return failedOutcome(d, model, step.reason, { fellBackFrom: tried, settlement: step.settlement === 'release' ? 'released' : 'held-for-reconciliation' });
     };
 
+    // A job runs only while it holds one of the account's slots, which the dispatcher hands out
+    // fairly and wakes it for. Without one (woken early, or its slot lapsed while it waited) it
+    // makes sure it is in its team's line and sleeps again.
+    // A task the provider already accepted (a job re-delivered after its worker died) is counted
+    // whatever its turn: the provider runs it.
+    if (!(await deps.scheduler.hold(d.id, d.current?.taskId !== undefined))) {
+      await deps.scheduler.enqueue({ id: d.id, team: d.variant.team, stage: d.variant.stage, priority: d.variant.priority });
+      await bull.moveToDelayed(Date.now() + deps.parkMs, token);
+      throw new DelayedError();
+    }
+    const done = async (result: GenerationResult) => {
+      await deps.scheduler.release(d.id);
+      return result;
+    };
+
     for (;;) {
       const job = { ...d.variant, model };
       let event: StepEvent = { type: 'slot-busy' };
@@ -62,9 +79,9 @@ export function createGenerator(deps: GeneratorDeps) {
       const step = nextStep(state(), event);
       switch (step.do) {
         case 'settle':
-          return settle(deps, d, job, step.task, tried);
+          return done(await settle(deps, d, job, step.task, tried));
         case 'fail':
-          return finish(step);
+          return done(await finish(step));
         case 'retry':
           throw step.error;
         case 'wait':
@@ -75,7 +92,7 @@ export function createGenerator(deps: GeneratorDeps) {
           if (step.topUp) {
             const up = await deps.ledger.topUp({ reservationId: d.id, amount: step.cost });
             // Already covered: an earlier attempt topped up, then stopped before it could save.
-            if (!up.toppedUp && up.reason !== 'already-covered') return finish(nextStep(state(), { type: 'top-up-refused', to: step.to, cost: step.cost, why: up.reason ?? up.status }) as Failure);
+            if (!up.toppedUp && up.reason !== 'already-covered') return done(await finish(nextStep(state(), { type: 'top-up-refused', to: step.to, cost: step.cost, why: up.reason ?? up.status }) as Failure));
             reserved = up.amount && money(up.amount).gt(step.cost) ? money(up.amount) : step.cost;
           }
           deps.log.info({ job: d.id, from: model, to: step.to, reason: step.because }, 'falling back');

@@ -11,7 +11,7 @@ import { CallbackTokens, CallbackWaker, startCallbackServer } from './callbacks.
 import { quietErrors, workerConnection } from './connection.js';
 import { createGenerator } from './generator.js';
 import { QUEUE_GENERATE, QUEUE_INTAKE } from './names.js';
-import { keepWhile, pendingIn } from './pending.js';
+import { heldWhenQueueFailed, keepWhile, pendingIn } from './pending.js';
 import type { PolicyCards } from './policy-cards.js';
 import { policyDirDocuments, watchPolicyDir } from './policy-files.js';
 import type { PolicyStore } from './policy-store.js';
@@ -20,6 +20,8 @@ import type { DecisionRecord, GenerateData, GenerationResult } from './records.j
 import { createRouter } from './router.js';
 import type { WorkerConfig } from './runtime.js';
 import { CancelGate } from './cancel-gate.js';
+import { AccountScheduler } from './scheduler/account.js';
+import { startDispatcher } from './scheduler/dispatcher.js';
 import { ModelSlots } from './slots.js';
 import type { UnsettledJobs } from './unsettled.js';
 
@@ -35,6 +37,8 @@ export interface Wiring {
   policies: PolicyStore;
   cards: PolicyCards;
   unsettled: UnsettledJobs;
+  /** The provider account whose slots every team shares. */
+  scheduler: AccountScheduler;
   leaseMs: number;
   closers: (() => Promise<unknown>)[];
 }
@@ -69,7 +73,7 @@ export async function startRouter(w: Wiring): Promise<Worker> {
   await w.policies.start();
   const generate = quietErrors(new Queue<GenerateData>(QUEUE_GENERATE, { connection: w.connection, prefix: w.prefix }));
   w.closers.push(() => generate.close());
-  const route = createRouter({ ledger: w.ledger, generate, policyFor: (t) => w.policies.get(t), cardFor: (t, ref) => w.cards.load(t, ref), leaseMs: w.leaseMs, generateAttempts: w.cfg.generateAttempts, log: w.log });
+  const route = createRouter({ ledger: w.ledger, generate, scheduler: w.scheduler, parkMs: w.cfg.parkMs, policyFor: (t) => w.policies.get(t), cardFor: (t, ref) => w.cards.load(t, ref), leaseMs: w.leaseMs, generateAttempts: w.cfg.generateAttempts, log: w.log });
   return new Worker<unknown, DecisionRecord>(QUEUE_INTAKE, route, workerOptions(w, w.cfg.concurrency?.router ?? DEFAULTS.routerConcurrency));
 }
 
@@ -90,12 +94,14 @@ export async function startGenerator(w: Wiring): Promise<Worker> {
   const { cfg, ledger, unsettled, log } = w;
   const provider = new KlingAdapter(cfg.kling);
   const mc = cfg.modelConcurrency ?? DEFAULTS.modelConcurrency;
-  const slots = new ModelSlots(w.ledgerRedis, w.prefix, (m) => (typeof mc === 'number' ? mc : (mc[m as ModelId] ?? DEFAULTS.modelConcurrency)));
+  const slots = new ModelSlots(w.ledgerRedis, w.prefix, (m) => (typeof mc === 'number' ? mc : (mc[m as ModelId] ?? DEFAULTS.modelConcurrency)), cfg.slotLeaseMs);
   const callbacks = cfg.callback ? await startCallbacks(w, provider, cfg.callback) : undefined;
   const generate = createGenerator({
     ledger,
     providerFor: () => provider,
     slots,
+    scheduler: w.scheduler,
+    parkMs: cfg.parkMs ?? DEFAULTS.parkMs,
     leaseMs: w.leaseMs,
     maxSlotWaitMs: cfg.maxSlotWaitMs ?? DEFAULTS.maxSlotWaitMs,
     slotRetryMs: cfg.slotRetryMs ?? DEFAULTS.slotRetryMs,
@@ -106,17 +112,33 @@ export async function startGenerator(w: Wiring): Promise<Worker> {
     gate: new CancelGate(w.ledgerRedis, w.prefix),
     log,
   });
-  // A job still queued keeps its reservation, and so does one held for reconciliation: only one
-  // that can no longer run gives it back.
+  // A job still queued keeps its reservation, and so does one held for reconciliation, or one the
+  // queue failed after it began a create: only one that can no longer run, and sent nothing, gives it back.
   const queued = [QUEUE_INTAKE, QUEUE_GENERATE].map((name) => quietErrors(new Queue(name, { connection: w.ledgerRedis, prefix: w.prefix })));
   const reaper = startReaper(ledger, {
     intervalMs: cfg.reaperIntervalMs ?? DEFAULTS.reaperIntervalMs,
-    keep: keepWhile(pendingIn(queued), (id) => unsettled.has(id)),
+    keep: keepWhile(pendingIn(queued), (id) => unsettled.has(id), heldWhenQueueFailed(queued[1]!, (id, externalId, reason) => unsettled.add(id, externalId, reason))),
     leaseMs: w.leaseMs,
     onExpired: (r) => log.warn({ reservation: r.reservationId }, 'reservation expired: its job can no longer run'),
     onError: (err) => log.error({ err }, 'reaper failed'),
   });
   w.closers.unshift(() => reaper.stop());
   w.closers.push(() => Promise.all(queued.map((q) => q.close())));
-  return new Worker<GenerateData, GenerationResult>(QUEUE_GENERATE, generate, workerOptions(w, cfg.concurrency?.generator ?? DEFAULTS.generatorConcurrency));
+  // The account's slots go to waiting jobs fairly; every generator process runs a dispatcher.
+  const subscriber = workerConnection(cfg.redisUrl);
+  const dispatcher = await startDispatcher({
+    scheduler: w.scheduler,
+    generate: queued[1]!,
+    subscriber,
+    limit: cfg.accountConcurrency ?? DEFAULTS.accountConcurrency,
+    ...(cfg.dispatchIdleMs ? { idleMs: cfg.dispatchIdleMs } : {}),
+    log,
+  });
+  w.closers.unshift(async () => {
+    await dispatcher.stop();
+    subscriber.disconnect();
+  });
+  // A generate job follows its task through re-deliveries (it looks its task up before creating):
+  // a worker that dies twice under it must not make BullMQ fail it (its default allows one stall).
+  return new Worker<GenerateData, GenerationResult>(QUEUE_GENERATE, generate, { ...workerOptions(w, cfg.concurrency?.generator ?? DEFAULTS.generatorConcurrency), maxStalledCount: DEFAULTS.generateMaxStalledCount });
 }

@@ -20,10 +20,15 @@ import { internalJobId, KEEP_FINISHED } from './names.js';
 import type { ActivePolicy } from './policy-store.js';
 import { decisionRecord, writeMoney, type Admission, type DecisionCode, type DecisionContext, type DecisionRecord, type GenerateData } from './records.js';
 import { replayedChoice, type Choice } from './replay.js';
+import type { AccountScheduler } from './scheduler/account.js';
 
 export interface RouterDeps {
   ledger: Ledger;
   generate: Queue<GenerateData>;
+  /** The provider account's fair scheduler: admitted jobs wait in their team's line there. */
+  scheduler: AccountScheduler;
+  /** How long an admitted job sleeps in generate's delayed set unless the dispatcher wakes it at its turn. */
+  parkMs?: number;
   policyFor: (team: string) => ActivePolicy | undefined;
   /** The card an admission names (built-in, or stored with its policy version): a replay re-prices what was forwarded. */
   cardFor: (team: string, ref: string) => Promise<RateCard>;
@@ -167,14 +172,21 @@ export function createRouter(deps: RouterDeps) {
       choice = replayed;
     }
     if (!choice.forwarded) {
+      // It sleeps (delayed) until the dispatcher gives it a slot of the account and wakes it: a
+      // first-in, first-out queue in front of the slots would let one team's flood starve the rest.
       await deps.generate.add('generate', admissionOf(id, choice, loaded), {
         jobId: id,
+        delay: deps.parkMs ?? DEFAULTS.parkMs,
         removeOnComplete: KEEP_FINISHED,
         removeOnFail: KEEP_FINISHED,
         attempts: deps.generateAttempts?.attempts ?? DEFAULTS.generateAttempts,
         backoff: { type: 'exponential', delay: deps.generateAttempts?.backoffMs ?? DEFAULTS.generateBackoffMs },
       });
     }
+    // Also on a retried step, which may have stopped between the two (a job the account knows is left as it is).
+    const variant = choice.ladder.candidates[choice.index]!.job;
+    const scheduling = loaded.policy.scheduling;
+    await deps.scheduler.enqueue({ id, team: job.team, stage: variant.stage, priority: variant.priority, share: scheduling?.share ?? DEFAULTS.teamShare, maxConcurrent: scheduling?.maxConcurrent });
     const decision = decisionOf(choice.ladder, choice.index);
     const code: DecisionCode = choice.code ?? (decision.outcome === 'downgrade' ? 'downgraded' : 'admitted');
     const record = decisionRecord(ctx, code, decision, { reasons: choice.reasons, scopes: r.scopes });

@@ -12,6 +12,7 @@ import { PolicyStore } from './policy-store.js';
 import { PolicyVersions } from './policy-versions.js';
 import { policyActor, startGenerator, startRouter, type Wiring } from './roles.js';
 import { applyPolicyDir } from './policy-files.js';
+import { AccountScheduler } from './scheduler/account.js';
 import { UnsettledJobs } from './unsettled.js';
 
 export interface WorkerConfig {
@@ -23,8 +24,17 @@ export interface WorkerConfig {
   generator?: boolean;
   concurrency?: { router?: number; generator?: number };
   kling: Omit<KlingAdapterOptions, 'clock'>;
-  /** Concurrent provider tasks per model (Kling's standard packs allow 20). */
+  /** Concurrent provider tasks per model, inside the account's limit. */
   modelConcurrency?: number | Partial<Record<ModelId, number>>;
+  /** The provider account (a name) whose concurrent tasks all teams share, and its limit (Kling's standard pack: 20). */
+  account?: string;
+  accountConcurrency?: number;
+  /** A job waiting for a slot sleeps this long before it looks again (the dispatcher wakes it at its turn). */
+  parkMs?: number;
+  /** An idle dispatcher looks for lapsed slots this often. */
+  dispatchIdleMs?: number;
+  /** A slot holder that stops renewing loses its slot after this long (the account's and the models'). */
+  slotLeaseMs?: number;
   leaseMs?: number;
   generateAttempts?: { attempts: number; backoffMs: number };
   maxSlotWaitMs?: number;
@@ -81,6 +91,7 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
     policies: new PolicyStore(versions, policySubscriber, log),
     cards: new PolicyCards(ledgerRedis, prefix),
     unsettled: new UnsettledJobs(ledgerRedis, prefix),
+    scheduler: new AccountScheduler(ledgerRedis, prefix, cfg.account ?? DEFAULTS.account, cfg.slotLeaseMs ? { slotLeaseMs: cfg.slotLeaseMs } : {}),
     leaseMs: cfg.leaseMs ?? DEFAULTS.leaseMs,
     closers: [],
   };

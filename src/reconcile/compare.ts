@@ -23,6 +23,12 @@ export type Finding =
   | { kind: 'amount-differs'; jobId: string; billed: string; charged: string }
   /** A held job whose task ended: settle it (commit what was billed, or release). */
   | { kind: 'held-task-ended'; jobId: string; billed: string }
+  /**
+   * A job held for reconciliation whose reservation the ledger has already settled, in agreement
+   * with the bill (its own earlier run committed it, then the job ran again and was held): the
+   * hold is cleared. Left alone it would stay listed as held for ever.
+   */
+  | { kind: 'held-already-settled'; jobId: string; billed: string; ledger: LedgerSide['status'] }
   /** A task still running while its reservation is gone: the next run settles it once it ends. */
   | { kind: 'running-without-reservation'; jobId: string; ledger: LedgerSide['status'] }
   /** A job held for reconciliation of which the provider lists no task: it stays held; look into it. */
@@ -48,7 +54,7 @@ export function compare(p: ProviderSide, l: LedgerSide): Finding | null {
     return { kind: 'held-task-ended', jobId: p.jobId, billed: text.billed };
   }
   if (running) return { kind: 'running-without-reservation', jobId: p.jobId, ledger: l.status };
-  if (billed.equals(l.charged)) return null;
+  if (billed.equals(l.charged)) return l.held ? { kind: 'held-already-settled', jobId: p.jobId, billed: text.billed, ledger: l.status } : null;
   if (l.status === 'committed') return { kind: 'amount-differs', jobId: p.jobId, ...text };
   return { kind: 'billed-outside-ledger', jobId: p.jobId, ...text, ledger: l.status };
 }

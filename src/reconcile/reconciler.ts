@@ -33,7 +33,8 @@ export interface ReconcileOptions {
 
 export interface Settlement {
   jobId: string;
-  action: 'charged' | 'refunded' | 'committed' | 'released' | 'none';
+  /** `cleared`: a hold whose reservation the ledger had settled already is lifted; no money moves. */
+  action: 'charged' | 'refunded' | 'committed' | 'released' | 'cleared' | 'none';
   amount: string;
 }
 
@@ -129,7 +130,7 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileReport> {
     if (finding) finding = compare(await sideOf(o, jobId, await allTasksOf(o, jobId, tasks)), ledger);
     if (!finding) continue;
     findings.push(finding);
-    if (o.apply) settled.push(await settle(o, finding));
+    if (o.apply) settled.push(await settle(o, finding, ledger.held));
   }
   for (const held of await o.unsettled.list()) {
     if (!byJob.has(held.id)) findings.push({ kind: 'held-unknown-to-provider', jobId: held.id, since: held.at });
@@ -137,11 +138,16 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileReport> {
   return { tasksRead, jobs: byJob.size, findings, settled };
 }
 
-async function settle(o: ReconcileOptions, f: Finding): Promise<Settlement> {
+async function settle(o: ReconcileOptions, f: Finding, held: boolean): Promise<Settlement> {
   switch (f.kind) {
+    case 'held-already-settled':
+      await o.unsettled.remove(f.jobId);
+      return { jobId: f.jobId, action: 'cleared', amount: '0' };
     case 'billed-outside-ledger':
     case 'amount-differs': {
       const r = await o.ledger.reconcile({ reservationId: f.jobId, billed: f.billed });
+      // The ledger now holds the bill: a hold on the job has nothing left to wait for.
+      if (held && r.status !== 'unknown' && r.status !== 'reserved') await o.unsettled.remove(f.jobId);
       const delta = money(r.delta ?? '0');
       return { jobId: f.jobId, action: delta.isZero() ? 'none' : delta.isNegative() ? 'refunded' : 'charged', amount: delta.abs().toString() };
     }

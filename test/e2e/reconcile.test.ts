@@ -132,3 +132,23 @@ it('a task still running whose reservation went back is reported, and settled on
   expect((await run(true)).settled).toEqual([{ jobId: 'run-1', action: 'charged', amount: '0.375' }]);
   expect(await budget()).toMatchObject({ spent: '0.375' });
 });
+
+// Found by the chaos suite (seed 881380995): a job that committed, lost its completion, ran again
+// and was held leaves a hold on a reservation the ledger settled long ago; reconciliation lifts it.
+it('a job held for reconciliation whose reservation is already committed as billed: the hold is cleared, no money moves', async () => {
+  const { p, provider, run, budget, ended } = await setup();
+  const ledger = p.workers.ledger;
+  await ledger.reserve({ reservationId: 'held-done', team: 'rc', project: 'main', candidates: [{ cost: '0.375' }] });
+  const ext = externalTaskId('held-done', 'kling-3.0');
+  await provider.submit(Job.parse(job()), ext);
+  await ended(ext);
+  await ledger.commit({ reservationId: 'held-done', actual: '0.375' });
+  await p.workers.unsettled.add('held-done', ext, 'reservation is committed while its task runs');
+
+  const applied = await run(true);
+  expect(applied.findings).toEqual([{ kind: 'held-already-settled', jobId: 'held-done', billed: '0.375', ledger: 'committed' }]);
+  expect(applied.settled).toEqual([{ jobId: 'held-done', action: 'cleared', amount: '0' }]);
+  expect(await p.workers.unsettled.list()).toEqual([]);
+  expect(await budget()).toMatchObject({ spent: '0.375', reserved: '0.00' });
+  expect((await run(true)).findings).toEqual([]);
+});

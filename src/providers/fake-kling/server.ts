@@ -8,6 +8,7 @@ import { signCallback } from '../kling/webhooks.js';
 import { Endpoint, type TaskData } from '../kling/wire.js';
 import { checkAuth } from './auth.js';
 import { acceptCreate, Refusal, unitsFor } from './create.js';
+import { StateFile } from './state-file.js';
 import { FAILURE_CLASSES, rng, statusOf, view, type FailureClass, type FakeHook, type Task } from './tasks.js';
 
 export { FAILURE_CLASSES, type FailureClass, type FakeHook } from './tasks.js';
@@ -35,6 +36,11 @@ export interface FakeKlingOptions {
   durationJitter?: number;
   seed?: number;
   clock?: () => number;
+  /**
+   * Remember tasks across restarts in this file (an append-only log replayed at start), as Kling
+   * does: a restarted server still answers for, bills and refuses to duplicate every task it took.
+   */
+  stateFile?: string;
 }
 
 export interface FakeKling {
@@ -64,6 +70,7 @@ interface State {
   callbacks: number;
   seq: number;
   baseUrl: string;
+  state?: StateFile;
 }
 
 const fail = (reply: FastifyReply, http: number, code: number, message = CODE_TEXT[code]) => reply.code(http).send({ code, message, request_id: randomUUID() });
@@ -88,7 +95,10 @@ export async function startFakeKling(opts: FakeKlingOptions = {}): Promise<FakeK
     callbacks: 0,
     seq: 0,
     baseUrl: '',
+    ...(opts.stateFile ? { state: new StateFile(opts.stateFile) } : {}),
   };
+  // Tasks taken before a restart: their callbacks are lost (as a restart loses them), the rest stands.
+  for (const task of st.state?.load() ?? []) remember(st, task);
   const app = Fastify({ logger: false, forceCloseConnections: true });
   app.setNotFoundHandler((req, reply) => fail(reply, 404, 1203, `no such resource: ${req.method} ${req.url.split('?')[0]}`));
   app.addHook('onRequest', async (req, reply) => {
@@ -100,7 +110,8 @@ export async function startFakeKling(opts: FakeKlingOptions = {}): Promise<FakeK
   // The reference: "choose either task_id or external_task_id", each in the same path slot.
   app.get<{ Params: { endpoint: string; id: string } }>('/v1/videos/:endpoint/:id', async (req, reply) => {
     const task = st.tasks.get(req.params.id) ?? st.tasks.get(st.byExternal.get(req.params.id) ?? '');
-    if (!task || task.endpoint !== req.params.endpoint) return fail(reply, 404, 1203, `task ${req.params.id} not found`);
+    const hidden = task?.hiddenUntil !== undefined && st.clock() < task.hiddenUntil;
+    if (!task || hidden || task.endpoint !== req.params.endpoint) return fail(reply, 404, 1203, `task ${req.params.id} not found`);
     return ok(reply, show(st, task));
   });
   app.get<{ Params: { endpoint: string }; Querystring: { pageNum?: string; pageSize?: string } }>('/v1/videos/:endpoint', (req, reply) => list(st, req.params.endpoint, req.query, reply));
@@ -129,11 +140,13 @@ async function create(st: State, rawEndpoint: string, raw: unknown, reply: Fasti
   const endpoint = Endpoint.safeParse(rawEndpoint);
   if (!endpoint.success) return fail(reply, 404, 1203, `no such resource: POST /v1/videos/${rawEndpoint}`);
   const body = (raw ?? {}) as { x_fake?: FakeHook; external_task_id?: unknown };
-  const hook = body.x_fake ?? {};
+  const hook = { ...body.x_fake };
   if (typeof body.external_task_id === 'string') {
     const ext = body.external_task_id;
     st.creates.set(ext, (st.creates.get(ext) ?? 0) + 1);
     if (st.byExternal.has(ext)) return fail(reply, 400, 1201, `external_task_id ${ext} already exists`);
+    // A transient failure: only the first `times` creates of this id meet it.
+    if (hook.times !== undefined && st.creates.get(ext)! > hook.times) delete hook.failure;
   }
   const accepted = acceptCreate(endpoint.data, raw);
   if (accepted instanceof Refusal) return fail(reply, accepted.http, accepted.code, accepted.message);
@@ -142,6 +155,7 @@ async function create(st: State, rawEndpoint: string, raw: unknown, reply: Fasti
   const failure = hook.failure ?? (st.opts.failureRate && st.random() < st.opts.failureRate ? pick(st) : undefined);
   if (failure === 'content-block') return fail(reply, 400, 1301);
   if (failure === 'rate-limit') return fail(reply, 429, 1302);
+  if (failure === 'balance') return fail(reply, 429, 1102);
   const outputDuration = (accepted.seconds + Math.floor(st.random() * (st.opts.durationJitter ?? 0.12) * 1000) / 1000).toFixed(3);
   const units = unitsFor(accepted, Number(outputDuration), st.card);
   if (units instanceof Refusal) return fail(reply, units.http, units.code, units.message);
@@ -154,14 +168,27 @@ async function create(st: State, rawEndpoint: string, raw: unknown, reply: Fasti
     ...(failure === 'task-failure' ? { failMessage: 'generation failed (injected)' } : {}),
     reportedDuration: hook.reportedDuration === undefined ? outputDuration : hook.reportedDuration,
     units: hook.reportedUnits === undefined ? units : hook.reportedUnits,
+    ...(hook.hiddenMs ? { hiddenUntil: st.clock() + hook.hiddenMs } : {}),
+    ...(hook.dropCallbacks ? { dropCallbacks: true } : {}),
   };
-  st.tasks.set(task.id, task);
-  if (task.externalId) st.byExternal.set(task.externalId, task.id);
-  if (task.callbackUrl) scheduleCallbacks(st, task);
+  // Written before it is answered: a task any client heard of survives a kill.
+  st.state?.append(task);
+  remember(st, task);
+  if (task.callbackUrl && !task.dropCallbacks) scheduleCallbacks(st, task);
   if (hook.delayMs) await new Promise((r) => setTimeout(r, hook.delayMs)); // a reply that comes too late
   if (failure === 'server-error') return fail(reply, 500, 5000); // …though the task was created
   const { task_id, task_status, task_info, created_at, updated_at } = show(st, task);
   return ok(reply, { task_id, task_status, task_info, created_at, updated_at });
+}
+
+/** Takes a task into the server's maps (a new one, or one replayed from the state file). */
+function remember(st: State, task: Task): void {
+  st.tasks.set(task.id, task);
+  st.seq = Math.max(st.seq, Number(task.id) - 800_000_000_000);
+  if (task.externalId) {
+    st.byExternal.set(task.externalId, task.id);
+    if (!st.creates.has(task.externalId)) st.creates.set(task.externalId, 1);
+  }
 }
 
 const pick = (st: State): FailureClass => {

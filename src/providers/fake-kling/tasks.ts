@@ -5,13 +5,19 @@ import type { Endpoint, TaskData } from '../kling/wire.js';
  * Failure classes the server can inject: at random (failureRate) or on one request, through the
  * body field `x_fake` (a FakeHook) that tests put in a job's `input` (the adapter passes it on).
  */
-export const FAILURE_CLASSES = ['content-block', 'server-error', 'task-failure', 'rate-limit'] as const;
+export const FAILURE_CLASSES = ['content-block', 'server-error', 'task-failure', 'rate-limit', 'balance'] as const;
 export type FailureClass = (typeof FAILURE_CLASSES)[number];
 
 /** What one create request asks of the server beyond Kling's own fields. */
 export interface FakeHook {
   failure?: FailureClass;
+  /** The failure answers only the first this many creates with this external id; later ones go through. */
+  times?: number;
   delayMs?: number;
+  /** Queries answer "not found" (1203) for this long after the create, as a lagging replica might. */
+  hiddenMs?: number;
+  /** No callback is sent for the task (the receiver must poll). */
+  dropCallbacks?: boolean;
   unavailable?: string[];
   /** What the finished task reports as its video's length and as the units deducted (null: nothing). */
   reportedDuration?: string | null;
@@ -34,6 +40,9 @@ export interface Task {
   /** What the finished task reports as `final_unit_deduction` (null: the field is left out). */
   units: string | null;
   callbackUrl?: string;
+  /** Until this time (ms) queries answer "not found". */
+  hiddenUntil?: number;
+  dropCallbacks?: boolean;
 }
 
 /** Mulberry32: a small seeded generator, so a run with a seed injects the same failures. */

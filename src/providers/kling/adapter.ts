@@ -72,7 +72,9 @@ export class KlingAdapter implements Provider {
           // The create may have gone through: never send it again before looking.
           const found = await this.findByExternalId(externalId, job);
           if (found) return found.handle;
-          if (duplicate) throw err;
+          // Refused as a duplicate, the task exists though Kling cannot show it yet (a lagging read):
+          // its fate is unknown, never a job that failed (its money would go back while it bills).
+          if (duplicate) throw new ProviderError(`${err.message}; the task exists but cannot be read yet`, 'lookup', err.details);
         } else if (err.action !== 'retry') {
           throw err;
         }

@@ -4,12 +4,17 @@ import type { Ledger } from '../../ledger/ledger.js';
 import type { RateCard } from '../../pricing/rate-card-schema.js';
 import type { Provider } from '../../providers/provider.js';
 import type { CancelGate } from '../cancel-gate.js';
+import type { AccountScheduler } from '../scheduler/account.js';
 import type { ModelSlots } from '../slots.js';
 
 export interface GeneratorDeps {
   ledger: Ledger;
   providerFor: (model: ModelId) => Provider;
   slots: ModelSlots;
+  /** The provider account's fair scheduler: a job runs only while it holds one of the account's slots. */
+  scheduler: AccountScheduler;
+  /** How long a job without a slot sleeps in the delayed set before it looks again (the dispatcher wakes it sooner). */
+  parkMs: number;
   leaseMs: number;
   /** How long a job may wait for a provider slot before its model counts as unavailable. */
   maxSlotWaitMs: number;

@@ -34,9 +34,16 @@ export async function runTask(deps: GeneratorDeps, run: TaskRun, job: Job, exter
   }
 }
 
-async function hold(deps: GeneratorDeps, id: string): Promise<void> {
+/**
+ * Renews the reservation's lease, or says it is no longer held. While a task is followed, a
+ * reservation already committed is no reason to stop: an earlier run of this job committed the
+ * task's bill and then lost its job's completion (a Redis restart, a lapsed lock), so BullMQ runs
+ * it again; the task is followed to its end and the commit replays its first answer.
+ */
+async function hold(deps: GeneratorDeps, id: string, during: 'submit' | 'follow'): Promise<void> {
   const held = await deps.ledger.extend({ reservationId: id, leaseMs: deps.leaseMs });
-  if (held.status !== 'reserved') throw new NotHeld(held.status);
+  if (held.status === 'reserved' || (held.status === 'committed' && during === 'follow')) return;
+  throw new NotHeld(held.status);
 }
 
 async function findOrCreate(deps: GeneratorDeps, run: TaskRun, job: Job, externalId: string): Promise<TaskHandle> {
@@ -55,7 +62,7 @@ async function findOrCreate(deps: GeneratorDeps, run: TaskRun, job: Job, externa
   // Nothing goes to the provider unless the money is still held: a reservation given back while
   // the job waited would leave the provider's bill outside every budget. The fresh lease covers
   // the submit.
-  await hold(deps, d.id);
+  await hold(deps, d.id, 'submit');
   // A cancel that came first wins: the job was never sent, and the failure path releases its money.
   if ((await deps.gate.claim(job.team, d.id, 'sent')) === 'cancelled') throw new NotHeld('cancelled');
   if (!resuming) await run.save({ current: { model: job.model, externalId } });
@@ -72,12 +79,14 @@ async function follow(deps: GeneratorDeps, run: TaskRun, job: Job, handle: TaskH
     ...deps.poll,
     wake: deps.wake && ((now) => deps.wake!(handle.externalId, now)),
     onPoll: async () => {
-      // Keep the slot (its lease is short) and the reservation alive while the provider works; a
-      // poll never charges.
+      // Keep the slots (their leases are short) and the reservation alive while the provider works;
+      // a poll never charges. The task runs at the provider, so the account counts it even if its
+      // slot lapsed meanwhile (force).
+      await deps.scheduler.hold(id, true);
       await deps.slots.acquire(job.model, id);
       if (Date.now() - lastExtend < deps.leaseMs / 4) return;
       lastExtend = Date.now();
-      await hold(deps, id);
+      await hold(deps, id, 'follow');
     },
   });
 }

@@ -54,7 +54,7 @@ async function statusOf(ctx: RouteContext, team: string, id: string): Promise<Jo
   if (view) return jobStatus(view, cancelled ? 'cancelled' : null, view.project);
   // A cancelled job that waited was removed from its queue; its cancel claim remains.
   if (!cancelled) return null;
-  const gone: JobView = { id, team, internalId: '', project: null, intake: 'missing', decision: null, generate: null, result: null, data: null };
+  const gone: JobView = { id, team, internalId: '', project: null, intake: 'missing', decision: null, generate: null, result: null, data: null, standing: null };
   return jobStatus(gone, 'cancelled', null);
 }
 

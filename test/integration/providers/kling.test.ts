@@ -1,3 +1,6 @@
+import { appendFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Job, type JobInput } from '../../../src/job.js';
@@ -262,4 +265,68 @@ it('billing amounts never pass through a float: units are decimal strings', asyn
   const done = await follow(a, await a.submit(job({ resolution: '720p', audio: 'required', durationSeconds: 7 }), 'units'));
   expect(done.billing!.units).toBe('0.791'); // 0.113/s × 7 s
   expect(done.billing!.amount.toString()).toBe('0.11074'); // 0.791 units × 0.14, exactly
+});
+
+describe('the chaos suite\'s hooks on the local server', () => {
+  it('a failure with times meets only the first creates of an id; the next one is accepted', async () => {
+    const f = await fake();
+    const a = adapter(f, { retry: { attempts: 3, baseMs: 1 } });
+    const handle = await a.submit(job({ input: { x_fake: { failure: 'rate-limit', times: 2 } } }), 'rl-2');
+    expect(f.createsFor('rl-2')).toBe(3);
+    expect(handle.taskId).toBe(f.tasks()[0]!.id);
+  });
+  it('balance (1102): the account cannot pay, no task is made', async () => {
+    const f = await fake();
+    expect(await providerError(adapter(f).submit(job({ input: { x_fake: { failure: 'balance' } } }), 'bal'))).toMatchObject({ action: 'fail-account', details: { code: 1102, httpStatus: 429 } });
+    expect(f.tasks()).toHaveLength(0);
+  });
+  it('hiddenMs: queries answer "not found" for a while after the create, then the task', async () => {
+    let now = 1_000_000;
+    const f = await fake({ clock: () => now });
+    const a = adapter(f);
+    const handle = await a.submit(job({ input: { x_fake: { hiddenMs: 5000 } } }), 'hid');
+    await expect(a.status(handle)).rejects.toMatchObject({ action: 'fail-job', details: { code: 1203 } });
+    expect(await a.findByExternalId('hid', Job.parse(job()))).toBeNull();
+    now += 5000;
+    expect((await a.status(handle)).handle.taskId).toBe(handle.taskId);
+  });
+});
+
+describe('the state file: a restarted server remembers its tasks, as Kling does', () => {
+  it('tasks, their bills and their external ids survive a restart; the same external id is still refused', async () => {
+    const stateFile = join(mkdtempSync(join(tmpdir(), 'vidgate-kling-state-')), 'state.jsonl');
+    const first = await fake({ stateFile, latencyMs: 10 });
+    const before = await follow(adapter(first), await adapter(first).submit(job(), 'kept-1'));
+    await first.close();
+    const again = await fake({ stateFile, latencyMs: 10 });
+    const a = adapter(again);
+    const found = await a.findByExternalId('kept-1', Job.parse(job()));
+    expect(found).toMatchObject({ status: 'succeeded', handle: { taskId: before.handle.taskId } });
+    expect(found!.billing!.amount.toString()).toBe(before.billing!.amount.toString());
+    // A create with the same external id finds the old task instead of making another.
+    expect((await a.submit(job(), 'kept-1')).taskId).toBe(before.handle.taskId);
+    const next = await a.submit(job(), 'kept-2');
+    expect(next.taskId).not.toBe(before.handle.taskId); // ids go on from the remembered ones
+    expect(again.tasks().map((t) => t.externalId)).toEqual(['kept-1', 'kept-2']);
+  });
+  it('a torn last line (a crash in mid-write, before the answer) is skipped', async () => {
+    const stateFile = join(mkdtempSync(join(tmpdir(), 'vidgate-kling-state-')), 'state.jsonl');
+    const first = await fake({ stateFile });
+    await adapter(first).submit(job(), 'whole');
+    await first.close();
+    appendFileSync(stateFile, '{"id":"8000000');
+    const again = await fake({ stateFile });
+    expect(again.tasks().map((t) => t.externalId)).toEqual(['whole']);
+  });
+});
+
+// Found by the chaos suite (seed 210734871): a create whose answer timed out, whose task Kling
+// cannot show yet; the create sent again is refused as a duplicate. The task exists and will
+// bill, so its fate is unknown ('lookup'), not a failed job ('fail-job' released its money).
+it('a duplicate refusal for a task that cannot be read yet is a fate unknown, not a failed job', async () => {
+  const f = await fake();
+  const a = adapter(f, { timeoutMs: 300 });
+  const err = await providerError(a.submit(job({ input: { x_fake: { delayMs: 1500, hiddenMs: 60_000 } } }), 'dup-hidden'));
+  expect(err).toMatchObject({ action: 'lookup', details: { code: 1201 } });
+  expect(f.tasks()).toHaveLength(1);
 });

@@ -1,9 +1,9 @@
 // The reaper's keep rule against real BullMQ queues: a reservation outlives its lease while its
 // job may still run, and goes back once the job can no longer run.
-import { Queue } from 'bullmq';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { afterEach, expect, it } from 'vitest';
 import { QUEUE_GENERATE } from '../../../src/queue/names.js';
-import { pendingIn } from '../../../src/queue/pending.js';
+import { heldWhenQueueFailed, keepWhile, pendingIn } from '../../../src/queue/pending.js';
 import { testLedger } from '../../helpers/ledger.js';
 import { connect } from '../../helpers/redis.js';
 
@@ -32,4 +32,34 @@ it('keeps the reservation of a job still queued past its lease, and expires it o
   clock.now += 61_000;
   expect((await ledger.expireDue({ keep })).map((r) => [r.reservationId, r.status])).toEqual([['q-1', 'expired']]);
   expect(await ledger.getBudget({ team: 'studio', project: 'trailer' })).toMatchObject({ reserved: '0.00' });
+});
+
+// Found by the chaos suite (seed 374234505): a generate job killed twice under its worker was
+// failed by BullMQ itself, the reaper expired its reservation while the task still ran at Kling,
+// and reconciliation later charged the bill past the limit.
+it('holds for reconciliation a job the queue failed after it began a create, and expires one that sent nothing', async () => {
+  const { ledger, clock, prefix } = testLedger();
+  const redis = connect();
+  const generate = new Queue(QUEUE_GENERATE, { connection: redis, prefix });
+  const workerRedis = connect();
+  const worker = new Worker(QUEUE_GENERATE, async () => {
+    throw new UnrecoverableError('job stalled more than allowable limit');
+  }, { connection: workerRedis, prefix });
+  closers.push(() => ledger.close(), () => worker.close(), () => generate.close(), () => redis.quit(), () => workerRedis.quit());
+  await ledger.setBudget({ team: 'studio', project: 'trailer', limit: '10', period: 'monthly' });
+  for (const id of ['sent-1', 'quiet-1']) await ledger.reserve({ reservationId: id, team: 'studio', project: 'trailer', candidates: [{ cost: '3' }], leaseMs: 1000 });
+  const failed = new Promise<void>((resolve) => {
+    let n = 0;
+    worker.on('failed', () => ++n === 2 && resolve());
+  });
+  await generate.add('generate', { id: 'sent-1', current: { model: 'kling-3.0', externalId: 'vg-sent-1.kling-3.0' } }, { jobId: 'sent-1' });
+  await generate.add('generate', { id: 'quiet-1' }, { jobId: 'quiet-1' });
+  await failed;
+
+  const held = new Map<string, string>();
+  const keep = keepWhile(pendingIn([generate]), async (id) => held.has(id), heldWhenQueueFailed(generate, async (id, externalId) => void held.set(id, externalId)));
+  clock.now += 5000;
+  expect((await ledger.expireDue({ keep, leaseMs: 60_000 })).map((r) => r.reservationId)).toEqual(['quiet-1']);
+  expect([...held]).toEqual([['sent-1', 'vg-sent-1.kling-3.0']]);
+  expect(await ledger.getBudget({ team: 'studio', project: 'trailer' })).toMatchObject({ reserved: '3.00' });
 });

@@ -11,6 +11,7 @@ import { Name } from '../../../src/names.js';
 import { parsePolicy } from '../../../src/policy/load.js';
 import { projectBudgetOf } from '../../../src/policy/schema.js';
 import { internalJobId, QUEUE_GENERATE, QUEUE_INTAKE } from '../../../src/queue/names.js';
+import { AccountScheduler } from '../../../src/queue/scheduler/account.js';
 import { activePolicy } from '../../../src/queue/policy-store.js';
 import type { GenerateData } from '../../../src/queue/records.js';
 import { createRouter } from '../../../src/queue/router.js';
@@ -29,7 +30,7 @@ async function setup() {
   const intake = new Queue(QUEUE_INTAKE, { connection: redis, prefix });
   const generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection: redis, prefix });
   await ledger.setBudget({ team: 'studio', project: 'main', limit: '10.00', period: 'monthly' });
-  const route = createRouter({ ledger, generate, cardFor: async (_team, ref) => loadRateCard(ref), policyFor: (team) => (team === 'studio' ? activePolicy(policy) : undefined), leaseMs: 60_000, log: pino({ level: 'silent' }) });
+  const route = createRouter({ ledger, generate, scheduler: new AccountScheduler(redis, prefix), cardFor: async (_team, ref) => loadRateCard(ref), policyFor: (team) => (team === 'studio' ? activePolicy(policy) : undefined), leaseMs: 60_000, log: pino({ level: 'silent' }) });
   return { ledger, intake, generate, route, close: async () => (await intake.close(), await generate.close(), await ledger.close(), redis.quit()) };
 }
 beforeAll(async () => (t = await setup()));
@@ -52,7 +53,7 @@ it('the router rejects a job for a project the policy does not list, whatever it
     }),
     { numRuns: 60 },
   );
-  expect(await t.generate.getJobCounts('waiting')).toEqual({ waiting: 0 });
+  expect(await t.generate.getJobCounts('waiting', 'delayed')).toEqual({ waiting: 0, delayed: 0 });
   expect(await t.ledger.getBudget({ team: 'studio', project: 'main' })).toMatchObject({ reserved: '0.00' });
   // Each rejection is recorded once, under no project: a caller's name never becomes a history field.
   const audit = await t.ledger.audit('studio');

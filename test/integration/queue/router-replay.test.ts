@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
 import { parsePolicy, type LoadedPolicy } from '../../../src/policy/load.js';
 import { internalJobId, QUEUE_GENERATE, QUEUE_INTAKE } from '../../../src/queue/names.js';
+import { AccountScheduler } from '../../../src/queue/scheduler/account.js';
 import type { GenerateData } from '../../../src/queue/records.js';
 import { activePolicy } from '../../../src/queue/policy-store.js';
 import { createRouter } from '../../../src/queue/router.js';
@@ -35,11 +36,14 @@ async function setup(limit: string) {
   closers.push(() => intake.close(), () => generate.close(), () => ledger.close(), () => redis.quit());
   await ledger.setBudget({ team: 'studio', project: 'main', limit, period: 'monthly' });
   let current: LoadedPolicy = parsePolicy(policyText(limit, LADDER), 'studio.yaml');
-  const route = createRouter({ ledger, generate, cardFor: async (_team, ref) => loadRateCard(ref), policyFor: () => activePolicy(current), leaseMs: 60_000, log: pino({ level: 'silent' }) });
+  const scheduler = new AccountScheduler(redis, prefix);
+  closers.unshift(() => redis.del(...scheduler.keys.all)); // before the connection closes
+  const route = createRouter({ ledger, generate, scheduler, cardFor: async (_team, ref) => loadRateCard(ref), policyFor: () => activePolicy(current), leaseMs: 60_000, log: pino({ level: 'silent' }) });
   const job = await intake.add('job', { ...JOB, id: 'r-1' }, { jobId: R1 });
   return {
     ledger,
     generate,
+    scheduler,
     run: () => route(job),
     reload: (rules: string) => (current = parsePolicy(policyText(limit, rules), 'studio.yaml')),
     reserved: async () => (await ledger.getBudget({ team: 'studio', project: 'main' }))!.reserved,
@@ -54,7 +58,9 @@ it('a second run under the same policy returns the same decision and forwards no
   const again = await t.run();
   expect({ ...again, decidedAt: '' }).toEqual({ ...first, decidedAt: '' });
   expect(again.code).toBe('downgraded'); // nothing was reloaded: the replay is the first decision, not a resolution
-  expect(await t.generate.getJobCounts('waiting')).toEqual({ waiting: 1 });
+  // Forwarded once: asleep in generate until its turn, and once in its team's line on the account.
+  expect(await t.generate.getJobCounts('waiting', 'delayed')).toEqual({ waiting: 0, delayed: 1 });
+  expect((await t.scheduler.usage()).waiting).toEqual(new Map([['studio', 1]]));
   expect(await t.reserved()).toBe('0.75');
 });
 

@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import type { JobView } from '../../../src/queue/client.js';
 import { stateOf } from '../../../src/service/job-view.js';
 
-const view = (over: Partial<JobView>): JobView => ({ id: 'a', team: 't', internalId: 'j', project: 'p', intake: 'waiting', decision: null, generate: null, result: null, data: null, ...over });
+const view = (over: Partial<JobView>): JobView => ({ id: 'a', team: 't', internalId: 'j', project: 'p', intake: 'waiting', decision: null, generate: null, result: null, data: null, standing: null, ...over });
 const decided = (outcome: 'admit' | 'reject') => ({ outcome }) as JobView['decision'];
 const ended = (state: 'completed' | 'failed') => ({ state }) as JobView['result'];
 

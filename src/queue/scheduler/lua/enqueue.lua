@@ -1,0 +1,40 @@
+-- enqueue: an admitted job joins its team's ready line on the provider account. Idempotent by job
+-- id: a job the account already knows (waiting, or holding a slot) is left as it is.
+--
+-- KEYS (every scheduler script takes the same twelve, all under the account's hash tag {acct:<name>}):
+--   [1] ready     zset, all scores 0, members "<team>|<rank><seq>|<job id>" (lex order = line order)
+--   [2] jobs      hash job id -> its ready member (while the account knows the job)
+--   [3] holders   zset job id -> slot lease deadline (ms, Redis's clock)
+--   [4] holding   hash job id -> "<team>|<slot taken at, ms>"
+--   [5] running   hash team -> slots held
+--   [6] waiting   hash team -> jobs in the ready line
+--   [7] teams     hash team -> "<share> <maxConcurrent, 0 = none>"; "#team" -> its last turn;
+--                 ">team" -> its member in order
+--   [8] seq       string counter (line order, and the teams' turns)
+--   [9] events    stream of ready / start / resumed / end / expired entries (capped)
+--   [10] durations list of recent slot hold times (ms), newest first
+--   [11] config   hash (limit: the account's slots, as its dispatchers last set it)
+--   [12] order    zset of the teams that may take a slot: score slots held / share, member "<turn>|<team>"
+-- ARGV[1] job id  ARGV[2] team  ARGV[3] rank ("<stage><priority>", two characters; lower first)
+-- ARGV[4] share ("" keeps the team's)  ARGV[5] maxConcurrent ("" keeps it, "0" none)
+-- ARGV[6] events max length  ARGV[7] wake channel
+-- Returns 1 when the job joined the line, 0 when the account already knew it.
+
+--@include account.lua
+
+local id, team = ARGV[1], ARGV[2]
+if redis.call('HEXISTS', KEYS[2], id) == 1 then return 0 end
+local seq = redis.call('INCR', KEYS[8])
+local member = team .. '|' .. ARGV[3] .. string.format('%015d', seq) .. '|' .. id
+redis.call('HSET', KEYS[2], id, member)
+redis.call('ZADD', KEYS[1], 0, member)
+count(KEYS[6], team, 1)
+if ARGV[4] ~= '' then
+  redis.call('HSET', KEYS[7], team, ARGV[4] .. ' ' .. ARGV[5])
+elseif redis.call('HEXISTS', KEYS[7], team) == 0 then
+  redis.call('HSET', KEYS[7], team, '1 0')
+end
+reorder(team)
+redis.call('XADD', KEYS[9], 'MAXLEN', '~', ARGV[6], '*', 'e', 'ready', 'team', team, 'job', id)
+redis.call('PUBLISH', ARGV[7], 'ready')
+return 1
