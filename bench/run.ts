@@ -1,9 +1,10 @@
-// npm run bench [-- ledger|pipeline|scheduler]: runs the named benchmarks (all by default).
+// npm run bench [-- ledger|pipeline|scheduler|api]: runs the named benchmarks (all by default).
 import { benchLedger } from './ledger.js';
 import { benchPipeline } from './pipeline.js';
 import { benchScheduler } from './scheduler.js';
+import { benchApi } from './api.js';
 
-const all: Record<string, () => Promise<void>> = { ledger: () => benchLedger(), pipeline: () => benchPipeline(), scheduler: () => benchScheduler() };
+const all: Record<string, () => Promise<void>> = { ledger: () => benchLedger(), pipeline: () => benchPipeline(), scheduler: () => benchScheduler(), api: () => benchApi() };
 const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(all);
 for (const name of names) {
   const run = all[name];

@@ -5,7 +5,7 @@ import { createLogger } from '../log.js';
 import { createClient } from '../queue/client.js';
 import { cliConnection, redisUrlFromEnv, safeUrl, workerConnection } from '../queue/connection.js';
 import { buildService } from '../service/app.js';
-import { DirPolicies } from '../service/dir-policies.js';
+import { PolicyVersions } from '../queue/policy-versions.js';
 import { KeyStore } from '../service/keys.js';
 import { action, portOption, positiveInt } from './command.js';
 import { withRedisOptions, type RedisFlags } from './options.js';
@@ -13,7 +13,6 @@ import { withRedisOptions, type RedisFlags } from './options.js';
 interface ServeFlags extends RedisFlags {
   port: number;
   host: string;
-  policies: string;
   rateLimit: number;
   waitMs: number;
 }
@@ -24,7 +23,6 @@ export function serveCommand(): Command {
       .description('serve the HTTP API (workers run separately: vidgate worker)')
       .addOption(new Option('--port <port>', 'TCP port (0: any free one)').argParser(portOption(true)).default(DEFAULTS.servicePort))
       .option('--host <host>', 'address to listen on', DEFAULTS.serviceHost)
-      .requiredOption('--policies <dir>', 'the team policies (YAML), as the workers read them')
       .option('--rate-limit <n>', 'requests per key per minute', positiveInt, DEFAULTS.serviceRateLimit)
       .option('--wait-ms <ms>', 'longest ?wait=decision wait, ms', positiveInt, DEFAULTS.serviceDecisionWaitMs)
       .addHelpText('after', '\nEvery /v1 route needs "Authorization: Bearer <key>" (vidgate keys create); VIDGATE_ADMIN_KEY sets an admin key.\nGET /openapi.json is the OpenAPI 3.1 document, /docs its browser view.'),
@@ -33,9 +31,9 @@ export function serveCommand(): Command {
       const url = redisUrlFromEnv(f.redis);
       const probe = await cliConnection(url); // fail fast, saying what to start
       probe.disconnect();
-      const policies = new DirPolicies(f.policies);
       const redis = workerConnection(url);
       const ledger = new Ledger({ redis, prefix: f.prefix, actor: 'service' });
+      const policies = new PolicyVersions({ redis, prefix: f.prefix, ledger });
       const client = createClient({ redis, prefix: f.prefix });
       const log = createLogger('vidgate-serve');
       const app = await buildService({
@@ -56,8 +54,7 @@ export function serveCommand(): Command {
         log,
       });
       const address = await app.listen({ port: f.port, host: f.host });
-      process.stdout.write(`vidgate serve: listening on ${address} (Redis ${safeUrl(url)}, teams ${(await policies.teamsList()).join(', ') || '(none)'})\n`);
-      process.on('SIGHUP', () => policies.reload());
+      process.stdout.write(`vidgate serve: listening on ${address} (Redis ${safeUrl(url)}, teams ${(await policies.teams()).join(', ') || '(none)'})\n`);
       await new Promise<void>((resolve) => {
         const stop = () => void app.close().then(() => client.close()).then(() => redis.quit()).then(() => resolve());
         process.once('SIGTERM', stop);

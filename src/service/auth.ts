@@ -21,7 +21,8 @@ const BEARER = /^Bearer ([\x21-\x7e]{1,200})$/;
 export function installAuth(app: FastifyInstance, keys: KeyStore, adminKey: string | undefined): void {
   app.decorateRequest('principal', null as never);
   app.addHook('onRequest', async (req) => {
-    if (!req.url.startsWith('/v1/')) return;
+    // The matched route, not the raw URL: an encoded path (/%761/…) reaches the same route.
+    if (!req.routeOptions.url?.startsWith('/v1/')) return;
     const m = BEARER.exec(req.headers.authorization ?? '');
     if (!m) throw new ServiceError(401, 'unauthorized', 'send an API key as "Authorization: Bearer <key>"', { field: 'authorization' });
     const presented = m[1]!;

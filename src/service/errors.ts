@@ -49,7 +49,11 @@ export function errorReply(err: unknown): { status: number; body: ErrorBody } {
     return { status: 400, body: describe(where, issues) };
   }
   if (isResponseSerializationError(err)) return { status: 500, body: body('internal', 'the answer did not match its documented schema') };
-  if (err instanceof PolicyError) return { status: 422, body: body('invalid-policy', err.message, { field: err.details.where, allowed: err.details.allowed }) };
+  if (err instanceof PolicyError) {
+    // The policy store names the field (and line) where it can; the message says both with the origin.
+    const d = err.details as { where?: string; allowed?: string; field?: string };
+    return { status: 422, body: body('invalid-policy', err.message, { field: d.field ?? d.where, allowed: d.allowed }) };
+  }
   if (err instanceof PricingError) return { status: 422, body: body('unpriceable', err.message, { field: err.details.where, allowed: err.details.allowed }) };
   if (err instanceof InputError) return { status: 400, body: body('invalid-request', err.message, { field: err.details.where, allowed: err.details.allowed }) };
   if (err instanceof UnavailableError) return { status: 503, body: body('unavailable', err.message) };

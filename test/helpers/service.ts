@@ -4,7 +4,7 @@ import { Ledger } from '../../src/ledger/ledger.js';
 import type { FakeKlingOptions } from '../../src/providers/fake-kling/server.js';
 import type { WorkerConfig } from '../../src/queue/runtime.js';
 import { buildService } from '../../src/service/app.js';
-import { DirPolicies } from '../../src/service/dir-policies.js';
+import { PolicyVersions } from '../../src/queue/policy-versions.js';
 import { KeyStore } from '../../src/service/keys.js';
 import { connect } from './redis.js';
 import { startPipeline, type Pipeline } from './pipeline.js';
@@ -37,7 +37,7 @@ export async function startService(opts: { policies: Record<string, string>; kli
     client: pipeline.client,
     ledger,
     keys,
-    policies: new DirPolicies(pipeline.policiesDir),
+    policies: new PolicyVersions({ redis, prefix: pipeline.prefix, ledger }),
     adminKey: ADMIN_KEY,
     ...(opts.metricsToken ? { metricsToken: opts.metricsToken } : {}),
     rateLimit: opts.rateLimit ?? { max: 100_000, windowMs: 60_000 },

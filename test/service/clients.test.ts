@@ -25,7 +25,7 @@ it('a Python client (standard library only) goes through the whole flow', async 
 });
 
 it('curl: a submit and a read against `vidgate serve`', async () => {
-  const served = startNode(BIN, ['serve', '--port', '0', '--policies', s.pipeline.policiesDir, '--redis', redisUrl(), '--prefix', s.pipeline.prefix], { VIDGATE_ADMIN_KEY: ADMIN_KEY, VIDGATE_LOG_LEVEL: 'silent' });
+  const served = startNode(BIN, ['serve', '--port', '0', '--redis', redisUrl(), '--prefix', s.pipeline.prefix], { VIDGATE_ADMIN_KEY: ADMIN_KEY, VIDGATE_LOG_LEVEL: 'silent' });
   try {
     const line = await served.firstLine;
     const url = /listening on (http:\/\/\S+)/.exec(line)?.[1];

@@ -122,6 +122,14 @@ describe('isolation', () => {
     }
   });
 
+  it('an encoded path reaches no route without a key', async () => {
+    for (const path of ['/%761/jobs/oa-1', '/v1/jobs/%6fa-1', '/V1/jobs/oa-1']) {
+      const res = await s.call(path, { key: null });
+      expect([401, 404], path).toContain(res.status);
+      expect(await res.text()).not.toContain('lighthouse');
+    }
+  });
+
   it('a submit key may not change the policy: 403', async () => {
     const good = GOOD['PUT /v1/teams/{team}/policy']!;
     const res = await s.call('/v1/teams/studio-a/policy', { method: 'PUT', body: good.body, headers: good.headers, key: s.key.submitA });
