@@ -24,7 +24,17 @@ export async function benchLedger(n = Number(process.env.BENCH_N ?? 20_000)): Pr
     // For scale: the writes a reservation needs, as plain commands (see reservation-writes.ts).
     const plainWrites = (i: number) => reservationWrites(redis, prefix, `p${i}`);
     const reserve = (tag: string) => (i: number) =>
-      ledger.reserve({ reservationId: `${tag}-${i}`, team: 'bench', project: 'p', candidates: [{ cost: '2.50', ceiling: 0.9 }, { cost: '1.25' }] });
+      ledger.reserve({
+        reservationId: `${tag}-${i}`,
+        jobId: `shot-${i}`,
+        team: 'bench',
+        project: 'p',
+        // As the router asks: each candidate with its spend-history tag (the hot path's extra work).
+        candidates: [
+          { cost: '2.50', ceiling: 0.9, history: { model: 'kling-o3', estimate: '2.40', savings: [{ rule: 'staging', amount: '1.10' }] } },
+          { cost: '1.25', history: { model: 'kling-3.0', estimate: '1.25', downgraded: true, savings: [{ rule: 'staging', amount: '1.10' }, { rule: 'cheaper-model', amount: '1.15' }] } },
+        ],
+      });
 
     // Warm both paths (script load, JIT) before measuring.
     await sequential('warm-up', 500, () => trivial());

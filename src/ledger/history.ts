@@ -37,7 +37,10 @@ export type HistoryTag = z.input<typeof HistoryTag>;
 export const Day = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a UTC day as YYYY-MM-DD, such as 2026-11-27')
-  .refine((d) => new Date(`${d}T00:00:00Z`).toISOString().slice(0, 10) === d, 'is not a day of the calendar');
+  .refine((d) => {
+    const t = Date.parse(`${d}T00:00:00Z`);
+    return Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === d;
+  }, 'is not a day of the calendar');
 
 /** The router's codes of rejections that never reach a reservation (the ledger's own are `no-budget`, `insufficient-budget`). */
 export const RouterRejection = z.enum(['invalid-job', 'no-project-budget', 'unpriceable', 'no-candidate']);
@@ -60,7 +63,6 @@ export const MONEY_MEASURES = {
   rel: 'released',
   ovr: 'committedBeyondReserve',
   rec: 'reconciled',
-  act: 'actual',
   est: 'estimate',
   unc: 'uncharged',
 } as const;
@@ -80,13 +82,14 @@ export const HistoryRow = z.object({
   day: Day,
   /** A project name, or "-" for rejections of jobs whose project has no budget. */
   project: z.string(),
-  /** A model id, or "-" where the job never got as far as one. */
+  /** A model id, or "-": savings by rule (kept per project), and rejections of jobs that never got as far as a model. */
   model: z.string(),
   reserved: MoneyOf,
   committed: MoneyOf,
   released: MoneyOf,
   committedBeyondReserve: MoneyOf,
   reconciled: MoneyOf,
+  /** What the provider billed at commit: committed + uncharged (kept as those two). */
   actual: MoneyOf,
   estimate: MoneyOf,
   uncharged: MoneyOf,
@@ -101,7 +104,7 @@ export type HistoryRow = z.infer<typeof HistoryRow>;
 
 export const HistoryQuery = z
   .strictObject({ team: Name, project: Name.optional(), from: Day, to: Day })
-  .refine((q) => q.from <= q.to, { message: '"from" must not be after "to"', path: ['from'] });
+  .refine((q) => !Day.safeParse(q.from).success || !Day.safeParse(q.to).success || q.from <= q.to, { message: '"from" must not be after "to"', path: ['from'] });
 export type HistoryQuery = z.input<typeof HistoryQuery>;
 
 export const TopJob = z.object({

@@ -76,8 +76,8 @@ const sortedEntries = <V>(m: Map<string, V>, cmp: (a: V, b: V) => number) => [..
 
 /** The report of a team (or one project) over a span of days, from its history rows and dearest jobs. */
 export function buildReport(query: { team: string; project?: string; from: string; to: string }, rows: HistoryRow[], top: TopJob[]): Report {
-  // Rows of rejections under no project ("-") carry counts only: they stay out of the spend tables.
-  const spending = rows.filter((r) => r.project !== '-' || !r.committed.isZero() || !r.reserved.isZero());
+  // Rows that hold no money (rejections, savings by rule) stay out of the spend tables.
+  const spending = rows.filter((r) => !r.reserved.isZero() || !r.committed.isZero() || !r.reconciled.isZero());
   let total = zero();
   let reserved = money('0');
   let committed = money('0');

@@ -125,8 +125,9 @@ audit(auditKey, auditMax, balanceFields({ 'op', 'reserve', 'at', fmt(now), 'id',
   'actor', actor, 'amount', fmt(amount), 'candidate', chosen - 1 }, scopes))
 histAdd(history, project, tag.model, 'rsv', amount)
 histAdd(history, project, tag.model, tag.downgraded and 'n.dwn' or 'n.adm', 1)
+-- Savings by rule are the project's, not the model's: fewer fields per day (docs/ledger.md).
 for rule, saving in string.gmatch(tag.savings, '([^;=]+)=([^;]+)') do
-  histAdd(history, project, tag.model, 's.' .. rule, tonumber(saving))
+  histAdd(history, project, '-', 's.' .. rule, tonumber(saving))
 end
 histKeep(history)
 return { 'reserved', 0, chosen - 1, fmt(amount), leaseUntil, '', encodeViews(scopes), encodeAlerts(fired), day }

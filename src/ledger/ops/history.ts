@@ -58,6 +58,7 @@ export function decodeDay(day: string, hash: Record<string, string>, project?: s
     else if (measure.startsWith('n.rej.')) row.rejected.set(measure.slice(6), Number(value));
     else if (measure.startsWith('s.')) row.savings.set(measure.slice(2), micros.toMoney(value));
   }
+  for (const r of rows.values()) r.actual = r.committed.plus(r.uncharged);
   return [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
 }
 

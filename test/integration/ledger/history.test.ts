@@ -76,12 +76,15 @@ describe('spend history', () => {
     expect(await snapshot(prefix)).toEqual(before);
 
     const rows = await ledger.history({ team: 'studio', from: DAY, to: '2026-11-16' });
-    expect(rows.map((r) => r.day)).toEqual([DAY, DAY]);
+    expect(rows.map((r) => r.day)).toEqual([DAY, DAY, DAY]);
+    const none = { reserved: '0.00', committed: '0.00', released: '0.00', beyond: '0.00', reconciled: '0.00', actual: '0.00', estimate: '0.00', uncharged: '0.00' };
     expect(rows.map(text)).toEqual([
+      // Savings by rule are the project's (model "-").
+      { project: 'trailer', model: '-', ...none, jobs: { admitted: 0, downgraded: 0, completed: 0, released: 0, expired: 0 }, rejected: {}, savings: { staging: '1.25', 'cheaper-model': '6.00' } },
       {
         project: 'trailer', model: 'kling-3.0', reserved: '7.00', committed: '4.50', released: '3.00', beyond: '0.50', reconciled: '-0.25',
         actual: '4.50', estimate: '3.50', uncharged: '0.00',
-        jobs: { admitted: 1, downgraded: 1, completed: 1, released: 1, expired: 0 }, rejected: {}, savings: { staging: '1.25', 'cheaper-model': '6.00' },
+        jobs: { admitted: 1, downgraded: 1, completed: 1, released: 1, expired: 0 }, rejected: {}, savings: {},
       },
       {
         project: 'trailer', model: 'kling-o3', reserved: '0.00', committed: '0.00', released: '0.00', beyond: '0.00', reconciled: '0.00',

@@ -57,7 +57,6 @@ it('a re-run that finds its reservation committed by its earlier run follows the
       throw new Error('nothing may be held');
     },
     cardFor: async () => loadRateCard(),
-    gate: new CancelGate(redis, prefix),
     log: pino({ level: 'silent' }),
   };
   const data = { id: 'rr-1', current: { model: 'kling-3.0', externalId: handle.externalId, taskId: handle.taskId, route: handle.route } } as unknown as GenerateData;

@@ -25,8 +25,8 @@ end
 
 -- What resolving adds to the history (history.lua): a commit's charge, split into what its
 -- reservation covered and what went beyond it (`ovr`), the rest of the reservation released,
--- what the provider billed (`act`) against the estimate (`est`) and what a full budget left
--- uncharged (`unc`); a release's or expiry's whole amount released. So for any window,
+-- the estimate (`est`) and what a full budget left uncharged (`unc`): what the provider billed
+-- is com + unc, so it needs no field of its own; a release's or expiry's whole amount released. So for any window,
 -- spent = com + rec and reserved = rsv - rel - com + ovr, summed over its days.
 local function historyOfResolve(h, res, status, amount, charged, actual)
   local p, m = h.project, h.model
@@ -34,7 +34,6 @@ local function historyOfResolve(h, res, status, amount, charged, actual)
     histAdd(h, p, m, 'com', charged)
     histAdd(h, p, m, 'ovr', math.max(charged - amount, 0))
     histAdd(h, p, m, 'rel', math.max(amount - charged, 0))
-    histAdd(h, p, m, 'act', actual)
     histAdd(h, p, m, 'est', h.estimate and num(h.estimate) or amount)
     histAdd(h, p, m, 'unc', actual - charged)
     histAdd(h, p, m, 'n.com', 1)
