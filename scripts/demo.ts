@@ -14,7 +14,7 @@ import { createClient, type FinalResult } from '../src/queue/client.js';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { KlingAdapter } from '../src/providers/kling/adapter.js';
-import { QUEUE_GENERATE } from '../src/queue/names.js';
+import { QUEUE_GENERATE, QUEUE_OPTIONS } from '../src/queue/names.js';
 import type { GenerateData } from '../src/queue/records.js';
 import { reconcile } from '../src/reconcile/reconciler.js';
 import { cliConnection, DEFAULT_REDIS_URL, safeUrl } from '../src/queue/connection.js';
@@ -175,7 +175,7 @@ async function startDashboard(url: string, prefix: string, client: ReturnType<ty
 /** The backstop: the provider's own records of every task, compared with the ledger and settled. */
 async function reconcileWithProvider(url: string, prefix: string, klingUrl: string, workers: Awaited<ReturnType<typeof startWorkers>>) {
   const redis = new Redis(url, { maxRetriesPerRequest: null });
-  const generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection: redis, prefix });
+  const generate = new Queue<GenerateData>(QUEUE_GENERATE, { ...QUEUE_OPTIONS, connection: redis, prefix });
   try {
     const provider = new KlingAdapter({ baseUrl: klingUrl, credentials: { apiKey: 'demo' }, unitPrice: '1' });
     const r = await reconcile({ provider, ledger: workers.ledger, unsettled: workers.unsettled, generate, cardFor: (team, ref) => workers.cards.load(team, ref), apply: true, log: pino({ level: 'silent' }) });

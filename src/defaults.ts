@@ -88,6 +88,42 @@ export const DEFAULTS = {
   serviceMaxBatch: 1000,
   /** How often an events stream looks at its job's state. */
   serviceEventsPollMs: 250,
+  /**
+   * The intake and generate queues' event streams keep about this many entries (BullMQ's
+   * `streams.events.maxLen`, 10,000 by default): the webhook dispatcher reads them, so this is how
+   * far it may fall behind (a stopped dispatcher, a burst) before events are trimmed unread.
+   * A job writes about five entries per queue, and its finishing one carries its record (a few
+   * KB), so this is roughly 10,000 jobs' worth and some tens of MB of Redis per queue.
+   */
+  queueEventsMaxLen: 50_000,
+  /** Outbound webhooks: attempts per delivery (BullMQ) and the first backoff, doubling: about 34 h in all. */
+  webhookAttempts: 12,
+  webhookBackoffMs: MINUTE,
+  /** One attempt's whole exchange (connect, send, status, body) ends after this long. */
+  webhookTimeoutMs: 10 * SECOND,
+  /** At most this much of a receiver's response is read (the status decides; the rest is dropped). */
+  webhookMaxResponseBytes: 64 * 1024,
+  /** Delivery attempts kept per team (the newest), for GET …/webhooks/deliveries. */
+  webhookDeliveryHistory: 1000,
+  /** Endpoints a team may register. */
+  webhookMaxEndpoints: 10,
+  /**
+   * Whether webhook URLs may point at loopback, private, link-local or metadata addresses: off,
+   * except for development and tests (VIDGATE_WEBHOOKS_ALLOW_PRIVATE=1, `--webhooks-allow-private`).
+   */
+  webhookAllowPrivate: false,
+  /** Deliveries a worker process sends at once. */
+  webhookConcurrency: 10,
+  /** The dispatcher looks for new events this often when the last look found none. */
+  webhookPollMs: 500,
+  /** Events read by a dispatcher that then died are taken over after this long unacknowledged. */
+  webhookReclaimIdleMs: 30 * SECOND,
+  /** How often the dispatcher checks fired thresholds for a new window (budget.resolved). */
+  webhookResolveCheckMs: MINUTE,
+  /** Events the dispatcher reads from one stream in one call. */
+  webhookBatch: 100,
+  /** Delivery jobs (and so their ids, which stop an event being queued twice) are kept this long. */
+  webhookJobRetentionMs: 7 * 24 * 60 * MINUTE,
   /** A policy document (file or request body) may be at most this many bytes. */
   policyMaxBytes: 256 * 1024,
   /** Each team keeps its last this many policy versions (older ones are deleted). */

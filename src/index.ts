@@ -9,3 +9,4 @@ export * from './names.js';
 export * from './policy/index.js';
 export * from './providers/index.js';
 export * from './queue/index.js';
+export * from './webhooks/index.js';

@@ -5,7 +5,7 @@ import { Ledger } from '../ledger/ledger.js';
 import { createLogger } from '../log.js';
 import { KlingAdapter } from '../providers/kling/adapter.js';
 import { cliConnection, redisUrlFromEnv } from '../queue/connection.js';
-import { QUEUE_GENERATE } from '../queue/names.js';
+import { QUEUE_GENERATE, QUEUE_OPTIONS } from '../queue/names.js';
 import type { GenerateData } from '../queue/records.js';
 import { UnsettledJobs } from '../queue/unsettled.js';
 import { reconcile, type ReconcileReport } from '../reconcile/reconciler.js';
@@ -64,7 +64,7 @@ export function reconcileCommand(): Command {
       action(async (f: Flags) => {
         const provider = new KlingAdapter(klingOptionsFromEnv(f.klingBaseUrl));
         const redis = await cliConnection(redisUrlFromEnv(f.redis));
-        const generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection: redis, prefix: f.prefix });
+        const generate = new Queue<GenerateData>(QUEUE_GENERATE, { ...QUEUE_OPTIONS, connection: redis, prefix: f.prefix });
         const ledger = new Ledger({ redis, prefix: f.prefix, actor: 'reconcile' });
         const cards = new PolicyCards(redis, f.prefix);
         try {

@@ -8,6 +8,7 @@ import { cliConnection, redisUrlFromEnv, safeUrl } from '../queue/connection.js'
 import { startWorkers, type WorkerConfig } from '../queue/runtime.js';
 import { Name } from '../names.js';
 import { parseOrThrow } from '../validation.js';
+import { allowPrivateFromEnv } from '../webhooks/api.js';
 import { klingOptionsFromEnv } from './kling-env.js';
 import { withRedisOptions } from './options.js';
 import { action, portOption, positiveInt } from './command.js';
@@ -31,6 +32,7 @@ export interface WorkerFlags {
   leaseMs?: number;
   lockMs?: number;
   slotLeaseMs?: number;
+  webhooksAllowPrivate?: boolean;
 }
 
 export function workerConfig(f: WorkerFlags, env = process.env): WorkerConfig {
@@ -53,6 +55,7 @@ export function workerConfig(f: WorkerFlags, env = process.env): WorkerConfig {
     ...(f.pollMs ? { poll: { intervalMs: f.pollMs, maxIntervalMs: f.pollMs * 4 }, slotRetryMs: f.pollMs } : {}),
     ...(f.leaseMs ? { leaseMs: f.leaseMs, reaperIntervalMs: Math.max(100, Math.floor(f.leaseMs / 4)) } : {}),
     ...(f.slotLeaseMs ? { slotLeaseMs: f.slotLeaseMs, dispatchIdleMs: Math.max(50, Math.floor(f.slotLeaseMs / 4)) } : {}),
+    webhooks: { allowPrivate: f.webhooksAllowPrivate === true || allowPrivateFromEnv(env) },
     ...(f.lockMs ? { lockDurationMs: f.lockMs, stalledIntervalMs: Math.max(100, Math.floor(f.lockMs / 2)) } : {}),
   };
 }
@@ -92,7 +95,7 @@ async function checkPortFree(port: number): Promise<void> {
 
 export function workerCommand(): Command {
   return withRedisOptions(new Command('worker'))
-    .description('run the router and generator workers (Kling credentials from KLING_API_KEY, or KLING_ACCESS_KEY and KLING_SECRET_KEY)')
+    .description('run the router and generator workers, and the webhook dispatcher and deliveries (Kling credentials from KLING_API_KEY, or KLING_ACCESS_KEY and KLING_SECRET_KEY)')
     .option('--policies <dir>', 'apply the policy files of this directory (as `vidgate policy apply`), then run, applying a changed file as a new version; without it the router runs on the policies in Redis')
     .option('--concurrency <n>', 'jobs each worker runs at once', positiveInt)
     .option('--router-only', 'run only the router (decisions)')
@@ -107,5 +110,6 @@ export function workerCommand(): Command {
     .option('--lease-ms <n>', `how long a reservation is held without word from its worker (default ${DEFAULTS.leaseMs}, ${DEFAULTS.leaseMs / 60_000} min)`, positiveInt)
     .addOption(new Option('--lock-ms <n>').argParser(positiveInt).hideHelp())
     .addOption(new Option('--slot-lease-ms <n>').argParser(positiveInt).hideHelp())
+    .option('--webhooks-allow-private', 'let webhooks reach loopback, private, link-local and metadata addresses (development only; or VIDGATE_WEBHOOKS_ALLOW_PRIVATE=1)')
     .action(action((flags: WorkerFlags) => runWorkers(workerConfig(flags))));
 }

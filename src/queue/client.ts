@@ -9,8 +9,8 @@ import type { BudgetInput, BudgetView } from '../ledger/schema.js';
 import { describeIssues } from '../validation.js';
 import { CancelGate } from './cancel-gate.js';
 import { quietErrors, quietOnReconnect, reportConnection, workerConnection, type ConnectionReport } from './connection.js';
-import { DEFAULT_PREFIX, internalJobId, KEEP_FINISHED, QUEUE_GENERATE, QUEUE_INTAKE } from './names.js';
 import { queueStanding, type QueueStanding } from './scheduler/standing.js';
+import { DEFAULT_PREFIX, internalJobId, KEEP_FINISHED, QUEUE_GENERATE, QUEUE_INTAKE, QUEUE_OPTIONS } from './names.js';
 import { failedOutcome, type DecisionRecord, type FinalResult, type GenerateData, type GenerationResult } from './records.js';
 
 export type { FinalResult } from './records.js';
@@ -82,8 +82,8 @@ export class VidgateClient {
     this.redis = typeof opts.redis === 'string' ? workerConnection(opts.redis) : opts.redis;
     if (typeof opts.redis === 'string' && opts.onConnection) reportConnection(this.redis, opts.redis, opts.onConnection);
     const prefix = opts.prefix ?? DEFAULT_PREFIX;
-    this.intake = quietErrors(new Queue(QUEUE_INTAKE, { connection: this.redis, prefix }));
-    this.generate = quietErrors(new Queue<GenerateData>(QUEUE_GENERATE, { connection: this.redis, prefix }));
+    this.intake = quietErrors(new Queue(QUEUE_INTAKE, { ...QUEUE_OPTIONS, connection: this.redis, prefix }));
+    this.generate = quietErrors(new Queue<GenerateData>(QUEUE_GENERATE, { ...QUEUE_OPTIONS, connection: this.redis, prefix }));
     // Every awaited job adds a listener until it finishes; thousands may be awaited at once.
     this.intake.setMaxListeners(0);
     this.generate.setMaxListeners(0);

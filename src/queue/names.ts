@@ -7,6 +7,13 @@ export const QUEUE_INTAKE = 'intake';
 export const QUEUE_GENERATE = 'generate';
 export const DEFAULT_PREFIX = DEFAULTS.prefix;
 
+/**
+ * Every Queue of intake and generate is made with these options: BullMQ writes the events
+ * stream's bound into the queue's meta at each construction, so all must agree. The webhook
+ * dispatcher reads that stream, and this bound is how far it may fall behind.
+ */
+export const QUEUE_OPTIONS = { streams: { events: { maxLen: DEFAULTS.queueEventsMaxLen } } };
+
 /** Keep finished jobs (decisions and results are the record) for a week, bounded in count. */
 export const KEEP_FINISHED = { age: 7 * 86_400, count: 500_000 };
 

@@ -10,7 +10,7 @@ import { KlingAdapter } from '../providers/kling/adapter.js';
 import { CallbackTokens, CallbackWaker, startCallbackServer } from './callbacks.js';
 import { quietErrors, workerConnection } from './connection.js';
 import { createGenerator } from './generator.js';
-import { QUEUE_GENERATE, QUEUE_INTAKE } from './names.js';
+import { QUEUE_GENERATE, QUEUE_INTAKE, QUEUE_OPTIONS } from './names.js';
 import { heldWhenQueueFailed, keepWhile, pendingIn } from './pending.js';
 import type { PolicyCards } from './policy-cards.js';
 import { policyDirDocuments, watchPolicyDir } from './policy-files.js';
@@ -71,7 +71,7 @@ export async function startRouter(w: Wiring): Promise<Worker> {
     if (w.cfg.watchPolicies ?? true) w.closers.push(watchPolicyDir(dir, w.versions, policyActor(), w.log));
   }
   await w.policies.start();
-  const generate = quietErrors(new Queue<GenerateData>(QUEUE_GENERATE, { connection: w.connection, prefix: w.prefix }));
+  const generate = quietErrors(new Queue<GenerateData>(QUEUE_GENERATE, { ...QUEUE_OPTIONS, connection: w.connection, prefix: w.prefix }));
   w.closers.push(() => generate.close());
   const route = createRouter({ ledger: w.ledger, generate, scheduler: w.scheduler, parkMs: w.cfg.parkMs, policyFor: (t) => w.policies.get(t), cardFor: (t, ref) => w.cards.load(t, ref), leaseMs: w.leaseMs, generateAttempts: w.cfg.generateAttempts, log: w.log });
   return new Worker<unknown, DecisionRecord>(QUEUE_INTAKE, route, workerOptions(w, w.cfg.concurrency?.router ?? DEFAULTS.routerConcurrency));
@@ -114,7 +114,7 @@ export async function startGenerator(w: Wiring): Promise<Worker> {
   });
   // A job still queued keeps its reservation, and so does one held for reconciliation, or one the
   // queue failed after it began a create: only one that can no longer run, and sent nothing, gives it back.
-  const queued = [QUEUE_INTAKE, QUEUE_GENERATE].map((name) => quietErrors(new Queue(name, { connection: w.ledgerRedis, prefix: w.prefix })));
+  const queued = [QUEUE_INTAKE, QUEUE_GENERATE].map((name) => quietErrors(new Queue(name, { ...QUEUE_OPTIONS, connection: w.ledgerRedis, prefix: w.prefix })));
   const reaper = startReaper(ledger, {
     intervalMs: cfg.reaperIntervalMs ?? DEFAULTS.reaperIntervalMs,
     keep: keepWhile(pendingIn(queued), (id) => unsettled.has(id), heldWhenQueueFailed(queued[1]!, (id, externalId, reason) => unsettled.add(id, externalId, reason))),

@@ -14,6 +14,7 @@ import { policyActor, startGenerator, startRouter, type Wiring } from './roles.j
 import { applyPolicyDir } from './policy-files.js';
 import { AccountScheduler } from './scheduler/account.js';
 import { UnsettledJobs } from './unsettled.js';
+import { startWebhooks, type RunningWebhooks, type WebhookConfig } from '../webhooks/runtime.js';
 
 export interface WorkerConfig {
   redisUrl: string;
@@ -48,6 +49,8 @@ export interface WorkerConfig {
   /** BullMQ's lock on an active job; a dead worker's jobs are re-delivered after it lapses. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** Outbound webhooks (dispatcher and delivery worker), on unless false. */
+  webhooks?: WebhookConfig | false;
   log?: Logger;
 }
 
@@ -60,6 +63,7 @@ export interface RunningWorkers {
   ledger: Ledger;
   /** Jobs whose money is held until reconciliation settles them. */
   unsettled: UnsettledJobs;
+  webhooks: RunningWebhooks | undefined;
   /** SIGHUP: applies the `policiesDir` files again (a bad file is logged, changing nothing), then reads Redis. */
   reloadPolicies(): Promise<void>;
   /** Stops taking jobs, lets active ones finish (or hands them back after `graceMs`), closes everything. */
@@ -96,6 +100,7 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
     closers: [],
   };
   const workers: Worker[] = [];
+  let webhooks: RunningWebhooks | undefined;
   // Lets active jobs finish; past the grace period they are handed back (re-delivered later).
   const teardown = async (graceMs: number) => {
     const closing = Promise.all(workers.map((x) => x.close()));
@@ -112,6 +117,11 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
   try {
     if (cfg.router ?? true) workers.push(await startRouter(w));
     if (cfg.generator ?? true) workers.push(await startGenerator(w));
+    if (cfg.webhooks !== false) {
+      webhooks = await startWebhooks({ redisUrl: cfg.redisUrl, prefix, ledger, log, config: cfg.webhooks ?? {} });
+      const running = webhooks;
+      w.closers.unshift(() => running.close());
+    }
     for (const x of workers) {
       x.on('error', (err) => isConnectionError(err) || log.error({ err: err.message }, `${x.name} worker error`)); // an outage is reported once, below
       await x.waitUntilReady();
@@ -126,5 +136,5 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
     if (cfg.policiesDir !== undefined && (cfg.router ?? true)) await applyPolicyDir(cfg.policiesDir, versions, policyActor(), log);
     await w.policies.refresh();
   };
-  return { policies: w.policies, versions, cards: w.cards, reloadPolicies, ledger, unsettled: w.unsettled, close: (graceMs = 30_000) => teardown(graceMs) };
+  return { policies: w.policies, versions, cards: w.cards, reloadPolicies, ledger, unsettled: w.unsettled, webhooks, close: (graceMs = 30_000) => teardown(graceMs) };
 }

@@ -12,7 +12,7 @@ const FLOORS: string[][] = [
   ['ledger'],
   ['policy'],
   ['providers'],
-  ['queue'],
+  ['queue', 'webhooks'],
   ['reconcile', 'report'],
   ['cli', 'service', 'index'],
 ];
