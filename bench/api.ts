@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Ledger } from '../src/ledger/ledger.js';
 import { createClient } from '../src/queue/client.js';
-import { redisUrlFromEnv, safeUrl } from '../src/queue/connection.js';
+import { DEFAULT_REDIS_URL, safeUrl } from '../src/queue/connection.js';
 import { QUEUE_INTAKE } from '../src/queue/names.js';
 import { startWorkers } from '../src/queue/runtime.js';
 import { buildService } from '../src/service/app.js';
@@ -70,7 +70,7 @@ export async function benchApi(
   rounds = Number(process.env.BENCH_ROUNDS ?? 3),
   waitRate = Number(process.env.BENCH_WAIT_RATE ?? 200),
 ): Promise<void> {
-  const url = redisUrlFromEnv();
+  const url = process.env.REDIS_URL ?? DEFAULT_REDIS_URL; // one server: the ratios are against it
   const prefix = `vgbench-api-${randomUUID().slice(0, 8)}`;
   const dir = mkdtempSync(join(tmpdir(), 'vidgate-bench-'));
   writeFileSync(join(dir, 'bench.yaml'), `team: bench\nbudgets:\n  projects:\n    p: { limit: "100000000", period: monthly }\n`);

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createLedger, type Ledger } from '../src/ledger/index.js';
-import { redisUrlFromEnv } from '../src/queue/connection.js';
+import { DEFAULT_REDIS_URL } from '../src/queue/connection.js';
 import { deleteKeysWithPrefix } from '../scripts/delete-keys.js';
 
 const MODELS = ['kling-3.0', 'kling-o3', 'kling-o1'] as const;
@@ -33,7 +33,7 @@ async function projectDay(ledger: Ledger, clock: { now: number }, project: strin
 }
 
 export async function benchHistoryMemory(): Promise<void> {
-  const url = redisUrlFromEnv();
+  const url = process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
   const prefix = `vgbench-${randomUUID().slice(0, 8)}`;
   const redis = new Redis(url, { maxRetriesPerRequest: null });
   const clock = { now: Date.UTC(2026, 10, 15, 9, 0, 0) };

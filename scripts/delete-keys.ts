@@ -1,13 +1,11 @@
-import { Redis } from 'ioredis';
+import { deleteMatching, openConnection, type RedisTarget } from '../src/redis-connection.js';
 
-/** Deletes every key under a prefix that this run wrote (the demo's and the benchmarks' own). */
-export async function deleteKeysWithPrefix(url: string, prefix: string): Promise<void> {
-  const r = new Redis(url);
-  let cursor = '0';
-  do {
-    const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await r.del(...keys);
-  } while (cursor !== '0');
-  await r.quit();
+/** Deletes every key under a prefix that this run wrote (the demo's and the benchmarks' own), on each master of a cluster. */
+export async function deleteKeysWithPrefix(target: RedisTarget, prefix: string): Promise<void> {
+  const r = openConnection(target);
+  try {
+    await deleteMatching(r, `${prefix}*`);
+  } finally {
+    await r.quit();
+  }
 }

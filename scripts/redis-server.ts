@@ -55,14 +55,16 @@ async function waitForPing(url: string, child: ChildProcess): Promise<void> {
 
 /**
  * Starts a private redis-server. `appendonly` gives it persistence for crash tests; `port` and
- * `dir` let a test restart the same server after killing it.
+ * `dir` let a test restart the same server after killing it (`ownDir`: stop() still removes the
+ * dir); `extraArgs` come last, so they win over these.
  */
-export async function startRedisServer(opts: { appendonly?: boolean; appendfsync?: 'always' | 'everysec'; port?: number; dir?: string } = {}): Promise<OwnedRedis> {
+export async function startRedisServer(opts: { appendonly?: boolean; appendfsync?: 'always' | 'everysec'; port?: number; dir?: string; ownDir?: boolean; extraArgs?: string[] } = {}): Promise<OwnedRedis> {
   const port = opts.port ?? (await freePort());
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'vidgate-redis-'));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--logfile', ''];
   args.push('--appendonly', opts.appendonly ? 'yes' : 'no');
   if (opts.appendonly) args.push('--appendfsync', opts.appendfsync ?? 'always');
+  args.push(...(opts.extraArgs ?? []));
   const child = spawn('redis-server', args, { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
   await waitForPing(url, child);
@@ -78,7 +80,7 @@ export async function startRedisServer(opts: { appendonly?: boolean; appendfsync
     process: child,
     stop: async () => {
       await end('SIGTERM');
-      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+      if (!opts.dir || opts.ownDir) rmSync(dir, { recursive: true, force: true });
     },
     kill: () => end('SIGKILL'),
   };

@@ -8,6 +8,13 @@ export const DEFAULTS = {
   /** Key prefix of every Redis key and queue. */
   prefix: 'vidgate',
   redisUrl: 'redis://127.0.0.1:6379',
+  /**
+   * On a Redis Cluster, a command whose slot is moving or whose master is failing over is retried
+   * this often, up to this many times: 150 × 200 ms = 30 s, enough for a replica to take over
+   * after Redis's default cluster-node-timeout (15 s).
+   */
+  clusterRetryDelayMs: 200,
+  clusterMaxRedirections: 150,
   /** How long a reservation is held without word from its worker. */
   leaseMs: 15 * MINUTE,
   /** A team's audit stream keeps about this many entries. */
@@ -69,25 +76,6 @@ export const DEFAULTS = {
   /** A client waiting on a job also looks at its state this often, growing to the maximum. */
   stateCheckMs: 2 * SECOND,
   maxStateCheckMs: 15 * SECOND,
-  /** A job's cancel-or-sent claim (src/queue/cancel-gate.ts) is kept longer than any finished job. */
-  cancelGateRetentionMs: 8 * 24 * 60 * MINUTE,
-  /** The service: port, host, request body limit, how long `?wait=decision` waits at most. */
-  servicePort: 8080,
-  serviceHost: '127.0.0.1',
-  serviceBodyLimitBytes: 1024 * 1024,
-  serviceDecisionWaitMs: 10 * SECOND,
-  /** An Idempotency-Key's first answer is kept this long (per team); a request in flight holds it at most this long. */
-  idempotencyRetentionMs: 24 * 60 * MINUTE,
-  idempotencyInFlightMs: MINUTE,
-  /** Requests per key (or per address without one) per window. */
-  serviceRateLimit: 600,
-  serviceRateWindowMs: MINUTE,
-  /** Each team's index of recent job ids (for GET /v1/jobs) keeps at most this many. */
-  serviceJobIndexMax: 100_000,
-  /** Jobs in one POST /v1/jobs. */
-  serviceMaxBatch: 1000,
-  /** How often an events stream looks at its job's state. */
-  serviceEventsPollMs: 250,
   /**
    * The intake and generate queues' event streams keep about this many entries (BullMQ's
    * `streams.events.maxLen`, 10,000 by default): the webhook dispatcher reads them, so this is how
@@ -124,6 +112,25 @@ export const DEFAULTS = {
   webhookBatch: 100,
   /** Delivery jobs (and so their ids, which stop an event being queued twice) are kept this long. */
   webhookJobRetentionMs: 7 * 24 * 60 * MINUTE,
+  /** A job's cancel-or-sent claim (src/queue/cancel-gate.ts) is kept longer than any finished job. */
+  cancelGateRetentionMs: 8 * 24 * 60 * MINUTE,
+  /** The service: port, host, request body limit, how long `?wait=decision` waits at most. */
+  servicePort: 8080,
+  serviceHost: '127.0.0.1',
+  serviceBodyLimitBytes: 1024 * 1024,
+  serviceDecisionWaitMs: 10 * SECOND,
+  /** An Idempotency-Key's first answer is kept this long (per team); a request in flight holds it at most this long. */
+  idempotencyRetentionMs: 24 * 60 * MINUTE,
+  idempotencyInFlightMs: MINUTE,
+  /** Requests per key (or per address without one) per window. */
+  serviceRateLimit: 600,
+  serviceRateWindowMs: MINUTE,
+  /** Each team's index of recent job ids (for GET /v1/jobs) keeps at most this many. */
+  serviceJobIndexMax: 100_000,
+  /** Jobs in one POST /v1/jobs. */
+  serviceMaxBatch: 1000,
+  /** How often an events stream looks at its job's state. */
+  serviceEventsPollMs: 250,
   /** A policy document (file or request body) may be at most this many bytes. */
   policyMaxBytes: 256 * 1024,
   /** Each team keeps its last this many policy versions (older ones are deleted). */

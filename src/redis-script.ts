@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from './redis-connection.js';
 
 /** Runs one Lua script with its keys and arguments. */
 export type ScriptCall = (keys: string[], args: (string | number)[]) => Promise<unknown>;

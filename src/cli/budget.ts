@@ -2,15 +2,15 @@ import { Command, Option } from 'commander';
 import { Ledger } from '../ledger/ledger.js';
 import { BudgetInput } from '../ledger/schema.js';
 import { Period } from '../ledger/windows.js';
-import { cliConnection, redisUrlFromEnv } from '../queue/connection.js';
+import { cliConnection, redisTargetFromEnv } from '../queue/connection.js';
 import { parseOrThrow } from '../validation.js';
 import { money } from '../money.js';
 import { action, csv, printJson } from './command.js';
 import { withRedisOptions } from './options.js';
 
 /** Opens the ledger for one command and closes its connection afterwards. */
-async function withLedger<T>(redisFlag: string | undefined, prefix: string | undefined, body: (ledger: Ledger) => Promise<T>): Promise<T> {
-  const redis = await cliConnection(redisUrlFromEnv(redisFlag));
+async function withLedger<T>(flags: { redis?: string; redisCluster?: string }, prefix: string | undefined, body: (ledger: Ledger) => Promise<T>): Promise<T> {
+  const redis = await cliConnection(redisTargetFromEnv(flags));
   const ledger = new Ledger({ redis, prefix, actor: `cli:${process.env.USER ?? 'unknown'}` });
   try {
     return await body(ledger);
@@ -26,6 +26,7 @@ interface SetOptions {
   period: string;
   alerts?: string[];
   redis?: string;
+  redisCluster?: string;
   prefix?: string;
 }
 
@@ -52,7 +53,7 @@ export function budgetCommand(): Command {
           },
           'budget',
         );
-        const { changed } = await withLedger(opts.redis, opts.prefix, (l) =>
+        const { changed } = await withLedger(opts, opts.prefix, (l) =>
           l.setBudget({ ...input, limit: input.limit.toString() }),
         );
         const who = input.project ? `team ${input.team}, project ${input.project}` : `team ${input.team}`;
@@ -65,9 +66,9 @@ export function budgetCommand(): Command {
     .option('--project <project>', 'project (omit for the team-wide budget)')
     .option('--json', 'print one JSON object', false)
     .action(
-      action(async (opts: { team: string; project?: string; json: boolean; redis?: string; prefix?: string }) => {
+      action(async (opts: { team: string; project?: string; json: boolean; redis?: string; redisCluster?: string; prefix?: string }) => {
         const scope = { team: opts.team, ...(opts.project ? { project: opts.project } : {}) };
-        const view = await withLedger(opts.redis, opts.prefix, (l) => l.getBudget(scope));
+        const view = await withLedger(opts, opts.prefix, (l) => l.getBudget(scope));
         const who = opts.project ? `team ${opts.team}, project ${opts.project}` : `team ${opts.team}`;
         if (!view) {
           process.stderr.write(`vidgate: no budget is set for ${who}\n`);

@@ -5,7 +5,7 @@ import { Job, type JobInput } from '../job.js';
 import { formatMoney, money, sumMoney } from '../money.js';
 import { describeVariant } from '../policy/decision.js';
 import { createClient, type FinalResult, type JobHandle } from '../queue/client.js';
-import { cliConnection, redisUrlFromEnv } from '../queue/connection.js';
+import { cliConnection, redisTargetFromEnv } from '../queue/connection.js';
 import type { DecisionRecord } from '../queue/records.js';
 import { describeIssues } from '../validation.js';
 import { readTextFile } from '../yaml-file.js';
@@ -81,11 +81,12 @@ export function enqueueCommand(): Command {
     .option('--wait', 'also wait for every job to finish (completed, failed or rejected)', false)
     .option('--json', 'one JSON line per job: id, team, project, outcome, chosen, cost (and state, actualCost with --wait)', false)
     .action(
-      action(async (file: string, opts: { wait: boolean; json: boolean; redis?: string; prefix: string }) => {
+      action(async (file: string, opts: { wait: boolean; json: boolean; redis?: string; redisCluster?: string; prefix: string }) => {
         const jobs = readJobsFile(file);
-        const redis = await cliConnection(redisUrlFromEnv(opts.redis));
+        const target = redisTargetFromEnv(opts);
+        const redis = await cliConnection(target);
         redis.disconnect();
-        const client = createClient({ redis: redisUrlFromEnv(opts.redis), prefix: opts.prefix, onConnection: (_, line) => process.stderr.write(`vidgate: ${line}\n`) });
+        const client = createClient({ redis: target, prefix: opts.prefix, onConnection: (_, line) => process.stderr.write(`vidgate: ${line}\n`) });
         const progress = process.stderr.isTTY && !opts.json ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} {stage}', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
         const hint = setTimeout(() => process.stderr.write('vidgate: still waiting for decisions: is a worker running (vidgate worker)?\n'), 15_000);
         try {

@@ -4,7 +4,7 @@ import { Name, ReservationId } from '../names.js';
 import { parseOrThrow } from '../validation.js';
 import { describeVariant } from '../policy/decision.js';
 import { createClient } from '../queue/client.js';
-import { cliConnection, redisUrlFromEnv } from '../queue/connection.js';
+import { cliConnection, redisTargetFromEnv } from '../queue/connection.js';
 import { withRedisOptions } from './options.js';
 import { action, printJson } from './command.js';
 import { DEFAULTS } from '../defaults.js';
@@ -28,9 +28,9 @@ export function jobsCommand(): Command {
     .option('--account <name>', `the provider account the workers schedule on (as vidgate worker --account)`, DEFAULTS.account)
     .option('--json', 'print one JSON object', false)
     .action(
-      action(async (id: string, opts: { team: string; account: string; json: boolean; redis?: string; prefix: string }) => {
+      action(async (id: string, opts: { team: string; account: string; json: boolean; redis?: string; redisCluster?: string; prefix: string }) => {
         parseOrThrow(z.object({ '--team': Name, '--account': Name, id: ReservationId }), { '--team': opts.team, '--account': opts.account, id }, 'jobs show');
-        const redis = await cliConnection(redisUrlFromEnv(opts.redis));
+        const redis = await cliConnection(redisTargetFromEnv(opts));
         const client = createClient({ redis, prefix: opts.prefix, account: opts.account });
         try {
           const shown = await client.show(opts.team, id);

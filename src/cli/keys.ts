@@ -1,13 +1,13 @@
 import { Command, Option } from 'commander';
 import { InputError } from '../errors.js';
-import { cliConnection, redisUrlFromEnv } from '../queue/connection.js';
+import { cliConnection, redisTargetFromEnv } from '../queue/connection.js';
 import { KeyStore, type KeyInfo } from '../service/keys.js';
 import { action, oneOf, printJson } from './command.js';
 import { withRedisOptions, type RedisFlags } from './options.js';
 import { table } from './table.js';
 
 async function withKeys<T>(f: RedisFlags, body: (keys: KeyStore) => Promise<T>): Promise<T> {
-  const redis = await cliConnection(redisUrlFromEnv(f.redis));
+  const redis = await cliConnection(redisTargetFromEnv(f));
   try {
     return await body(new KeyStore(redis, f.prefix));
   } finally {

@@ -21,7 +21,7 @@ export function program(): Command {
     .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const cmd of [estimateCommand(), quoteCommand(), policyCommand(), budgetCommand(), workerCommand(), enqueueCommand(), jobsCommand(), reconcileCommand(), reportCommand(), serveCommand(), keysCommand(), fakeKlingCommand()]) root.addCommand(cmd);
+  for (const cmd of [estimateCommand(), quoteCommand(), policyCommand(), budgetCommand(), workerCommand(), enqueueCommand(), jobsCommand(), reconcileCommand(), serveCommand(), keysCommand(), reportCommand(), fakeKlingCommand()]) root.addCommand(cmd);
   // Subcommands (and theirs) report usage errors through the same path, which exits 2.
   const visit = (c: Command) => {
     c.exitOverride().showHelpAfterError('(run with --help for usage)');

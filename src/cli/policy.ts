@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { DEFAULTS } from '../defaults.js';
 import { InputError } from '../errors.js';
 import { Ledger } from '../ledger/ledger.js';
-import { cliConnection, redisUrlFromEnv } from '../queue/connection.js';
+import { cliConnection, redisTargetFromEnv } from '../queue/connection.js';
 import { describeChange, policyDocuments } from '../queue/policy-files.js';
 import { PolicyVersions } from '../queue/policy-versions.js';
 import { action, positiveInt, printJson } from './command.js';
@@ -13,7 +13,7 @@ import { withRedisOptions, type RedisFlags } from './options.js';
 const cliActor = () => `${process.env.USER ?? process.env.USERNAME ?? 'unknown'}@${hostname()}`;
 
 async function withVersions<T>(flags: RedisFlags, body: (v: PolicyVersions) => Promise<T>): Promise<T> {
-  const redis = await cliConnection(redisUrlFromEnv(flags.redis));
+  const redis = await cliConnection(redisTargetFromEnv(flags));
   const ledger = new Ledger({ redis, prefix: flags.prefix, actor: `policy:${cliActor()}` });
   try {
     return await body(new PolicyVersions({ redis, prefix: flags.prefix, ledger }));

@@ -4,7 +4,7 @@ import { PolicyCards } from '../queue/policy-cards.js';
 import { Ledger } from '../ledger/ledger.js';
 import { createLogger } from '../log.js';
 import { KlingAdapter } from '../providers/kling/adapter.js';
-import { cliConnection, redisUrlFromEnv } from '../queue/connection.js';
+import { cliConnection, queuePrefix, redisTargetFromEnv } from '../queue/connection.js';
 import { QUEUE_GENERATE, QUEUE_OPTIONS } from '../queue/names.js';
 import type { GenerateData } from '../queue/records.js';
 import { UnsettledJobs } from '../queue/unsettled.js';
@@ -63,8 +63,8 @@ export function reconcileCommand(): Command {
     .action(
       action(async (f: Flags) => {
         const provider = new KlingAdapter(klingOptionsFromEnv(f.klingBaseUrl));
-        const redis = await cliConnection(redisUrlFromEnv(f.redis));
-        const generate = new Queue<GenerateData>(QUEUE_GENERATE, { ...QUEUE_OPTIONS, connection: redis, prefix: f.prefix });
+        const redis = await cliConnection(redisTargetFromEnv(f));
+        const generate = new Queue<GenerateData>(QUEUE_GENERATE, { ...QUEUE_OPTIONS, connection: redis, prefix: queuePrefix(f.prefix, redis) });
         const ledger = new Ledger({ redis, prefix: f.prefix, actor: 'reconcile' });
         const cards = new PolicyCards(redis, f.prefix);
         try {

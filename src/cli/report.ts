@@ -4,7 +4,7 @@ import { DEFAULTS } from '../defaults.js';
 import { InputError } from '../errors.js';
 import { Ledger } from '../ledger/ledger.js';
 import { HistoryQuery } from '../ledger/history.js';
-import { cliConnection, redisUrlFromEnv } from '../queue/connection.js';
+import { cliConnection, redisTargetFromEnv } from '../queue/connection.js';
 import { reportCsv } from '../report/csv.js';
 import { reportHtml } from '../report/html.js';
 import { buildReport, type Report } from '../report/report.js';
@@ -57,7 +57,7 @@ export function reportCommand(): Command {
         const span = thisMonth();
         const query = parseOrThrow(HistoryQuery, { team: opts.team, project: opts.project, from: opts.from ?? span.from, to: opts.to ?? span.to }, 'report');
         if (opts.top > DEFAULTS.historyTopJobs) throw new InputError(`--top: at most ${DEFAULTS.historyTopJobs} (each month keeps its ${DEFAULTS.historyTopJobs} most expensive jobs)`, { where: '--top' });
-        const redis = await cliConnection(redisUrlFromEnv(opts.redis));
+        const redis = await cliConnection(redisTargetFromEnv(opts));
         let report: Report;
         try {
           const ledger = new Ledger({ redis, prefix: opts.prefix });

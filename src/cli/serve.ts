@@ -3,7 +3,7 @@ import { DEFAULTS } from '../defaults.js';
 import { Ledger } from '../ledger/ledger.js';
 import { createLogger } from '../log.js';
 import { createClient } from '../queue/client.js';
-import { cliConnection, redisUrlFromEnv, safeUrl, workerConnection } from '../queue/connection.js';
+import { cliConnection, describeTarget, redisTargetFromEnv, workerConnection } from '../queue/connection.js';
 import { buildService } from '../service/app.js';
 import { PolicyVersions } from '../queue/policy-versions.js';
 import { KeyStore } from '../service/keys.js';
@@ -28,7 +28,7 @@ export function serveCommand(): Command {
       .addHelpText('after', '\nEvery /v1 route needs "Authorization: Bearer <key>" (vidgate keys create); VIDGATE_ADMIN_KEY sets an admin key.\nGET /openapi.json is the OpenAPI 3.1 document, /docs its browser view.\nThe dashboard is at / (sign in with a key); GET /metrics takes VIDGATE_METRICS_TOKEN or an admin key; /admin/queues (bull-board) needs an admin dashboard session.'),
   ).action(
     action(async (f: ServeFlags) => {
-      const url = redisUrlFromEnv(f.redis);
+      const url = redisTargetFromEnv(f);
       const probe = await cliConnection(url); // fail fast, saying what to start
       probe.disconnect();
       const redis = workerConnection(url);
@@ -54,7 +54,7 @@ export function serveCommand(): Command {
         log,
       });
       const address = await app.listen({ port: f.port, host: f.host });
-      process.stdout.write(`vidgate serve: listening on ${address} (Redis ${safeUrl(url)}, teams ${(await policies.teams()).join(', ') || '(none)'})\n`);
+      process.stdout.write(`vidgate serve: listening on ${address} (Redis ${describeTarget(url)}, teams ${(await policies.teams()).join(', ') || '(none)'})\n`);
       await new Promise<void>((resolve) => {
         const stop = () => void app.close().then(() => client.close()).then(() => redis.quit()).then(() => resolve());
         process.once('SIGTERM', stop);

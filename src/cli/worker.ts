@@ -4,12 +4,13 @@ import { DEFAULTS } from '../defaults.js';
 import { InputError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { DEFAULT_KLING_BASE_URL } from '../providers/kling/adapter.js';
-import { cliConnection, redisUrlFromEnv, safeUrl } from '../queue/connection.js';
+import { cliConnection, describeTarget, safeUrl } from '../queue/connection.js';
 import { startWorkers, type WorkerConfig } from '../queue/runtime.js';
 import { Name } from '../names.js';
 import { parseOrThrow } from '../validation.js';
 import { allowPrivateFromEnv } from '../webhooks/api.js';
 import { klingOptionsFromEnv } from './kling-env.js';
+import { redisTargetFrom } from '../redis-connection.js';
 import { withRedisOptions } from './options.js';
 import { action, portOption, positiveInt } from './command.js';
 
@@ -21,6 +22,7 @@ export interface WorkerFlags {
   routerOnly?: boolean;
   generatorOnly?: boolean;
   redis?: string;
+  redisCluster?: string;
   prefix: string;
   klingBaseUrl?: string;
   modelConcurrency?: number;
@@ -41,7 +43,7 @@ export function workerConfig(f: WorkerFlags, env = process.env): WorkerConfig {
   const callbackUrl = f.callbackUrl ?? env.VIDGATE_CALLBACK_URL;
   if (Boolean(callbackUrl) !== Boolean(f.callbackPort)) throw new InputError('--callback-port and --callback-url (or VIDGATE_CALLBACK_URL) go together');
   return {
-    redisUrl: redisUrlFromEnv(f.redis),
+    redisUrl: redisTargetFrom(f, env),
     prefix: f.prefix,
     ...(f.policies !== undefined ? { policiesDir: f.policies } : {}),
     router: !f.generatorOnly,
@@ -70,7 +72,8 @@ export async function runWorkers(cfg: WorkerConfig): Promise<void> {
   const running = await startWorkers({ ...cfg, log });
   const roles = [cfg.router !== false && 'router', cfg.generator !== false && 'generator'].filter(Boolean).join(' and ');
   const teams = cfg.router === false ? '' : `, teams ${running.policies.teams().join(', ') || '(none)'}`;
-  process.stdout.write(`vidgate worker ready: ${roles} on ${safeUrl(cfg.redisUrl)}${teams}\n`);
+  process.stdout.write(`vidgate worker ready: ${roles} on ${typeof cfg.redisUrl === 'string' ? safeUrl(cfg.redisUrl) : describeTarget(cfg.redisUrl)}${teams}
+`);
   process.on('SIGHUP', () => void running.reloadPolicies());
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

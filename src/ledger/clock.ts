@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis-connection.js';
 
 /** A script's answer when the windows it was given are not those of its clock: its now. */
 export interface Retry {

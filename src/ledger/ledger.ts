@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { Redis } from 'ioredis';
+import { isRedisTarget, openConnection, type RedisConnection as Redis } from '../redis-connection.js';
 import { InputError } from '../errors.js';
 import { parseOrThrow } from '../validation.js';
 import { ReservationId } from '../names.js';
@@ -65,8 +65,8 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
 
   constructor(opts: LedgerOptions) {
     super();
-    this.ownsConnection = typeof opts.redis === 'string';
-    this.redis = typeof opts.redis === 'string' ? new Redis(opts.redis, { maxRetriesPerRequest: null }) : opts.redis;
+    this.ownsConnection = isRedisTarget(opts.redis);
+    this.redis = isRedisTarget(opts.redis) ? openConnection(opts.redis, { maxRetriesPerRequest: null }) : opts.redis;
     this.keys = new LedgerKeys(opts.prefix ?? DEFAULTS.prefix);
     this.run = scriptRunner(this.redis);
     this.clock = new LedgerClock(opts.clock);

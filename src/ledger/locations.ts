@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis-connection.js';
 import { BoundedCache } from '../bounded-cache.js';
 import type { LedgerKeys } from './keys.js';
 import type { Located } from './ops/context.js';

@@ -1,11 +1,11 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis, RedisTarget } from '../redis-connection.js';
 import { DEFAULTS } from '../defaults.js';
 import type { LedgerKeys } from './keys.js';
 import type { OpContext } from './ops/context.js';
 
 export interface LedgerOptions {
-  /** An ioredis connection (left open by close()) or a URL (closed by close()). */
-  redis: Redis | string;
+  /** An ioredis connection (left open by close()), or a URL or a cluster's nodes (closed by close()). */
+  redis: Redis | RedisTarget;
   /** Key prefix; tests use a fresh one each. Default "vidgate". */
   prefix?: string;
   /**

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis-connection.js';
 import { scriptCommand } from '../redis-script.js';
 
 // One Lua file per ledger operation.

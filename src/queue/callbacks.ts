@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis-connection.js';
 import type { Logger } from 'pino';
 import { CallbackRejected, type Provider } from '../providers/provider.js';
 import { callbackChannel } from './names.js';

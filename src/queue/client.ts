@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Job as BullJob, Queue, QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis-connection.js';
 import { DEFAULTS } from '../defaults.js';
 import { InputError } from '../errors.js';
 import { Job, type JobInput } from '../job.js';
 import { Ledger } from '../ledger/ledger.js';
 import type { BudgetInput, BudgetView } from '../ledger/schema.js';
 import { describeIssues } from '../validation.js';
+import { duplicateConnection, isRedisTarget, type RedisTarget } from '../redis-connection.js';
+import { queuePrefix, quietErrors, quietOnReconnect, reportConnection, workerConnection, type ConnectionReport } from './connection.js';
 import { CancelGate } from './cancel-gate.js';
-import { quietErrors, quietOnReconnect, reportConnection, workerConnection, type ConnectionReport } from './connection.js';
 import { queueStanding, type QueueStanding } from './scheduler/standing.js';
 import { DEFAULT_PREFIX, internalJobId, KEEP_FINISHED, QUEUE_GENERATE, QUEUE_INTAKE, QUEUE_OPTIONS } from './names.js';
 import { failedOutcome, type DecisionRecord, type FinalResult, type GenerateData, type GenerationResult } from './records.js';
@@ -55,7 +56,8 @@ export interface CancelOutcome {
 const QUEUED_STATES = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);
 
 export interface ClientOptions {
-  redis: Redis | string;
+  /** A connection (left open by close()), or where Redis is: a URL or a cluster's nodes (closed by close()). */
+  redis: Redis | RedisTarget;
   prefix?: string;
   /** The provider account the workers schedule on (as `vidgate worker --account`; default kling). */
   account?: string;
@@ -75,15 +77,19 @@ export class VidgateClient {
   private readonly generate: Queue<GenerateData>;
   private events: { intake: QueueEvents; generate: QueueEvents; connections: Redis[] } | undefined;
   private readonly ledger: Ledger;
+  /** BullMQ's prefix: the key prefix, hash-tagged on a cluster (queuePrefix). */
+  private readonly queuePrefix: string;
   private readonly gate: CancelGate;
 
   constructor(private readonly opts: ClientOptions) {
-    this.owns = typeof opts.redis === 'string';
-    this.redis = typeof opts.redis === 'string' ? workerConnection(opts.redis) : opts.redis;
-    if (typeof opts.redis === 'string' && opts.onConnection) reportConnection(this.redis, opts.redis, opts.onConnection);
+    const target = isRedisTarget(opts.redis) ? opts.redis : undefined;
     const prefix = opts.prefix ?? DEFAULT_PREFIX;
-    this.intake = quietErrors(new Queue(QUEUE_INTAKE, { ...QUEUE_OPTIONS, connection: this.redis, prefix }));
-    this.generate = quietErrors(new Queue<GenerateData>(QUEUE_GENERATE, { ...QUEUE_OPTIONS, connection: this.redis, prefix }));
+    this.queuePrefix = queuePrefix(prefix, opts.redis); // a prefix a cluster cannot take stops here, before any connection
+    this.owns = target !== undefined;
+    this.redis = target !== undefined ? workerConnection(target) : (opts.redis as Redis);
+    if (target !== undefined && opts.onConnection) reportConnection(this.redis, target, opts.onConnection);
+    this.intake = quietErrors(new Queue(QUEUE_INTAKE, { ...QUEUE_OPTIONS, connection: this.redis, prefix: this.queuePrefix }));
+    this.generate = quietErrors(new Queue<GenerateData>(QUEUE_GENERATE, { ...QUEUE_OPTIONS, connection: this.redis, prefix: this.queuePrefix }));
     // Every awaited job adds a listener until it finishes; thousands may be awaited at once.
     this.intake.setMaxListeners(0);
     this.generate.setMaxListeners(0);
@@ -188,9 +194,9 @@ export class VidgateClient {
 
   private queueEvents() {
     if (!this.events) {
-      const prefix = this.opts.prefix ?? DEFAULT_PREFIX;
+      const prefix = this.queuePrefix;
       // QueueEvents block on their connection, so each gets its own, closed with the client.
-      const connections = [quietOnReconnect(this.redis.duplicate()), quietOnReconnect(this.redis.duplicate())];
+      const connections = [quietOnReconnect(duplicateConnection(this.redis)), quietOnReconnect(duplicateConnection(this.redis))];
       this.events = {
         intake: quietErrors(new QueueEvents(QUEUE_INTAKE, { connection: connections[0]!, prefix })),
         generate: quietErrors(new QueueEvents(QUEUE_GENERATE, { connection: connections[1]!, prefix })),

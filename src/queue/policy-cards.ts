@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis-connection.js';
 import { BoundedCache } from '../bounded-cache.js';
 import { InputError } from '../errors.js';
 import { builtInRateCards, loadRateCard } from '../pricing/rate-cards.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis-connection.js';
 import type { Logger } from 'pino';
 import { DEFAULTS } from '../defaults.js';
 import type { LoadedPolicy } from '../policy/load.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis-connection.js';
 import { DEFAULTS } from '../defaults.js';
 import { PolicyError } from '../errors.js';
 import { Ledger } from '../ledger/ledger.js';

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { Queue, Worker, type WorkerOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis-connection.js';
 import type { Logger } from 'pino';
 import type { ModelId } from '../catalog.js';
 import { DEFAULTS } from '../defaults.js';
@@ -29,6 +29,8 @@ import type { UnsettledJobs } from './unsettled.js';
 export interface Wiring {
   cfg: WorkerConfig;
   prefix: string;
+  /** BullMQ's prefix: `prefix`, hash-tagged on a cluster (queuePrefix). */
+  queuePrefix: string;
   log: Logger;
   connection: Redis;
   ledgerRedis: Redis;
@@ -46,7 +48,7 @@ export interface Wiring {
 function workerOptions(w: Wiring, concurrency: number): WorkerOptions {
   return {
     connection: w.connection,
-    prefix: w.prefix,
+    prefix: w.queuePrefix,
     concurrency,
     // After a Redis error BullMQ pauses its fetch loop this long (15 s by default): resume
     // within a second of Redis coming back.
@@ -71,7 +73,7 @@ export async function startRouter(w: Wiring): Promise<Worker> {
     if (w.cfg.watchPolicies ?? true) w.closers.push(watchPolicyDir(dir, w.versions, policyActor(), w.log));
   }
   await w.policies.start();
-  const generate = quietErrors(new Queue<GenerateData>(QUEUE_GENERATE, { ...QUEUE_OPTIONS, connection: w.connection, prefix: w.prefix }));
+  const generate = quietErrors(new Queue<GenerateData>(QUEUE_GENERATE, { ...QUEUE_OPTIONS, connection: w.connection, prefix: w.queuePrefix }));
   w.closers.push(() => generate.close());
   const route = createRouter({ ledger: w.ledger, generate, scheduler: w.scheduler, parkMs: w.cfg.parkMs, policyFor: (t) => w.policies.get(t), cardFor: (t, ref) => w.cards.load(t, ref), leaseMs: w.leaseMs, generateAttempts: w.cfg.generateAttempts, log: w.log });
   return new Worker<unknown, DecisionRecord>(QUEUE_INTAKE, route, workerOptions(w, w.cfg.concurrency?.router ?? DEFAULTS.routerConcurrency));
@@ -114,7 +116,7 @@ export async function startGenerator(w: Wiring): Promise<Worker> {
   });
   // A job still queued keeps its reservation, and so does one held for reconciliation, or one the
   // queue failed after it began a create: only one that can no longer run, and sent nothing, gives it back.
-  const queued = [QUEUE_INTAKE, QUEUE_GENERATE].map((name) => quietErrors(new Queue(name, { ...QUEUE_OPTIONS, connection: w.ledgerRedis, prefix: w.prefix })));
+  const queued = [QUEUE_INTAKE, QUEUE_GENERATE].map((name) => quietErrors(new Queue(name, { ...QUEUE_OPTIONS, connection: w.ledgerRedis, prefix: w.queuePrefix })));
   const reaper = startReaper(ledger, {
     intervalMs: cfg.reaperIntervalMs ?? DEFAULTS.reaperIntervalMs,
     keep: keepWhile(pendingIn(queued), (id) => unsettled.has(id), heldWhenQueueFailed(queued[1]!, (id, externalId, reason) => unsettled.add(id, externalId, reason))),

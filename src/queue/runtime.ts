@@ -5,7 +5,8 @@ import { DEFAULTS } from '../defaults.js';
 import { Ledger } from '../ledger/ledger.js';
 import { createLogger } from '../log.js';
 import type { KlingAdapterOptions } from '../providers/kling/adapter.js';
-import { isConnectionError, reportConnection, workerConnection } from './connection.js';
+import type { RedisTarget } from '../redis-connection.js';
+import { isConnectionError, queuePrefix, reportConnection, workerConnection } from './connection.js';
 import { DEFAULT_PREFIX } from './names.js';
 import { PolicyCards } from './policy-cards.js';
 import { PolicyStore } from './policy-store.js';
@@ -17,7 +18,8 @@ import { UnsettledJobs } from './unsettled.js';
 import { startWebhooks, type RunningWebhooks, type WebhookConfig } from '../webhooks/runtime.js';
 
 export interface WorkerConfig {
-  redisUrl: string;
+  /** Where Redis is: one server's URL, or a cluster's nodes (`{ clusterNodes }`). */
+  redisUrl: RedisTarget;
   prefix?: string;
   /** Policy files to apply (as `vidgate policy apply`) before the router starts; without it the router runs on what is in Redis. */
   policiesDir?: string;
@@ -73,6 +75,7 @@ export interface RunningWorkers {
 /** Starts the router and/or generator workers in this process, wired to one Redis and one provider. */
 export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
   const prefix = cfg.prefix ?? DEFAULT_PREFIX;
+  const bullPrefix = queuePrefix(prefix, cfg.redisUrl); // a prefix a cluster cannot take stops here, before any connection
   const log = cfg.log ?? createLogger('vidgate-worker');
   // This connection speaks for all of them: one log line when Redis goes away, one when it is back.
   const connection = reportConnection(workerConnection(cfg.redisUrl), cfg.redisUrl, (state, line) => (state === 'down' ? log.warn(line) : log.info(line)));
@@ -87,6 +90,7 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
   const w: Wiring = {
     cfg,
     prefix,
+    queuePrefix: bullPrefix,
     log,
     connection,
     ledgerRedis,

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis-connection.js';
 import { DEFAULTS } from '../defaults.js';
 import { scriptCommand, type ScriptCall } from '../redis-script.js';
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis-connection.js';
 
 /** A job whose provider task may have billed, while its outcome is unknown to vidgate. */
 export interface UnsettledJob {

@@ -3,7 +3,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis-connection.js';
 import type { Logger } from 'pino';
 import { DEFAULTS } from '../defaults.js';
 import type { Ledger } from '../ledger/ledger.js';
@@ -20,6 +20,8 @@ import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { policyRoutes } from './routes/policy.js';
 import { pricingRoutes } from './routes/pricing.js';
+import { webhookRoutes } from './routes/webhooks.js';
+import type { WebhookDeps } from '../webhooks/api.js';
 
 export interface ServiceDeps {
   redis: Redis;
@@ -36,6 +38,8 @@ export interface ServiceDeps {
   rateLimit?: { max: number; windowMs: number };
   /** The longest `?wait=decision` waits. */
   decisionWaitMs?: number;
+  /** Outbound webhooks' settings (default: this Redis, private targets per VIDGATE_WEBHOOKS_ALLOW_PRIVATE). */
+  webhooks?: WebhookDeps;
   /** Redis answers and the ledger's scripts are loaded. */
   ready: () => Promise<void>;
   log: Logger | false;
@@ -102,8 +106,7 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
   pricingRoutes(typed, ctx);
   budgetRoutes(typed, ctx);
   policyRoutes(typed, ctx);
-  // The webhook routes (PUT /v1/teams/{team}/webhooks, GET /v1/teams/{team}/webhooks/deliveries)
-  // are registered here from src/webhooks/ when that module is merged.
+  webhookRoutes(typed, ctx);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   // The dashboard at / (cookie sessions), GET /metrics and bull-board at /admin/queues: src/service/dashboard/.
   await installDashboard(app, ctx, { metricsToken: deps.metricsToken });

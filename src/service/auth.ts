@@ -66,3 +66,8 @@ export function teamOf(req: FastifyRequest, named: string | undefined): string {
   if (named === undefined) throw new ServiceError(400, 'invalid-request', 'an admin key acts for every team: name the team', { field: 'team' });
   return named;
 }
+
+/** Who a change is recorded as made by: the key's id, never the key. */
+export function actorOf(req: FastifyRequest): string {
+  return req.principal.kind === 'admin' ? `admin:${req.principal.keyId}` : `key:${req.principal.keyId}`;
+}

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { queuePrefix, type RedisConnection as Redis } from '../redis-connection.js';
 import { z } from 'zod';
 import { DEFAULTS } from '../defaults.js';
 import { InputError } from '../errors.js';
@@ -159,7 +159,7 @@ export async function putWebhooks(deps: WebhookDeps, team: string, input: unknow
     if (first !== undefined) throw new InputError(`${where}: the same URL as endpoints[${first}]`, { where, allowed: 'each URL once (list its events instead)' });
     seen.set(e.url, i);
   }
-  const keys = new WebhookKeys(deps.prefix);
+  const keys = new WebhookKeys(deps.prefix, queuePrefix(deps.prefix, deps.redis));
   const existing = await readConfig(deps.redis, keys, t);
   const now = await redisNow(deps.redis);
   const shown = body.secret !== undefined || body.rotateSecret === true || existing === null;
@@ -190,7 +190,7 @@ export async function putWebhooks(deps: WebhookDeps, team: string, input: unknow
 /** GET: the team's configuration, the secret masked; null when it has none. */
 export async function getWebhooks(deps: WebhookDeps, team: string): Promise<WebhookConfigView | null> {
   const t = parseInput(Name, team, 'team');
-  const c = await readConfig(deps.redis, new WebhookKeys(deps.prefix), t);
+  const c = await readConfig(deps.redis, new WebhookKeys(deps.prefix, queuePrefix(deps.prefix, deps.redis)), t);
   return c && view(c, false);
 }
 
@@ -198,7 +198,7 @@ export async function getWebhooks(deps: WebhookDeps, team: string): Promise<Webh
 export async function listDeliveries(deps: WebhookDeps, team: string, query: unknown = {}): Promise<DeliveryListView> {
   const t = parseInput(Name, team, 'team');
   const q = parseInput(DeliveryListQuery, query ?? {}, 'query');
-  const keys = new WebhookKeys(deps.prefix);
+  const keys = new WebhookKeys(deps.prefix, queuePrefix(deps.prefix, deps.redis));
   const out: DeliveryListView['deliveries'] = [];
   let before = q.before;
   // The history is bounded (DEFAULTS.webhookDeliveryHistory), so a filtered read ends.

@@ -1,5 +1,5 @@
 import { UnrecoverableError, type Job as BullJob } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis-connection.js';
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { WebhookKeys } from './keys.js';

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { queuePrefix, type RedisConnection as Redis } from '../redis-connection.js';
 import type { Logger } from 'pino';
 import type { Ledger } from '../ledger/ledger.js';
 import { decodeAuditEntry } from '../ledger/ops/audit.js';
@@ -51,7 +51,7 @@ export class Dispatcher {
   private lastResolveCheck = 0;
 
   constructor(private readonly o: DispatcherOptions) {
-    this.keys = new WebhookKeys(o.prefix);
+    this.keys = new WebhookKeys(o.prefix, queuePrefix(o.prefix, o.redis));
   }
 
   start(): void {
@@ -171,7 +171,7 @@ export class Dispatcher {
   private async jobEvent(q: SourceQueue, entryId: string, f: { jobId: string; completed: boolean }, fields: Map<string, string>): Promise<WebhookEvent | null> {
     if (q === 'intake') return f.completed ? decisionEvent(entryId, f.jobId, JSON.parse(fields.get('returnvalue') ?? 'null')) : null;
     // The team is in the admission: read it only for a finished generate job.
-    const data = await this.o.redis.hget(`${this.o.prefix}:generate:${f.jobId}`, 'data');
+    const data = await this.o.redis.hget(this.keys.queueJob('generate', f.jobId), 'data');
     if (data === null) return null;
     const admission = JSON.parse(data);
     return outcomeEvent(entryId, f.jobId, admission, f.completed ? JSON.parse(fields.get('returnvalue') ?? 'null') : { failedReason: fields.get('failedReason') ?? 'failed' });

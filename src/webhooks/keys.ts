@@ -14,7 +14,11 @@ export type SourceQueue = (typeof SOURCE_QUEUES)[number];
  */
 export class WebhookKeys {
   private readonly ledger: LedgerKeys;
-  constructor(readonly prefix: string) {
+  /** The queues' prefix: the same as `prefix` on one server, hash-tagged on a cluster (queuePrefix). */
+  constructor(
+    readonly prefix: string,
+    readonly queues: string = prefix,
+  ) {
     this.ledger = new LedgerKeys(prefix);
   }
 
@@ -49,6 +53,11 @@ export class WebhookKeys {
 
   /** BullMQ's event stream of a queue (written in the same step that finishes a job). */
   queueEvents(queue: SourceQueue): string {
-    return `${this.prefix}:${queue}:events`;
+    return `${this.queues}:${queue}:events`;
+  }
+
+  /** A BullMQ job's hash. */
+  queueJob(queue: SourceQueue, id: string): string {
+    return `${this.queues}:${queue}:${id}`;
   }
 }

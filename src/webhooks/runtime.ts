@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { DEFAULTS } from '../defaults.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { quietErrors, workerConnection } from '../queue/connection.js';
+import { queuePrefix, type RedisTarget } from '../redis-connection.js';
 import { createDeliverer } from './deliver.js';
 import { Dispatcher } from './dispatcher.js';
 import { WEBHOOK_QUEUE } from './keys.js';
@@ -37,11 +38,11 @@ export interface RunningWebhooks {
 }
 
 /** Starts the dispatcher and the delivery worker of one process, on their own connections. */
-export async function startWebhooks(o: { redisUrl: string; prefix: string; ledger: Ledger; log: Logger; config?: WebhookConfig }): Promise<RunningWebhooks> {
+export async function startWebhooks(o: { redisUrl: RedisTarget; prefix: string; ledger: Ledger; log: Logger; config?: WebhookConfig }): Promise<RunningWebhooks> {
   const c = o.config ?? {};
   const redis = workerConnection(o.redisUrl);
   const closers: (() => Promise<unknown>)[] = [];
-  const deliveries = quietErrors(new Queue<DeliveryJob>(WEBHOOK_QUEUE, { connection: redis, prefix: o.prefix }));
+  const deliveries = quietErrors(new Queue<DeliveryJob>(WEBHOOK_QUEUE, { connection: redis, prefix: queuePrefix(o.prefix, redis) }));
   let dispatcher: Dispatcher | undefined;
   let worker: Worker | undefined;
   if (c.dispatcher ?? true) {
@@ -73,7 +74,7 @@ export async function startWebhooks(o: { redisUrl: string; prefix: string; ledge
       log: o.log,
     });
     const workerRedis = workerConnection(o.redisUrl);
-    worker = quietErrors(new Worker(WEBHOOK_QUEUE, deliver, { connection: workerRedis, prefix: o.prefix, concurrency: c.concurrency ?? DEFAULTS.webhookConcurrency, runRetryDelay: DEFAULTS.workerRunRetryDelayMs }));
+    worker = quietErrors(new Worker(WEBHOOK_QUEUE, deliver, { connection: workerRedis, prefix: queuePrefix(o.prefix, workerRedis), concurrency: c.concurrency ?? DEFAULTS.webhookConcurrency, runRetryDelay: DEFAULTS.workerRunRetryDelayMs }));
     await worker.waitUntilReady();
     const w = worker;
     closers.unshift(async () => {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis-connection.js';
 import { DeliveryAttempt, StoredConfig } from './schema.js';
 import type { WebhookKeys } from './keys.js';
 

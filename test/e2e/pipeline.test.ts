@@ -8,7 +8,7 @@ import { workerConnection } from '../../src/queue/connection.js';
 import { externalTaskId, internalJobId, QUEUE_INTAKE } from '../../src/queue/names.js';
 import { ModelId } from '../../src/catalog.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
-import { redisUrl } from '../helpers/redis.js';
+import { bullPrefix, redisTarget } from '../helpers/redis.js';
 
 const budgets = (projects: Record<string, string>) =>
   `budgets:\n  projects:\n${Object.entries(projects)
@@ -82,8 +82,8 @@ describe('decisions', () => {
       reasons: ["project other has no budget in team studio-a's policy"],
     });
     // Another producer may skip the client's validation: the router validates too.
-    const connection = workerConnection(redisUrl());
-    const intake = new Queue(QUEUE_INTAKE, { connection, prefix: p.prefix });
+    const connection = workerConnection(redisTarget());
+    const intake = new Queue(QUEUE_INTAKE, { connection, prefix: bullPrefix(p.prefix) });
     await intake.add('job', { id: 'raw-bad', team: 'studio-a', project: 'trailer', model: 'kling-9' }, { jobId: internalJobId('studio-a', 'raw-bad') });
     const d = await p.client.handle('studio-a', 'raw-bad').decision();
     expect(d).toMatchObject({ outcome: 'reject', code: 'invalid-job' });

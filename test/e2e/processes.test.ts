@@ -12,7 +12,7 @@ import type { ModelId } from '../../src/catalog.js';
 import { BIN } from '../helpers/cli.js';
 import { policyDir } from '../helpers/pipeline.js';
 import { startNode } from '../helpers/processes.js';
-import { connect, redisUrl, uniquePrefix } from '../helpers/redis.js';
+import { connect, redisEnv, redisTarget, uniquePrefix } from '../helpers/redis.js';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -28,7 +28,7 @@ function policies(files: Record<string, string>): string {
 
 function worker(prefix: string, dir: string, kling: FakeKling, extra: string[] = []) {
   const w = startNode(BIN, ['worker', '--policies', dir, '--prefix', prefix, '--poll-ms', '20', '--concurrency', '40', '--model-concurrency', '100', ...extra], {
-    REDIS_URL: redisUrl(),
+    ...redisEnv(),
     KLING_API_KEY: 'storm',
     KLING_BASE_URL: kling.url,
     KLING_UNIT_PRICE: '1',
@@ -107,7 +107,7 @@ rules:
     });
     const workers = [0, 1, 2].map(() => worker(prefix, dir, kling));
     await Promise.all(workers.map((w) => w.firstLine));
-    const client = createClient({ redis: redisUrl(), prefix });
+    const client = createClient({ redis: redisTarget(), prefix });
     cleanups.push(() => client.close());
     const jobs: JobInput[] = Array.from({ length: 2000 }, (_, i) => ({ id: `s${i}`, team: 'storm', project: `p${(i % 3) + 1}`, ...MODELS[i % MODELS.length]! }));
     const handles = await client.enqueueMany(jobs);
@@ -139,7 +139,7 @@ rules:
     // machine renews it in time while the worker lives.
     const first = worker(prefix, dir, kling, ['--lock-ms', '3000']);
     await first.firstLine;
-    const client = createClient({ redis: redisUrl(), prefix });
+    const client = createClient({ redis: redisTarget(), prefix });
     cleanups.push(() => client.close());
     const handles = await client.enqueueMany(Array.from({ length: 30 }, (_, i) => ({ id: `c${i}`, team: 'crash', project: 'main', ...MODELS[i % 4]! })));
     // Kill it while tasks are running at the provider.

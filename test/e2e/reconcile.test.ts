@@ -10,7 +10,7 @@ import { QUEUE_GENERATE, externalTaskId } from '../../src/queue/names.js';
 import type { GenerateData } from '../../src/queue/records.js';
 import { reconcile } from '../../src/reconcile/reconciler.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
-import { connect } from '../helpers/redis.js';
+import { bullPrefix, connect } from '../helpers/redis.js';
 
 const open: { close(): Promise<unknown> }[] = [];
 afterEach(async () => {
@@ -25,7 +25,7 @@ async function setup(workers: Parameters<typeof startPipeline>[0]['workers'] = {
   open.push(p);
   const redis = connect();
   open.push({ close: () => redis.quit() });
-  const generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection: redis, prefix: p.prefix });
+  const generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection: redis, prefix: bullPrefix(p.prefix) });
   open.push(generate);
   const provider = new KlingAdapter({ baseUrl: p.kling.url, credentials: { apiKey: 'e2e' }, unitPrice: '1' });
   const run = (apply: boolean) => reconcile({ provider, ledger: p.workers.ledger, unsettled: p.workers.unsettled, generate, cardFor: (team, ref) => p.workers.cards.load(team, ref), apply, log: pino({ level: 'silent' }) });

@@ -3,7 +3,7 @@
 // receiver gets every event exactly once.
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../../src/redis-connection.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { putWebhooks } from '../../src/webhooks/api.js';
 import { DISPATCH_GROUP, WEBHOOK_QUEUE } from '../../src/webhooks/keys.js';

@@ -2,7 +2,7 @@
 // Kling server, the dispatcher and delivery worker in the same workers, and real HTTP receivers
 // that check each signature with the Standard Webhooks verifier.
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../../src/redis-connection.js';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getWebhooks, listDeliveries, putWebhooks, type WebhookDeps } from '../../src/webhooks/api.js';

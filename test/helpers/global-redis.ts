@@ -1,9 +1,10 @@
 import type { TestProject } from 'vitest/node';
 import { redisServerInstalled, startRedisServer } from '../../scripts/redis-server.js';
+import type { RedisTarget } from '../../src/redis-connection.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    redisUrl: string;
+    redisTarget: RedisTarget;
   }
 }
 
@@ -13,12 +14,12 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   if (process.env.REDIS_URL) {
-    project.provide('redisUrl', process.env.REDIS_URL);
+    project.provide('redisTarget', process.env.REDIS_URL);
     return async () => {};
   }
   if (redisServerInstalled()) {
     const server = await startRedisServer();
-    project.provide('redisUrl', server.url);
+    project.provide('redisTarget', server.url);
     return () => server.stop();
   }
   const { GenericContainer } = await import('testcontainers');
@@ -30,7 +31,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         `the tests need a Redis: set REDIS_URL, or install redis-server (apt-get install redis-server), or run a Docker engine (${err.message})`,
       );
     });
-  project.provide('redisUrl', `redis://${container.getHost()}:${container.getMappedPort(6379)}`);
+  project.provide('redisTarget', `redis://${container.getHost()}:${container.getMappedPort(6379)}`);
   return async () => {
     await container.stop();
   };

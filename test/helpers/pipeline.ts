@@ -5,7 +5,8 @@ import { pino } from 'pino';
 import { createClient, type VidgateClient } from '../../src/queue/client.js';
 import { startWorkers, type RunningWorkers, type WorkerConfig } from '../../src/queue/runtime.js';
 import { startFakeKling, type FakeKling, type FakeKlingOptions } from '../../src/providers/fake-kling/server.js';
-import { redisUrl, uniquePrefix } from './redis.js';
+import type { RedisTarget } from '../../src/redis-connection.js';
+import { redisTarget, uniquePrefix } from './redis.js';
 
 export interface Pipeline {
   prefix: string;
@@ -33,11 +34,11 @@ export async function startPipeline(opts: {
   policies: Record<string, string>;
   kling?: FakeKlingOptions;
   workers?: Partial<WorkerConfig>;
-  redisUrl?: string;
+  redisUrl?: RedisTarget;
   /** Another provider than the local Kling server (a test's own misbehaving one). */
   providerUrl?: string;
 }): Promise<Pipeline> {
-  const url = opts.redisUrl ?? redisUrl();
+  const url = opts.redisUrl ?? redisTarget();
   const prefix = uniquePrefix('pipe');
   const policiesDir = policyDir(opts.policies);
   const kling = await startFakeKling({ latencyMs: 30, apiKey: 'e2e', ...opts.kling });

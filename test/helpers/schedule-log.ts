@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../../src/redis-connection.js';
 import type { AccountScheduler } from '../../src/queue/scheduler/account.js';
 
 export interface SchedEvent {

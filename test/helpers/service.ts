@@ -42,6 +42,8 @@ export async function startService(opts: { policies: Record<string, string>; kli
     ...(opts.metricsToken ? { metricsToken: opts.metricsToken } : {}),
     rateLimit: opts.rateLimit ?? { max: 100_000, windowMs: 60_000 },
     decisionWaitMs: opts.decisionWaitMs ?? 20_000,
+    // Test receivers listen on 127.0.0.1: private targets are allowed here (and in the workers, by the test).
+    webhooks: { redis, prefix: pipeline.prefix, allowPrivate: true },
     ready: async () => {
       await redis.ping();
       await ledger.getBudget({ team: 'readyz' });

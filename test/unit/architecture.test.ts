@@ -6,7 +6,7 @@ import { expect, it } from 'vitest';
 // The floors of docs/architecture.md: a module may import its own floor and the floors below,
 // never one above. The test reads every import under src/ and fails on one that goes up.
 const FLOORS: string[][] = [
-  ['errors', 'money', 'names', 'catalog', 'defaults', 'bounded-cache', 'validation', 'log', 'redis-script', 'yaml-file'],
+  ['errors', 'money', 'names', 'catalog', 'defaults', 'bounded-cache', 'validation', 'log', 'redis-script', 'redis-connection', 'yaml-file'],
   ['job'],
   ['pricing'],
   ['ledger'],

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../../redis-connection.js';
 import type { LedgerKeys } from '../keys.js';
 import type { AuditEntry } from '../schema.js';
 import { decodeMoneyFields } from '../codec.js';

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../../redis-connection.js';
 import { money, type Money } from '../../money.js';
 import { micros } from '../codec.js';
 import type { LedgerKeys } from '../keys.js';

@@ -1,5 +1,5 @@
 import { Job as BullJob, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../../redis-connection.js';
 import type { Logger } from 'pino';
 import { DEFAULTS } from '../../defaults.js';
 import type { AccountScheduler } from './account.js';

@@ -5,7 +5,8 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import { QUEUE_GENERATE, QUEUE_INTAKE } from '../../queue/names.js';
+import { QUEUE_GENERATE, QUEUE_INTAKE, QUEUE_OPTIONS } from '../../queue/names.js';
+import { queuePrefix } from '../../redis-connection.js';
 import type { RouteContext } from '../app.js';
 import { sendError, ServiceError } from '../errors.js';
 import { metricsRoutes } from '../metrics.js';
@@ -21,7 +22,7 @@ export async function installDashboard(app: FastifyInstance, ctx: RouteContext, 
   await app.register(fastifyFormbody, { bodyLimit: 64 * 1024 });
   const sessions = new Sessions(ctx.redis, ctx.prefix, ctx.keys, ctx.adminKey);
   const teamsOf = () => ctx.policies.teams();
-  const queues = [QUEUE_INTAKE, QUEUE_GENERATE].map((name) => new Queue(name, { connection: ctx.redis, prefix: ctx.prefix }));
+  const queues = [QUEUE_INTAKE, QUEUE_GENERATE].map((name) => new Queue(name, { ...QUEUE_OPTIONS, connection: ctx.redis, prefix: queuePrefix(ctx.prefix, ctx.redis) }));
   for (const q of queues) q.on('error', () => undefined); // Redis being away is reported by the service's own connection
   app.addHook('onClose', async () => {
     await Promise.all(queues.map((q) => q.close()));

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../../redis-connection.js';
 import { z } from 'zod';
 import { DEFAULTS } from '../../defaults.js';
 import { Name } from '../../names.js';
@@ -25,7 +25,7 @@ const sha256hex = (text: string) => createHash('sha256').update(text).digest('he
 
 export class Sessions {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly prefix: string,
     private readonly keys: KeyStore,
     private readonly adminKey: string | undefined,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Name } from '../../names.js';
 import type { RouteContext, TypedApp } from '../app.js';
-import { requireAdmin, requireTeam } from '../auth.js';
+import { actorOf, requireAdmin, requireTeam } from '../auth.js';
 import { ErrorBody, ServiceError } from '../errors.js';
 
 const Meta = z.object({ team: z.string(), version: z.number(), digest: z.string(), by: z.string(), at: z.string(), origin: z.string(), format: z.enum(['yaml', 'json']) });
@@ -30,7 +30,7 @@ export function policyRoutes(app: TypedApp, ctx: RouteContext): void {
         description: 'Validated exactly as policy files are: a bad policy is 422 with the field, the line and what is allowed, and nothing changes. A manage key may change its own team; a team with no policy yet (a new team) needs the admin key.',
         params: TeamParams,
         body: z.union([z.string().max(1024 * 1024), z.record(z.string(), z.unknown())]),
-        response: { 200: Change, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody, 429: ErrorBody, 501: ErrorBody.describe('policies are read from files (serve --policies): they change there') },
+        response: { 200: Change, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody, 429: ErrorBody, 501: ErrorBody.describe('a read-only policy source (a directory) cannot change') },
       },
     },
     async (req) => {
@@ -39,7 +39,7 @@ export function policyRoutes(app: TypedApp, ctx: RouteContext): void {
       if (!(await ctx.policies.current(team))) requireAdmin(req, `team ${team} has no policy yet: creating a team`);
       const yaml = typeof req.body === 'string';
       const text = yaml ? (req.body as string) : JSON.stringify(req.body, null, 2);
-      const actor = req.principal.kind === 'admin' ? `admin:${req.principal.keyId}` : `key:${req.principal.keyId}`;
+      const actor = actorOf(req);
       const [change] = await ctx.policies.apply([{ text, format: yaml ? 'yaml' : 'json', origin: `PUT /v1/teams/${team}/policy` }], { actor, onlyTeam: team });
       if (!change) throw new ServiceError(422, 'invalid-policy', `the policy is not team ${team}'s`, { field: 'team', allowed: team });
       return change;
