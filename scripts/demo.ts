@@ -19,6 +19,11 @@ import type { GenerateData } from '../src/queue/records.js';
 import { reconcile } from '../src/reconcile/reconciler.js';
 import { cliConnection, DEFAULT_REDIS_URL, safeUrl } from '../src/queue/connection.js';
 import { startWorkers } from '../src/queue/runtime.js';
+import { Ledger } from '../src/ledger/ledger.js';
+import { buildService } from '../src/service/app.js';
+import { DirPolicies } from '../src/service/dir-policies.js';
+import { JobIndex } from '../src/service/job-index.js';
+import { KeyStore } from '../src/service/keys.js';
 import { deleteKeysWithPrefix } from './delete-keys.js';
 import { redisServerInstalled, startRedisServer, type OwnedRedis } from './redis-server.js';
 
@@ -99,11 +104,15 @@ async function main(): Promise<void> {
   const client = createClient({ redis: url, prefix });
   const policies = loadPolicyDir(POLICIES);
   out(`vidgate demo: Redis ${safeUrl(url)}, local Kling server ${kling.url}, policies ${[...policies.keys()].join(', ')} from ${POLICIES}/`);
+  const dash = await startDashboard(url, prefix, client);
+  out(`dashboard (live while the demo runs): ${dash.url}/dashboard, sign in with ${dash.key} (team studio-a) or the admin key ${dash.adminKey}`);
 
   let results: FinalResult[] = [];
   try {
     const jobs = batch(JOBS);
     const handles = await client.enqueueMany(jobs);
+    // The dashboard lists a team's jobs from the service's index (jobs sent to POST /v1/jobs go there).
+    for (const team of new Set(jobs.map((j) => j.team))) await dash.index.add(team, jobs.filter((j) => j.team === team).map((j) => j.id!));
     out(`enqueued ${handles.length} jobs; routing, generating and settling…`);
     const bar = process.stdout.isTTY ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} jobs finished', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
     bar?.start(handles.length, 0);
@@ -122,13 +131,45 @@ async function main(): Promise<void> {
     await reconcileWithProvider(url, prefix, kling.url, workers);
     out(`\nProvider: ${kling.tasks().length} tasks created at the local Kling server for ${results.filter((r) => r.state !== 'rejected').length} admitted jobs.`);
     out(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s. Every decision is kept: \`vidgate jobs show --team <team> <id>\` while the data exists (this demo deletes its own).`);
+    const count = (o: string) => results.filter((r) => r.decision.outcome === o).length;
+    out(`\nDashboard: ${dash.url}/dashboard (key ${dash.key} for studio-a, admin key ${dash.adminKey}); metrics: ${dash.url}/metrics with the admin key`);
+    out(`Summary: ${results.length} jobs, ${count('admit')} admitted, ${count('downgrade')} downgraded, ${count('reject')} rejected, ${results.filter((r) => r.state === 'completed').length} completed.`);
+    if (process.env.DEMO_HOLD === '1') {
+      out('DEMO_HOLD=1: the dashboard stays up until Ctrl-C.');
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+    }
   } finally {
+    await dash.close();
     await client.close();
     await workers.close(5000);
     await kling.close();
     await deleteKeysWithPrefix(url, `${prefix}:`); // the next run starts from empty budgets
     await owned?.stop();
   }
+}
+
+/** `vidgate serve` in this process, on a free port, with a team key and an admin key made for the demo. */
+async function startDashboard(url: string, prefix: string, client: ReturnType<typeof createClient>) {
+  const redis = new Redis(url, { maxRetriesPerRequest: null });
+  const ledger = new Ledger({ redis, prefix, actor: 'service' });
+  const keys = new KeyStore(redis, prefix);
+  const adminKey = `demo-admin-${randomUUID()}`;
+  const app = await buildService({ redis, prefix, client, ledger, keys, policies: new DirPolicies(POLICIES), adminKey, ready: async () => void (await redis.ping()), log: false });
+  const address = await app.listen({ port: Number(process.env.DEMO_PORT ?? 0), host: '127.0.0.1' });
+  const { key } = await keys.create({ team: 'studio-a', role: 'submit', name: 'demo' });
+  return {
+    url: address.replace('localhost', '127.0.0.1'),
+    key,
+    adminKey,
+    index: new JobIndex(redis, prefix),
+    async close() {
+      await app.close();
+      await redis.quit();
+    },
+  };
 }
 
 /** The backstop: the provider's own records of every task, compared with the ledger and settled. */

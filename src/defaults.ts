@@ -139,4 +139,8 @@ export const DEFAULTS = {
   policyPollMs: SECOND,
   /** `vidgate policy history` shows this many versions unless told otherwise. */
   policyHistoryShown: 20,
+  /** The dashboard: a session (cookie) lasts this long; its live view looks for changes this often; its jobs table shows this many. */
+  dashboardSessionMs: 12 * 60 * MINUTE,
+  dashboardLiveMs: SECOND,
+  dashboardJobsShown: 50,
 } as const;

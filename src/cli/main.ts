@@ -10,8 +10,8 @@ import { workerCommand } from './worker.js';
 import { reconcileCommand } from './reconcile.js';
 import { serveCommand } from './serve.js';
 import { keysCommand } from './keys.js';
-import { reportCommand } from './report.js';
 import { policyCommand } from './policy.js';
+import { reportCommand } from './report.js';
 
 export function program(): Command {
   const root = new Command('vidgate')

@@ -25,7 +25,7 @@ export function serveCommand(): Command {
       .option('--host <host>', 'address to listen on', DEFAULTS.serviceHost)
       .option('--rate-limit <n>', 'requests per key per minute', positiveInt, DEFAULTS.serviceRateLimit)
       .option('--wait-ms <ms>', 'longest ?wait=decision wait, ms', positiveInt, DEFAULTS.serviceDecisionWaitMs)
-      .addHelpText('after', '\nEvery /v1 route needs "Authorization: Bearer <key>" (vidgate keys create); VIDGATE_ADMIN_KEY sets an admin key.\nGET /openapi.json is the OpenAPI 3.1 document, /docs its browser view.'),
+      .addHelpText('after', '\nEvery /v1 route needs "Authorization: Bearer <key>" (vidgate keys create); VIDGATE_ADMIN_KEY sets an admin key.\nGET /openapi.json is the OpenAPI 3.1 document, /docs its browser view.\nThe dashboard is at / (sign in with a key); GET /metrics takes VIDGATE_METRICS_TOKEN or an admin key; /admin/queues (bull-board) needs an admin dashboard session.'),
   ).action(
     action(async (f: ServeFlags) => {
       const url = redisTargetFromEnv(f);
@@ -44,6 +44,7 @@ export function serveCommand(): Command {
         keys: new KeyStore(redis, f.prefix),
         policies,
         adminKey: process.env.VIDGATE_ADMIN_KEY || undefined,
+        metricsToken: process.env.VIDGATE_METRICS_TOKEN || undefined,
         rateLimit: { max: f.rateLimit, windowMs: 60_000 },
         decisionWaitMs: f.waitMs,
         ready: async () => {

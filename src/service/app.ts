@@ -14,6 +14,7 @@ import { Idempotency } from './idempotency.js';
 import { JobIndex } from './job-index.js';
 import type { KeyStore } from './keys.js';
 import type { PolicySource } from './policy-source.js';
+import { installDashboard } from './dashboard/index.js';
 import { budgetRoutes } from './routes/budgets.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -31,6 +32,8 @@ export interface ServiceDeps {
   policies: PolicySource;
   /** VIDGATE_ADMIN_KEY, if set. */
   adminKey?: string;
+  /** VIDGATE_METRICS_TOKEN, if set: a bearer token for GET /metrics alone. */
+  metricsToken?: string;
   /** Requests per key per window (DEFAULTS.serviceRateLimit per DEFAULTS.serviceRateWindowMs). */
   rateLimit?: { max: number; windowMs: number };
   /** The longest `?wait=decision` waits. */
@@ -105,5 +108,7 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
   policyRoutes(typed, ctx);
   webhookRoutes(typed, ctx);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // The dashboard at / (cookie sessions), GET /metrics and bull-board at /admin/queues: src/service/dashboard/.
+  await installDashboard(app, ctx, { metricsToken: deps.metricsToken });
   return app;
 }

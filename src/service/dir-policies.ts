@@ -29,6 +29,10 @@ export class DirPolicies implements PolicySource {
     return [...this.policies.keys()];
   }
 
+  teams(): Promise<string[]> {
+    return this.teamsList();
+  }
+
   async current(team: string): Promise<StoredPolicy | null> {
     return this.policies.get(team) ?? null;
   }

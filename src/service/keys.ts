@@ -74,6 +74,11 @@ export class KeyStore {
     return info;
   }
 
+  /** Whether the key of this id is still there (not revoked): dashboard sessions are bound to it. */
+  async exists(id: string): Promise<boolean> {
+    return /^[0-9a-f]{12}$/.test(id) && (await this.redis.hexists(this.key, id)) === 1;
+  }
+
   async list(): Promise<KeyInfo[]> {
     const all = await this.redis.hvals(this.key);
     return all

@@ -31,6 +31,8 @@ export interface PolicyChange {
 }
 
 export interface PolicySource {
+  /** Every team that has a policy (the dashboard's team list, the metrics' teams). */
+  teams(): Promise<string[]>;
   current(team: string): Promise<StoredPolicy | null>;
   history(team: string, opts?: { limit?: number; before?: number }): Promise<PolicyVersionMeta[]>;
   /** Throws PolicyError (origin, line, field; details.where / allowed) and writes nothing on a bad policy. */

@@ -16,6 +16,8 @@ export interface TestService {
   app: FastifyInstance;
   pipeline: Pipeline;
   keys: KeyStore;
+  /** The service's ledger (the tests compare pages and metrics with it). */
+  ledger: Ledger;
   /** Keys made for the test: submit and manage of team `studio-a`, submit of team `other`. */
   key: { submitA: string; manageA: string; submitB: string; manageB: string };
   /** fetch against the service with a key (or none). */
@@ -24,7 +26,7 @@ export interface TestService {
 }
 
 /** The service over real HTTP (port 0) on a real pipeline: Redis, workers and the local Kling server. */
-export async function startService(opts: { policies: Record<string, string>; kling?: FakeKlingOptions; workers?: Partial<WorkerConfig>; rateLimit?: { max: number; windowMs: number }; decisionWaitMs?: number }): Promise<TestService> {
+export async function startService(opts: { policies: Record<string, string>; kling?: FakeKlingOptions; workers?: Partial<WorkerConfig>; rateLimit?: { max: number; windowMs: number }; decisionWaitMs?: number; metricsToken?: string }): Promise<TestService> {
   const pipeline = await startPipeline({ policies: opts.policies, ...(opts.kling ? { kling: opts.kling } : {}), ...(opts.workers ? { workers: opts.workers } : {}) });
   const redis = connect();
   const ledger = new Ledger({ redis, prefix: pipeline.prefix, actor: 'service' });
@@ -37,6 +39,7 @@ export async function startService(opts: { policies: Record<string, string>; kli
     keys,
     policies: new PolicyVersions({ redis, prefix: pipeline.prefix, ledger }),
     adminKey: ADMIN_KEY,
+    ...(opts.metricsToken ? { metricsToken: opts.metricsToken } : {}),
     rateLimit: opts.rateLimit ?? { max: 100_000, windowMs: 60_000 },
     decisionWaitMs: opts.decisionWaitMs ?? 20_000,
     // Test receivers listen on 127.0.0.1: private targets are allowed here (and in the workers, by the test).
@@ -55,6 +58,7 @@ export async function startService(opts: { policies: Record<string, string>; kli
     app,
     pipeline,
     keys,
+    ledger,
     key,
     call(path, init = {}) {
       const headers: Record<string, string> = { ...init.headers };

@@ -46,6 +46,25 @@ function decideAgainst(l: Ladder, scopes: BudgetView[]): Decision {
   ]);
 }
 
+/** The decision the router would make now for `job` (its team already allowed), reserving nothing: the API's and the dashboard's quote. */
+export async function quoteJob(ctx: RouteContext, job: Job) {
+  const stored = await ctx.policies.current(job.team);
+  if (!stored) throw new ServiceError(404, 'no-policy', `team ${job.team} has no policy: the router rejects its jobs (no-policy)`, { field: 'body.team' });
+  const { policy, card, version } = stored.active;
+  if (!projectBudgetOf(policy, job.project)) {
+    throw new ServiceError(422, 'no-project-budget', `project ${job.project} has no budget in team ${job.team}'s policy: the router rejects such a job`, { field: 'body.project', allowed: Object.keys(policy.budgets.projects).join(', ') });
+  }
+  const views = (await ctx.ledger.getBudgets(job.team, [job.project])).filter((v): v is BudgetView => v !== null);
+  let utilization;
+  for (const v of views) {
+    if (money(v.limit).isZero()) continue;
+    const u = money(v.spent).plus(v.reserved).dividedBy(v.limit);
+    if (!utilization || u.gt(utilization)) utilization = u;
+  }
+  const decision = decideAgainst(ladder(job, policy, card, { utilization }), views);
+  return { ...decisionJson(decision), team: job.team, project: job.project, policyVersion: version };
+}
+
 export function pricingRoutes(app: TypedApp, ctx: RouteContext): void {
   app.post(
     '/v1/estimate',
@@ -63,23 +82,8 @@ export function pricingRoutes(app: TypedApp, ctx: RouteContext): void {
     '/v1/quote',
     { schema: { summary: 'the decision the router would make now, against the live budgets; reserves nothing', body: Job, response: { 200: QuoteAnswer, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody, 429: ErrorBody } } },
     async (req) => {
-      const job = req.body;
-      requireTeam(req, job.team, 'submit', 'forbidden');
-      const stored = await ctx.policies.current(job.team);
-      if (!stored) throw new ServiceError(404, 'no-policy', `team ${job.team} has no policy: the router rejects its jobs (no-policy)`, { field: 'body.team' });
-      const { policy, card, version } = stored.active;
-      if (!projectBudgetOf(policy, job.project)) {
-        throw new ServiceError(422, 'no-project-budget', `project ${job.project} has no budget in team ${job.team}'s policy: the router rejects such a job`, { field: 'body.project', allowed: Object.keys(policy.budgets.projects).join(', ') });
-      }
-      const views = (await ctx.ledger.getBudgets(job.team, [job.project])).filter((v): v is BudgetView => v !== null);
-      let utilization;
-      for (const v of views) {
-        if (money(v.limit).isZero()) continue;
-        const u = money(v.spent).plus(v.reserved).dividedBy(v.limit);
-        if (!utilization || u.gt(utilization)) utilization = u;
-      }
-      const decision = decideAgainst(ladder(job, policy, card, { utilization }), views);
-      return { ...decisionJson(decision), team: job.team, project: job.project, policyVersion: version };
+      requireTeam(req, req.body.team, 'submit', 'forbidden');
+      return quoteJob(ctx, req.body);
     },
   );
 }

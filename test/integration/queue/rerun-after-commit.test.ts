@@ -47,6 +47,7 @@ it('a re-run that finds its reservation committed by its earlier run follows the
     providerFor: () => provider,
     slots: new ModelSlots(redis, prefix, () => 10),
     scheduler: new AccountScheduler(redis, prefix),
+    gate: new CancelGate(redis, prefix),
     parkMs: 60_000,
     leaseMs: 4,
     maxSlotWaitMs: 1000,
@@ -56,7 +57,6 @@ it('a re-run that finds its reservation committed by its earlier run follows the
       throw new Error('nothing may be held');
     },
     cardFor: async () => loadRateCard(),
-    gate: new CancelGate(redis, prefix),
     log: pino({ level: 'silent' }),
   };
   const data = { id: 'rr-1', current: { model: 'kling-3.0', externalId: handle.externalId, taskId: handle.taskId, route: handle.route } } as unknown as GenerateData;
