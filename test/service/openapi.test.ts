@@ -43,6 +43,9 @@ const GOOD: Record<string, { body?: unknown; query?: string; headers?: Record<st
   'GET /v1/teams/{team}/policy': {},
   'PUT /v1/teams/{team}/policy': { body: 'team: studio-a\nbudgets:\n  projects:\n    trailer: { limit: "50.00", period: monthly }\n', headers: { 'content-type': 'application/yaml' }, key: 'manageA' },
   'GET /v1/teams/{team}/policy/history': {},
+  'PUT /v1/teams/{team}/webhooks': { body: { endpoints: [] }, key: 'manageA' },
+  'GET /v1/teams/{team}/webhooks': { key: 'manageA' },
+  'GET /v1/teams/{team}/webhooks/deliveries': { key: 'manageA' },
 };
 const fill = (path: string) => path.replace('{id}', 'oa-1').replace('{team}', 'studio-a');
 
