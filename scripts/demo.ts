@@ -106,6 +106,7 @@ async function main(): Promise<void> {
   out(`vidgate demo: Redis ${safeUrl(url)}, local Kling server ${kling.url}, policies ${[...policies.keys()].join(', ')} from ${POLICIES}/`);
   const dash = await startDashboard(url, prefix, client);
   out(`dashboard (live while the demo runs): ${dash.url}/dashboard, sign in with ${dash.key} (team studio-a) or the admin key ${dash.adminKey}`);
+  out(`HTTP API (vidgate serve) at ${dash.url}/v1: its docs at ${dash.url}/docs, the OpenAPI document at ${dash.url}/openapi.json`);
 
   let results: FinalResult[] = [];
   try {
