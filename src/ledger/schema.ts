@@ -183,6 +183,8 @@ export interface BudgetView {
   limit: string;
   period: z.infer<typeof Period>;
   alerts: number[];
+  /** The thresholds (fractions of the limit) that fired in the current window. */
+  alertsFired: number[];
   window: string;
   spent: string;
   reserved: string;

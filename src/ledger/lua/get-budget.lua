@@ -8,7 +8,8 @@
 -- ARGV[5..8] window ids the keys were built for: none, day, week, month
 -- Returns JSON: { status = 'retry', now } when the keys name other windows than the script's clock,
 --   or { status = 'ok', scopes = [ { status = 'none' } | { status = 'ok', limit, period, alerts,
---   window, spent, reserved }, … ] } in the order of the KEYS groups
+--   fired (the thresholds, ppm, that fired in this window), window, spent, reserved }, … ] } in the
+--   order of the KEYS groups
 --@include clock.lua
 --@include windows.lua
 --@include fmt.lua
@@ -28,9 +29,15 @@ for g = 0, #KEYS / KEYS_PER_SCOPE - 1 do
     local idx = PERIODS[cfg[2]] or 1
     local window = windowOf(PERIOD_NAMES[idx], now)
     if window ~= ARGV[firstWindow + idx - 1] then return cjson.encode({ status = 'retry', now = fmt(now) }) end
-    local b = redis.call('HMGET', KEYS[firstBalance + idx - 1], 'spent', 'reserved')
-    scopes[#scopes + 1] = { status = 'ok', limit = cfg[1], period = cfg[2], alerts = cfg[3] or '', window = window,
-      spent = fmt(num(b[1])), reserved = fmt(num(b[2])) }
+    local balanceKey = KEYS[firstBalance + idx - 1]
+    local b = redis.call('HMGET', balanceKey, 'spent', 'reserved')
+    -- The thresholds that fired in this window: the balance hash remembers each (alerts.lua).
+    local fired = {}
+    for part in string.gmatch(cfg[3] or '', '[^,]+') do
+      if redis.call('HEXISTS', balanceKey, 'alert:' .. fmt(tonumber(part))) == 1 then fired[#fired + 1] = part end
+    end
+    scopes[#scopes + 1] = { status = 'ok', limit = cfg[1], period = cfg[2], alerts = cfg[3] or '', fired = table.concat(fired, ','),
+      window = window, spent = fmt(num(b[1])), reserved = fmt(num(b[2])) }
   end
 end
 return cjson.encode({ status = 'ok', scopes = scopes })

@@ -23,7 +23,7 @@ export function getBudgetCall(ctx: OpContext, scopes: Scope[], at: Instant): Scr
   };
 }
 
-type ScopeWire = { status: 'none' } | { status: 'ok'; limit: string; period: string; alerts: string; window: string; spent: string; reserved: string };
+type ScopeWire = { status: 'none' } | { status: 'ok'; limit: string; period: string; alerts: string; fired?: string; window: string; spent: string; reserved: string };
 export type GetBudgetWire = { status: 'retry'; now: string } | { status: 'ok'; scopes: ScopeWire[] | Record<string, never> };
 
 /** Each scope's view (null where no budget is set), in the order asked; or the script's time to retry with. */
@@ -42,6 +42,7 @@ function decodeScope(scope: Scope, wire: ScopeWire): BudgetView | null {
     limit: micros.decode(wire.limit),
     period: Period.parse(wire.period),
     alerts: wire.alerts ? wire.alerts.split(',').map(ppm.decode) : [],
+    alertsFired: wire.fired ? wire.fired.split(',').map(ppm.decode) : [],
     window: wire.window,
     spent: micros.decode(wire.spent),
     reserved: micros.decode(wire.reserved),

@@ -14,6 +14,7 @@ const Scope = z.object({
   reserved: z.string().describe('held in flight by reservations'),
   available: z.string(),
   alerts: z.array(z.number()).describe('the alert thresholds, as fractions of the limit'),
+  alertsFired: z.array(z.number()).describe('the thresholds that fired in the current window'),
 });
 const Budgets = z.object({ team: z.string(), scopes: z.array(Scope) }).meta({ id: 'Budgets' });
 
@@ -29,7 +30,7 @@ export function budgetRoutes(app: TypedApp, ctx: RouteContext): void {
       const projects = Object.keys(stored.active.policy.budgets.projects);
       const views = await ctx.ledger.getBudgets(team, projects);
       const scopes = views.flatMap((v) =>
-        v ? [{ scope: v.project === undefined ? ('team' as const) : ('project' as const), name: v.project ?? v.team, limit: v.limit, period: v.period, window: v.window, spent: v.spent, reserved: v.reserved, available: v.available, alerts: v.alerts }] : [],
+        v ? [{ scope: v.project === undefined ? ('team' as const) : ('project' as const), name: v.project ?? v.team, limit: v.limit, period: v.period, window: v.window, spent: v.spent, reserved: v.reserved, available: v.available, alerts: v.alerts, alertsFired: v.alertsFired }] : [],
       );
       return { team, scopes };
     },

@@ -32,12 +32,25 @@ describe('budgets', () => {
       limit: '20.00',
       period: 'monthly',
       alerts: [0.8],
+      alertsFired: [],
       window: '2026-11',
       spent: '3.00',
       reserved: '2.00',
       available: '15.00',
     });
     expect((await ledger.audit('studio')).filter((e) => e.op === 'set-budget')).toHaveLength(2);
+  });
+
+  it('says which alert thresholds fired in the current window, and a new window starts with none', async () => {
+    const { ledger, clock } = setup();
+    await ledger.setBudget({ team: 'studio', project: 'trailer', limit: '10', period: 'monthly', alerts: [0.5, 0.9] });
+    expect((await ledger.getBudget({ team: 'studio', project: 'trailer' }))?.alertsFired).toEqual([]);
+    await reserve(ledger, 'a', '6');
+    expect((await ledger.getBudget({ team: 'studio', project: 'trailer' }))?.alertsFired).toEqual([0.5]);
+    await reserve(ledger, 'b', '3.5');
+    expect((await ledger.getBudget({ team: 'studio', project: 'trailer' }))?.alertsFired).toEqual([0.5, 0.9]);
+    clock.now += 40 * 86_400_000;
+    expect((await ledger.getBudget({ team: 'studio', project: 'trailer' }))?.alertsFired).toEqual([]);
   });
 
   it('returns null for a scope with no budget, and rejects bad input naming the field', async () => {
