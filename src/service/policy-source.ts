@@ -1,35 +1,11 @@
-import type { ActivePolicy } from '../queue/policy-store.js';
+import type { PolicyChange, PolicyDocument, PolicyVersionMeta, StoredPolicy } from '../queue/policy-versions.js';
 
-// The part of the Redis policy store (src/queue/policy-versions.ts, PolicyVersions) that the
-// service uses, written down as its contract so the policy routes depend on nothing more.
+export type { PolicyChange, PolicyDocument, PolicyVersionMeta, StoredPolicy } from '../queue/policy-versions.js';
 
-export interface PolicyDocument {
-  text: string;
-  format: 'yaml' | 'json';
-  origin: string;
-  baseDir?: string;
-}
-export interface PolicyVersionMeta {
-  team: string;
-  version: number;
-  digest: string;
-  by: string;
-  at: string;
-  origin: string;
-  format: 'yaml' | 'json';
-}
-export interface StoredPolicy extends PolicyVersionMeta {
-  source: string;
-  active: ActivePolicy;
-}
-export interface PolicyChange {
-  team: string;
-  from: number | null;
-  to: number | null;
-  changed: boolean;
-  summary: string[];
-}
-
+/**
+ * The part of the Redis policy store (src/queue/policy-versions.ts, PolicyVersions) that the
+ * service uses, so the policy routes depend on nothing more (and a read-only source can stand in).
+ */
 export interface PolicySource {
   /** Every team that has a policy (the dashboard's team list, the metrics' teams). */
   teams(): Promise<string[]>;
