@@ -24,11 +24,9 @@ local retentionMs, actual = ARGV[5], tonumber(ARGV[6])
 local historyArgs = { ARGV[7], ARGV[8], ARGV[9] }
 local scopeKeyStems = { unpack(ARGV, 10) }
 
-local res, scopes, early = openReservation(at.reservation, id, firstScopeKey, scopeKeyStems, unlessPending)
+local res, scopes, history, early = openReservation(at.reservation, id, firstScopeKey, scopeKeyStems, unlessPending, historyArgs)
 if early then return early end
-local stale
-at.history, stale = recordedHistory(res, 4, unpack(historyArgs))
-if stale then return cjson.encode({ status = 'stale-keys', reservationId = id }) end
+at.history = history
 
 local amount = num(res.amount)
 local charged = actual

@@ -19,7 +19,6 @@
 --@include audit.lua
 --@include views.lua
 --@include record.lua
---@include history.lua
 
 local reservationKey, auditKey = KEYS[1], KEYS[3]
 local firstScopeKey = 6
@@ -34,10 +33,8 @@ local function unlessFinished(res)
   end
   return nil
 end
-local res, scopes, early = openReservation(reservationKey, id, firstScopeKey, scopeKeyStems, unlessFinished)
+local res, scopes, history, early = openReservation(reservationKey, id, firstScopeKey, scopeKeyStems, unlessFinished, historyArgs)
 if early then return early end
-local history, stale = recordedHistory(res, 4, unpack(historyArgs))
-if stale then return cjson.encode({ status = 'stale-keys', reservationId = id }) end
 
 -- A commit's overrun (billed beyond the budget's headroom) was reported then, and is not charged now.
 local before = num(res.charged) + num(res.overrun) + num(res.rc)

@@ -16,7 +16,6 @@
 --@include alerts.lua
 --@include views.lua
 --@include record.lua
---@include history.lua
 
 local reservationKey, auditKey = KEYS[1], KEYS[3]
 local firstScopeKey = 6
@@ -29,10 +28,8 @@ local function notPending(res)
   if res.status ~= 'reserved' then return cjson.encode({ status = res.status, reservationId = id, toppedUp = false }) end
   return nil
 end
-local res, scopes, early = openReservation(reservationKey, id, firstScopeKey, scopeKeyStems, notPending)
+local res, scopes, history, early = openReservation(reservationKey, id, firstScopeKey, scopeKeyStems, notPending, historyArgs)
 if early then return early end
-local history, stale = recordedHistory(res, 4, unpack(historyArgs))
-if stale then return cjson.encode({ status = 'stale-keys', reservationId = id }) end
 
 local amount = num(res.amount)
 local delta = target - amount
