@@ -3,6 +3,7 @@
 // histogram counts every decided job, the provider-time histogram every task that ended, and the
 // provider errors equal the failures injected, by code. Buckets are cumulative, `_count` is the
 // +Inf bucket, and no label value is a job id.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, startService, type TestService } from '../helpers/service.js';
 import { job, SERVICE_POLICIES, until } from './policies.js';
@@ -142,4 +143,12 @@ describe('the workers’ metrics in GET /metrics', () => {
     expect(total(after.samples, 'vidgate_decision_latency_seconds_count')).toBe(count + jobs.length);
     expect(series(after.samples)).toEqual(series(before.samples));
   });
+});
+
+it("the example Grafana dashboard's queries name only metrics GET /metrics exposes", async () => {
+  const dashboard = readFileSync(new URL('../../examples/grafana-dashboard.json', import.meta.url), 'utf8');
+  const named = new Set([...dashboard.matchAll(/vidgate_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, '')));
+  const { types } = await scrape();
+  expect(named.size).toBeGreaterThan(10);
+  for (const name of named) expect(types.has(name), name).toBe(true);
 });
