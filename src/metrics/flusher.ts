@@ -15,6 +15,7 @@ import type { MetricsRecorder, Observations } from './recorder.js';
 export class MetricsFlusher {
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
+  private pending = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -24,14 +25,16 @@ export class MetricsFlusher {
   ) {}
 
   start(intervalMs = 1000): this {
-    this.timer = setInterval(() => void this.flush().catch(this.onError), intervalMs);
+    // While Redis is away a flush waits for it: ticks meanwhile add nothing (the recorder keeps counting).
+    this.timer = setInterval(() => this.pending === 0 && void this.flush().catch(this.onError), intervalMs);
     this.timer.unref();
     return this;
   }
 
   /** Writes what was observed so far; flushes never overlap (a slow one delays the next). */
   flush(): Promise<void> {
-    const next = this.chain.then(() => this.write());
+    this.pending++;
+    const next = this.chain.then(() => this.write()).finally(() => this.pending--);
     this.chain = next.catch(() => {});
     return next;
   }
