@@ -86,8 +86,7 @@ export function reconcileCommand(): Command {
           else print(report, f.apply);
           // For GET /metrics: what this run found and settled. The ledger holds the money itself,
           // so a failure here is said and does not fail the run.
-          await recordReconciliation(redis, queuePrefix(f.prefix, redis), report, f.apply).catch((err: Error) => process.stderr.write(`vidgate: reconciliation metrics not written: ${err.message}
-`));
+          await recordReconciliation(redis, queuePrefix(f.prefix, redis), report, f.apply).catch((err: Error) => process.stderr.write(`vidgate: reconciliation metrics not written: ${err.message}\n`));
         } finally {
           await generate.close();
           redis.disconnect();
