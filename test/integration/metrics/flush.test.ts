@@ -8,6 +8,7 @@ import { readStoredMetrics, storedMetricsText } from '../../../src/metrics/reade
 import { WorkerMetrics } from '../../../src/metrics/worker-metrics.js';
 import { recordReconciliation } from '../../../src/reconcile/metrics.js';
 import type { ReconcileReport } from '../../../src/reconcile/reconciler.js';
+import { startPipeline } from '../../helpers/pipeline.js';
 import { bullPrefix, connect, uniquePrefix } from '../../helpers/redis.js';
 
 const redis = connect();
@@ -69,5 +70,20 @@ describe('metrics through Redis', () => {
     expect(text).toContain('vidgate_reconcile_settled_amount_total{action="committed"} 1.50');
     expect(text.some((l) => l.includes('job-'))).toBe(false);
     expect(text.some((l) => l.includes('action="none"'))).toBe(false);
+  });
+
+  it('a worker that closes writes what it observed since its last flush', async () => {
+    const p = await startPipeline({ policies: { 'close.yaml': 'team: close\nbudgets:\n  projects:\n    main: { limit: "50.00", period: monthly }\n' }, workers: {} });
+    try {
+      const [h] = await p.client.enqueueMany([{ id: 'c-1', team: 'close', project: 'main', model: 'kling-3.0', resolution: '720p', audio: 'none', durationSeconds: 5, prompt: 'a fox' }]);
+      expect((await h!.result()).state).toBe('completed');
+      await p.workers.close();
+      const text = storedMetricsText(await readStoredMetrics(redis, bullPrefix(p.prefix))).split('\n');
+      expect(text).toContain('vidgate_decision_latency_seconds_count{outcome="admit"} 1');
+      expect(text).toContain('vidgate_provider_task_seconds_count{model="kling-3.0",status="succeeded"} 1');
+    } finally {
+      await p.close();
+      await deleteMatching(redis, `${bullPrefix(p.prefix)}:metrics:*`);
+    }
   });
 });
