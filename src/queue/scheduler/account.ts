@@ -54,11 +54,13 @@ export interface RawStanding {
 export class AccountScheduler {
   readonly keys: ReturnType<typeof accountKeys>;
   private readonly call: Record<keyof typeof SCRIPTS, ScriptCall>;
+  private handOn: { limit: number; wake: (ids: string[]) => Promise<void> } | undefined;
 
   constructor(
     private readonly redis: Redis,
     prefix: string,
     readonly account: string = DEFAULTS.account,
+    /** `eventsMaxLen`: about how many events the account's stream keeps; 0 records none. */
     readonly opts: { slotLeaseMs?: number; eventsMaxLen?: number } = {},
   ) {
     this.keys = accountKeys(prefix, account);
@@ -100,9 +102,30 @@ export class AccountScheduler {
     return ((await this.call.hold(this.keys.all, [id, this.leaseMs, force ? '1' : '0', this.maxLen])) as number) > 0;
   }
 
-  /** The job is done with the account: its slot (or its place in line) goes back. Idempotent. */
+  /**
+   * The job is done with the account: its slot (or its place in line) goes back. Idempotent. In a
+   * process whose dispatcher is attached, the freed slot goes straight on to the fairest waiting
+   * job, which the dispatcher wakes; otherwise every dispatcher is woken to hand it out.
+   */
   async release(id: string): Promise<'slot' | 'waiting' | ''> {
-    return (await this.call.release(this.keys.all, [id, this.maxLen, this.keys.wake, DEFAULTS.schedulerDurationsKept])) as 'slot' | 'waiting' | '';
+    const on = this.handOn;
+    const args = [id, this.maxLen, this.keys.wake, DEFAULTS.schedulerDurationsKept, on ? on.limit : '', this.leaseMs, DEFAULTS.dispatchBatch];
+    const [was, ...next] = (await this.call.release(this.keys.all, args)) as string[];
+    if (on && next.length > 0) await on.wake(next);
+    return was as 'slot' | 'waiting' | '';
+  }
+
+  /**
+   * Lets release() hand freed slots on (of `limit`), waking the jobs that took them with `wake`,
+   * which must not throw (a job it fails to wake keeps its slot until the lease lapses, then goes
+   * back in line). Set by the process's dispatcher, for as long as it runs.
+   */
+  attach(limit: number, wake: (ids: string[]) => Promise<void>): () => void {
+    const on = { limit, wake };
+    this.handOn = on;
+    return () => {
+      if (this.handOn === on) this.handOn = undefined;
+    };
   }
 
   /** Records the account's limit where readers of standings find it. */
