@@ -134,7 +134,7 @@ export class AccountScheduler {
   }
 
   async standing(team: string, id: string): Promise<RawStanding | null> {
-    const r = (await this.call.standing(this.keys.all, [id, team])) as (string | number)[] | null;
+    const r = (await this.call.standing(this.keys.all, [id, team, DEFAULTS.schedulerDurationsKept])) as (string | number)[] | null;
     if (!r) return null;
     const [state, ahead, teamRunning, cfg, held, limit, busyShares, ...durations] = r;
     const [share, cap] = String(cfg).split(' ');

@@ -18,28 +18,35 @@
 
 local id, maxlen = ARGV[1], ARGV[2]
 local was = ''
-local member = redis.call('HGET', KEYS[2], id)
-if member then redis.call('HDEL', KEYS[2], id) end
-local holding = redis.call('HGET', KEYS[4], id)
-if holding then redis.call('HDEL', KEYS[4], id) end
 local now
 if redis.call('ZREM', KEYS[3], id) == 1 then
   was = 'slot'
   now = nowMs()
+  local holding = redis.call('HGET', KEYS[4], id)
+  redis.call('HDEL', KEYS[4], id)
+  redis.call('HDEL', KEYS[2], id)
   local team, since = string.match(holding or '', '^([^|]*)|(%d+)$')
   if team then
     local run = count(KEYS[5], team, -1)
+    -- Trimmed a batch at a time: readers take the newest `kept` only.
     local kept = tonumber(ARGV[4])
-    if redis.call('LPUSH', KEYS[10], now - tonumber(since)) > kept then redis.call('LTRIM', KEYS[10], 0, kept - 1) end
+    if redis.call('LPUSH', KEYS[10], now - tonumber(since)) > kept + 50 then redis.call('LTRIM', KEYS[10], 0, kept - 1) end
     -- A job holding a slot is never in its line too (dispatch and hold take it out), so only
     -- the team's running count changed.
     reorder(team, nil, run)
   end
   if maxlen ~= '0' then redis.call('XADD', KEYS[9], 'MAXLEN', '~', maxlen, '*', 'e', 'end', 'team', team or '', 'job', id) end
-elseif member and redis.call('ZREM', KEYS[1], member) == 1 then
-  was = 'waiting'
-  local team = teamOf(member)
-  reorder(team, count(KEYS[6], team, -1))
+else
+  redis.call('HDEL', KEYS[4], id)
+  local member = redis.call('HGET', KEYS[2], id)
+  if member then
+    redis.call('HDEL', KEYS[2], id)
+    if redis.call('ZREM', KEYS[1], member) == 1 then
+      was = 'waiting'
+      local team = teamOf(member)
+      reorder(team, count(KEYS[6], team, -1))
+    end
+  end
 end
 local out = { was }
 if was ~= 'slot' then return out end
