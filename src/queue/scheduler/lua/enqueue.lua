@@ -3,9 +3,11 @@
 --
 -- KEYS (every scheduler script takes the same twelve, all under the account's hash tag {acct:<name>}):
 --   [1] ready     zset, all scores 0, members "<team>|<rank><seq>|<job id>" (lex order = line order)
---   [2] jobs      hash job id -> its ready member (while the account knows the job)
+--   [2] jobs      hash job id -> its ready member (while the account knows the job); while it holds
+--                 a slot, "<member>@<slot taken at, ms>"
 --   [3] holders   zset job id -> slot lease deadline (ms, Redis's clock)
---   [4] holding   hash job id -> "<team>|<slot taken at, ms>"
+--   [4] holding   hash job id -> "<team>|<slot taken at, ms>" of slots taken before [2] carried
+--                 the time; read and cleared only
 --   [5] running   hash team -> slots held
 --   [6] waiting   hash team -> jobs in the ready line
 --   [7] teams     hash team -> "<share> <maxConcurrent, 0 = none>"; "#team" -> its last turn

@@ -25,7 +25,7 @@ local waited = redis.call('ZREM', KEYS[1], member)
 local waiting = nil
 if waited == 1 then waiting = count(KEYS[6], team, -1) end
 redis.call('ZADD', KEYS[3], now + lease, id)
-redis.call('HSET', KEYS[4], id, team .. '|' .. now)
+redis.call('HSET', KEYS[2], id, member .. '@' .. now)
 reorder(team, waiting, redis.call('HINCRBY', KEYS[5], team, 1))
 if ARGV[4] ~= '0' then redis.call('XADD', KEYS[9], 'MAXLEN', '~', ARGV[4], '*', 'e', 'resumed', 'team', team, 'job', id, 'waited', waited) end
 return 2

@@ -22,22 +22,31 @@ local now
 if redis.call('ZREM', KEYS[3], id) == 1 then
   was = 'slot'
   now = nowMs()
-  local holding = redis.call('HGET', KEYS[4], id)
-  redis.call('HDEL', KEYS[4], id)
+  local member, since = heldSince(redis.call('HGET', KEYS[2], id) or '')
   redis.call('HDEL', KEYS[2], id)
-  local team, since = string.match(holding or '', '^([^|]*)|(%d+)$')
+  local team = teamOf(member)
+  if not since then
+    -- Taken before the jobs hash carried its start time: that is in KEYS[4].
+    local h = redis.call('HGET', KEYS[4], id) or ''
+    redis.call('HDEL', KEYS[4], id)
+    local oldTeam
+    oldTeam, since = string.match(h, '^([^|]*)|(%d+)$')
+    team = team or oldTeam
+  end
   if team then
     local run = count(KEYS[5], team, -1)
     -- Trimmed a batch at a time: readers take the newest `kept` only.
     local kept = tonumber(ARGV[4])
-    if redis.call('LPUSH', KEYS[10], now - tonumber(since)) > kept + 50 then redis.call('LTRIM', KEYS[10], 0, kept - 1) end
-    -- A job holding a slot is never in its line too (dispatch and hold take it out), so only
-    -- the team's running count changed.
-    reorder(team, nil, run)
+    if since and redis.call('LPUSH', KEYS[10], now - tonumber(since)) > kept + 50 then redis.call('LTRIM', KEYS[10], 0, kept - 1) end
+    -- A job holding a slot is never in its line too (dispatch and hold take it out), so only the
+    -- team's running count changed: fewer slots held, a lower score, if the team is in order; if
+    -- it is not (nothing waiting, or it was at its cap), see whether it now belongs there.
+    local t = redis.call('HMGET', KEYS[7], team, '#' .. team)
+    local share = shareCap(t[1] or nil)
+    if redis.call('ZADD', KEYS[12], 'XX', 'CH', run / share, orderMember(t[2] or nil, team)) == 0 then reorder(team, nil, run, t) end
   end
   if maxlen ~= '0' then redis.call('XADD', KEYS[9], 'MAXLEN', '~', maxlen, '*', 'e', 'end', 'team', team or '', 'job', id) end
 else
-  redis.call('HDEL', KEYS[4], id)
   local member = redis.call('HGET', KEYS[2], id)
   if member then
     redis.call('HDEL', KEYS[2], id)

@@ -30,9 +30,10 @@ local function orderMember(turn, team) return string.format('%015d', tonumber(tu
 
 -- Puts the team in its place in order, or takes it out: in while it has a ready job and is under
 -- its cap, scored by slots held per unit of share. Called after anything that changes the team's
--- waiting, running or share; what the caller does not know (nil) is read.
-local function reorder(team, waiting, run)
-  local t = redis.call('HMGET', KEYS[7], team, '#' .. team)
+-- waiting, running or share; what the caller does not know (nil) is read. `t`: the team's
+-- { "<share> <cap>", turn } from KEYS[7], when the caller has read them.
+local function reorder(team, waiting, run, t)
+  t = t or redis.call('HMGET', KEYS[7], team, '#' .. team)
   local share, cap = shareCap(t[1] or nil)
   waiting = waiting or tonumber(redis.call('HGET', KEYS[6], team) or '0')
   run = run or tonumber(redis.call('HGET', KEYS[5], team) or '0')
@@ -42,6 +43,15 @@ local function reorder(team, waiting, run)
   else
     redis.call('ZREM', KEYS[12], member)
   end
+end
+
+-- A job's value in KEYS[2] (jobs) is its line member, and while it holds a slot the member, "@"
+-- and when it took the slot (Redis's clock, ms); neither team names nor job ids hold "@". Returns
+-- the member and that time (nil while it waits).
+local function heldSince(v)
+  local member, since = string.match(v, '^(.*)@(%d+)$')
+  if member then return member, tonumber(since) end
+  return v, nil
 end
 
 -- Hands up to `room` free slots to waiting jobs: each to the head of the line of the team first in
@@ -62,7 +72,7 @@ local function handOut(now, lease, room, maxlen)
       redis.call('ZREM', KEYS[1], head)
       local id = string.match(head, '|([^|]*)$')
       redis.call('ZADD', KEYS[3], now + lease, id)
-      redis.call('HSET', KEYS[4], id, team .. '|' .. now)
+      redis.call('HSET', KEYS[2], id, head .. '@' .. now)
       run = redis.call('HINCRBY', KEYS[5], team, 1)
       local turn = redis.call('INCR', KEYS[8])
       redis.call('HSET', KEYS[7], '#' .. team, turn)
