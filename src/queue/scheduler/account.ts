@@ -7,7 +7,7 @@ import { rankOf } from './rank.js';
 
 const read = (file: string) => readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8');
 const lua = (name: string) => expandIncludes(read(`${name}.lua`), (file) => read(`include/${file}`));
-const SCRIPTS = { enqueue: lua('enqueue'), dispatch: lua('dispatch'), hold: lua('hold'), release: lua('release'), standing: lua('standing') };
+const SCRIPTS = { enqueue: lua('enqueue'), dispatch: lua('dispatch'), renew: lua('renew'), hold: lua('hold'), release: lua('release'), standing: lua('standing') };
 
 /** What the account's structures are called, in the order every script takes them. */
 const KEY_NAMES = ['ready', 'jobs', 'holders', 'holding', 'running', 'waiting', 'teams', 'seq', 'events', 'durations', 'config', 'order'] as const;
@@ -67,6 +67,7 @@ export class AccountScheduler {
     this.call = {
       enqueue: scriptCommand(redis, 'vidgateSchedEnqueue', SCRIPTS.enqueue),
       dispatch: scriptCommand(redis, 'vidgateSchedDispatch', SCRIPTS.dispatch),
+      renew: scriptCommand(redis, 'vidgateSchedRenew', SCRIPTS.renew),
       hold: scriptCommand(redis, 'vidgateSchedHold', SCRIPTS.hold),
       release: scriptCommand(redis, 'vidgateSchedRelease', SCRIPTS.release),
       standing: scriptCommand(redis, 'vidgateSchedStanding', SCRIPTS.standing),
@@ -99,6 +100,8 @@ export class AccountScheduler {
    * what the provider runs.
    */
   async hold(id: string, force = false): Promise<boolean> {
+    if ((await this.call.renew([this.keys.holders], [id, this.leaseMs])) === 1) return true;
+    if (!force) return false;
     return ((await this.call.hold(this.keys.all, [id, this.leaseMs, force ? '1' : '0', this.maxLen])) as number) > 0;
   }
 
