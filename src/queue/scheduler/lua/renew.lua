@@ -9,7 +9,6 @@
 
 --@include account.lua
 
-if redis.call('ZADD', KEYS[1], 'XX', 'CH', nowMs() + tonumber(ARGV[2]), ARGV[1]) == 1 then return 1 end
--- Unchanged: it holds no slot, or its lease was set within this same millisecond.
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 1 end
-return 0
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], nowMs() + tonumber(ARGV[2]), ARGV[1])
+return 1
