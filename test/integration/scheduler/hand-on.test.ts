@@ -57,6 +57,7 @@ describe('release hands the slot on', () => {
     const turnover = async () => {
       expect(await s.release(held.splice(Math.floor(pick() * held.length), 1)[0]!)).toBe('slot');
       expect(woken).toHaveLength(1);
+      expect(await s.hold(woken[0]!)).toBe(true); // the woken job's first check
       held.push(...woken.splice(0));
     };
     for (let i = 0; i < 10; i++) await turnover();
