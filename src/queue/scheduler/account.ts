@@ -7,7 +7,7 @@ import { rankOf } from './rank.js';
 
 const read = (file: string) => readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8');
 const lua = (name: string) => expandIncludes(read(`${name}.lua`), (file) => read(`include/${file}`));
-const SCRIPTS = { enqueue: lua('enqueue'), dispatch: lua('dispatch'), hold: lua('hold'), release: lua('release'), standing: lua('standing') };
+const SCRIPTS = { enqueue: lua('enqueue'), dispatch: lua('dispatch'), renew: lua('renew'), hold: lua('hold'), release: lua('release'), standing: lua('standing') };
 
 /** What the account's structures are called, in the order every script takes them. */
 const KEY_NAMES = ['ready', 'jobs', 'holders', 'holding', 'running', 'waiting', 'teams', 'seq', 'events', 'durations', 'config', 'order'] as const;
@@ -54,17 +54,20 @@ export interface RawStanding {
 export class AccountScheduler {
   readonly keys: ReturnType<typeof accountKeys>;
   private readonly call: Record<keyof typeof SCRIPTS, ScriptCall>;
+  private handOn: { limit: number; wake: (ids: string[]) => Promise<void> } | undefined;
 
   constructor(
     private readonly redis: Redis,
     prefix: string,
     readonly account: string = DEFAULTS.account,
+    /** `eventsMaxLen`: about how many events the account's stream keeps; 0 records none. */
     readonly opts: { slotLeaseMs?: number; eventsMaxLen?: number } = {},
   ) {
     this.keys = accountKeys(prefix, account);
     this.call = {
       enqueue: scriptCommand(redis, 'vidgateSchedEnqueue', SCRIPTS.enqueue),
       dispatch: scriptCommand(redis, 'vidgateSchedDispatch', SCRIPTS.dispatch),
+      renew: scriptCommand(redis, 'vidgateSchedRenew', SCRIPTS.renew),
       hold: scriptCommand(redis, 'vidgateSchedHold', SCRIPTS.hold),
       release: scriptCommand(redis, 'vidgateSchedRelease', SCRIPTS.release),
       standing: scriptCommand(redis, 'vidgateSchedStanding', SCRIPTS.standing),
@@ -97,12 +100,35 @@ export class AccountScheduler {
    * what the provider runs.
    */
   async hold(id: string, force = false): Promise<boolean> {
+    if ((await this.call.renew([this.keys.holders], [id, this.leaseMs])) === 1) return true;
+    if (!force) return false;
     return ((await this.call.hold(this.keys.all, [id, this.leaseMs, force ? '1' : '0', this.maxLen])) as number) > 0;
   }
 
-  /** The job is done with the account: its slot (or its place in line) goes back. Idempotent. */
+  /**
+   * The job is done with the account: its slot (or its place in line) goes back. Idempotent. In a
+   * process whose dispatcher is attached, the freed slot goes straight on to the fairest waiting
+   * job, which the dispatcher wakes; otherwise every dispatcher is woken to hand it out.
+   */
   async release(id: string): Promise<'slot' | 'waiting' | ''> {
-    return (await this.call.release(this.keys.all, [id, this.maxLen, this.keys.wake, DEFAULTS.schedulerDurationsKept])) as 'slot' | 'waiting' | '';
+    const on = this.handOn;
+    const args = [id, this.maxLen, this.keys.wake, DEFAULTS.schedulerDurationsKept, on ? on.limit : '', this.leaseMs, DEFAULTS.dispatchBatch];
+    const [was, ...next] = (await this.call.release(this.keys.all, args)) as string[];
+    if (on && next.length > 0) await on.wake(next);
+    return was as 'slot' | 'waiting' | '';
+  }
+
+  /**
+   * Lets release() hand freed slots on (of `limit`), waking the jobs that took them with `wake`,
+   * which must not throw (a job it fails to wake keeps its slot until the lease lapses, then goes
+   * back in line). Set by the process's dispatcher, for as long as it runs.
+   */
+  attach(limit: number, wake: (ids: string[]) => Promise<void>): () => void {
+    const on = { limit, wake };
+    this.handOn = on;
+    return () => {
+      if (this.handOn === on) this.handOn = undefined;
+    };
   }
 
   /** Records the account's limit where readers of standings find it. */
@@ -111,7 +137,7 @@ export class AccountScheduler {
   }
 
   async standing(team: string, id: string): Promise<RawStanding | null> {
-    const r = (await this.call.standing(this.keys.all, [id, team])) as (string | number)[] | null;
+    const r = (await this.call.standing(this.keys.all, [id, team, DEFAULTS.schedulerDurationsKept])) as (string | number)[] | null;
     if (!r) return null;
     const [state, ahead, teamRunning, cfg, held, limit, busyShares, ...durations] = r;
     const [share, cap] = String(cfg).split(' ');

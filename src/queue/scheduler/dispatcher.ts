@@ -40,6 +40,12 @@ export async function startDispatcher(o: DispatcherOptions): Promise<Dispatcher>
   await o.subscriber.subscribe(scheduler.keys.wake);
 
   const handOff = async (id: string) => {
+    // A chosen job nearly always sleeps in the delayed set: wake it without reading it first.
+    const woke = await new BullJob(generate, '', null, {}, id).promote().then(
+      () => true,
+      () => false,
+    );
+    if (woke) return;
     const job = await BullJob.fromId(generate, id);
     const state = job ? await job.getState() : 'unknown';
     if (state === 'delayed') {
@@ -49,6 +55,10 @@ export async function startDispatcher(o: DispatcherOptions): Promise<Dispatcher>
       await scheduler.release(id);
     }
   };
+  // Slots this process's generators give back go straight on (release.lua), woken here.
+  const detach = scheduler.attach(o.limit, async (ids) => {
+    for (const id of ids) await handOff(id).catch((err: Error) => log.debug({ err: err.message, job: id }, 'wake failed: its slot lapses back'));
+  });
 
   const loop = async () => {
     while (!stopped) {
@@ -74,6 +84,7 @@ export async function startDispatcher(o: DispatcherOptions): Promise<Dispatcher>
   const running = loop();
   return {
     async stop() {
+      detach();
       stopped = true;
       wake?.();
       await running;

@@ -11,7 +11,7 @@
 -- KEYS: the twelve of enqueue.lua (ready, jobs, holders, holding, running, waiting, teams, seq,
 --   events, durations, config, order)
 -- ARGV[1] account limit (slots)  ARGV[2] slot lease (ms)  ARGV[3] most jobs to dispatch now
--- ARGV[4] events max length
+-- ARGV[4] events max length ('0': none recorded)
 -- Returns the ids of the jobs that took a slot (in order).
 
 --@include account.lua
@@ -21,37 +21,20 @@ local limit, lease, most, maxlen = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumbe
 
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)) do
   redis.call('ZREM', KEYS[3], id)
-  local h = redis.call('HGET', KEYS[4], id)
-  redis.call('HDEL', KEYS[4], id)
-  local team = h and teamOf(h)
+  local v = redis.call('HGET', KEYS[2], id)
+  local member, since = nil, nil
+  if v then member, since = heldSince(v) end
+  if since then redis.call('HSET', KEYS[2], id, member) end
+  local team = member and teamOf(member)
+  -- A slot taken before the jobs hash carried its start time is also in KEYS[4].
+  if not since then team = teamOf(redis.call('HGET', KEYS[4], id) or '') or team; redis.call('HDEL', KEYS[4], id) end
   if team then count(KEYS[5], team, -1) end
-  local member = redis.call('HGET', KEYS[2], id)
   if member and redis.call('ZADD', KEYS[1], 0, member) == 1 then count(KEYS[6], teamOf(member), 1) end
   if team then reorder(team) end
   if member and teamOf(member) ~= team then reorder(teamOf(member)) end
-  redis.call('XADD', KEYS[9], 'MAXLEN', '~', maxlen, '*', 'e', 'expired', 'team', team or '', 'job', id)
+  if maxlen ~= '0' then redis.call('XADD', KEYS[9], 'MAXLEN', '~', maxlen, '*', 'e', 'expired', 'team', team or '', 'job', id) end
 end
 
-local out = {}
-local held = redis.call('ZCARD', KEYS[3])
-while #out < most and held < limit do
-  local first = redis.call('ZRANGE', KEYS[12], 0, 0)[1]
-  if not first then break end
-  local team = string.match(first, '|(.*)$')
-  local head = redis.call('ZRANGEBYLEX', KEYS[1], '[' .. team .. '|', '(' .. team .. '}', 'LIMIT', 0, 1)[1]
-  count(KEYS[6], team, -1)
-  if head then
-    redis.call('ZREM', KEYS[1], head)
-    local id = string.match(head, '|([^|]*)$')
-    redis.call('ZADD', KEYS[3], now + lease, id)
-    redis.call('HSET', KEYS[4], id, team .. '|' .. now)
-    local run = redis.call('HINCRBY', KEYS[5], team, 1)
-    redis.call('HSET', KEYS[7], '#' .. team, redis.call('INCR', KEYS[8]))
-    held = held + 1
-    redis.call('XADD', KEYS[9], 'MAXLEN', '~', maxlen, '*', 'e', 'start', 'team', team, 'job', id, 'running', run, 'held', held)
-    out[#out + 1] = id
-  end
-  -- A count that disagreed with the line (no head) is corrected by the decrement above.
-  reorder(team)
-end
-return out
+local room = math.min(most, limit - redis.call('ZCARD', KEYS[3]))
+if room <= 0 then return {} end
+return handOut(now, lease, room, maxlen)

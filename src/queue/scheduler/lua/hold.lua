@@ -6,7 +6,7 @@
 --
 -- KEYS: the twelve of enqueue.lua (ready, jobs, holders, holding, running, waiting, teams, seq,
 --   events, durations, config, order)
--- ARGV[1] job id  ARGV[2] slot lease (ms)  ARGV[3] force ("1" or "0")  ARGV[4] events max length
+-- ARGV[1] job id  ARGV[2] slot lease (ms)  ARGV[3] force ("1" or "0")  ARGV[4] events max length ('0': none recorded)
 -- Returns 1 when the job holds its slot (renewed), 2 when force took it back, 0 when it holds none.
 
 --@include account.lua
@@ -22,10 +22,10 @@ local member = redis.call('HGET', KEYS[2], id)
 if not member then return 0 end
 local team = teamOf(member)
 local waited = redis.call('ZREM', KEYS[1], member)
-if waited == 1 then count(KEYS[6], team, -1) end
+local waiting = nil
+if waited == 1 then waiting = count(KEYS[6], team, -1) end
 redis.call('ZADD', KEYS[3], now + lease, id)
-redis.call('HSET', KEYS[4], id, team .. '|' .. now)
-local run = redis.call('HINCRBY', KEYS[5], team, 1)
-reorder(team)
-redis.call('XADD', KEYS[9], 'MAXLEN', '~', ARGV[4], '*', 'e', 'resumed', 'team', team, 'job', id, 'waited', waited, 'running', run)
+redis.call('HSET', KEYS[2], id, member .. '@' .. now)
+reorder(team, waiting, redis.call('HINCRBY', KEYS[5], team, 1))
+if ARGV[4] ~= '0' then redis.call('XADD', KEYS[9], 'MAXLEN', '~', ARGV[4], '*', 'e', 'resumed', 'team', team, 'job', id, 'waited', waited) end
 return 2

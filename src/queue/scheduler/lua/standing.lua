@@ -2,7 +2,7 @@
 --
 -- KEYS: the twelve of enqueue.lua (ready, jobs, holders, holding, running, waiting, teams, seq,
 --   events, durations, config, order)
--- ARGV[1] job id  ARGV[2] team
+-- ARGV[1] job id  ARGV[2] team  ARGV[3] durations kept (release.lua trims the list in batches)
 -- Returns nil when the account does not know the job (never admitted to it, or finished);
 -- else { state ('running' | 'waiting'), jobs of its team ahead of it, its team's slots held,
 --        its team's "<share> <maxConcurrent>", slots held in all, the limit,
@@ -31,5 +31,5 @@ local out = {
   state, ahead, tonumber(redis.call('HGET', KEYS[5], team) or '0'), redis.call('HGET', KEYS[7], team) or '1 0',
   redis.call('ZCARD', KEYS[3]), redis.call('HGET', KEYS[11], 'limit') or '', tostring(shares),
 }
-for _, d in ipairs(redis.call('LRANGE', KEYS[10], 0, -1)) do out[#out + 1] = d end
+for _, d in ipairs(redis.call('LRANGE', KEYS[10], 0, tonumber(ARGV[3]) - 1)) do out[#out + 1] = d end
 return out
