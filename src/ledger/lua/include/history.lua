@@ -1,22 +1,81 @@
 --@include fmt.lua
--- Spend history (docs/ledger.md, "Spend history"): one hash per team and day, whose fields are
--- "<project>|<model>|<measure>" and whose values are integers (micro-units or counts). It is
--- written in the same script as the ledger operation that causes it, and only when that
+-- Spend history (docs/ledger.md, "Spend history"): one hash per team and day. Its measures are
+-- packed, a few to a field, so a day of a team-project costs a few fields per model rather than
+-- one per measure (the field names were most of its bytes): field "<project>|<model>|<group>"
+-- holds the group's integers (micro-units or counts) in a fixed order, comma-separated, a zero
+-- as nothing and trailing zeros left off. Savings by rule stay one integer field each,
+-- "<project>|-|s.<rule>", as do the measures of an older writer (the reader adds both).
+-- It is written in the same script as the ledger operation that causes it, and only when that
 -- operation first applies (a replay returns before reaching here), so it never counts twice.
 -- A reservation's money stays in the day it was reserved ("hd" in its record), as its balances
 -- stay in the windows it recorded: summed over a window, the history equals the balances.
 
-local function histField(project, model, measure)
-  return project .. '|' .. model .. '|' .. measure
-end
+-- measure -> its group and place there; src/ledger/history.ts (PACKED) reads the same layout.
+-- Groups stay short enough (hash-max-listpack-value, 64 bytes) for Redis's compact encoding:
+-- the money a job always moves ('$') apart from the corrections ('c') that are mostly zero, and
+-- the jobs by outcome, rejections by code last ('n').
+local PACKED = {
+  rsv = { '$', 1 }, com = { '$', 2 }, rel = { '$', 3 }, est = { '$', 4 },
+  rec = { 'c', 1 }, ovr = { 'c', 2 }, unc = { 'c', 3 },
+  ['n.adm'] = { 'n', 1 }, ['n.dwn'] = { 'n', 2 }, ['n.com'] = { 'n', 3 }, ['n.rel'] = { 'n', 4 }, ['n.exp'] = { 'n', 5 },
+  ['n.rej.no-budget'] = { 'n', 6 }, ['n.rej.insufficient-budget'] = { 'n', 7 }, ['n.rej.invalid-job'] = { 'n', 8 },
+  ['n.rej.no-project-budget'] = { 'n', 9 }, ['n.rej.unpriceable'] = { 'n', 10 }, ['n.rej.no-candidate'] = { 'n', 11 },
+}
 
--- Adds n to one measure; a zero changes nothing and writes nothing.
+-- Adds n to one measure, in memory until histKeep writes them all; a zero changes nothing.
+-- `n` is a number or, to spare a conversion, the integer's text.
 local function histAdd(h, project, model, measure, n)
-  if n ~= 0 then redis.call('HINCRBY', h.key, histField(project, model, measure), fmt(n)) end
+  if n == 0 or n == '0' or n == '' then return end
+  local packed = PACKED[measure]
+  local field = packed and (project .. '|' .. model .. '|' .. packed[1]) or (project .. '|' .. model .. '|' .. measure)
+  h.adds = h.adds or {}
+  local entry = h.adds[field]
+  if not entry then
+    entry = {}
+    h.adds[field] = entry
+    h.order = h.order or {}
+    h.order[#h.order + 1] = field
+  end
+  local at = packed and packed[2] or 0
+  entry[at] = (entry[at] or 0) + tonumber(n)
 end
 
--- Keeps the day for the history's retention after its last write.
+-- Writes what histAdd gathered (one read and one write of the packed fields, an HINCRBY per
+-- unpacked one) and keeps the day for the history's retention after its last write.
 local function histKeep(h)
+  local order = h.order or {}
+  local packedFields = {}
+  for _, field in ipairs(order) do
+    if h.adds[field][0] then
+      redis.call('HINCRBY', h.key, field, fmt(h.adds[field][0]))
+    else
+      packedFields[#packedFields + 1] = field
+    end
+  end
+  if #packedFields > 0 then
+    local old = redis.call('HMGET', h.key, unpack(packedFields))
+    local writes, gone = {}, {}
+    for i, field in ipairs(packedFields) do
+      local values = {}
+      for v in string.gmatch((old[i] or '') .. ',', '([^,]*),') do values[#values + 1] = v end
+      for at, delta in pairs(h.adds[field]) do
+        for j = #values + 1, at do values[j] = '' end
+        local sum = num(values[at]) + delta
+        values[at] = sum ~= 0 and fmt(sum) or ''
+      end
+      local last = #values
+      while last > 0 and values[last] == '' do last = last - 1 end
+      if last > 0 then
+        writes[#writes + 1] = field
+        writes[#writes + 1] = table.concat(values, ',', 1, last)
+      else
+        gone[#gone + 1] = field -- all back to zero (a refund that undid a bill)
+      end
+    end
+    if #writes > 0 then redis.call('HSET', h.key, unpack(writes)) end
+    if #gone > 0 then redis.call('HDEL', h.key, unpack(gone)) end
+  end
+  h.adds, h.order = nil, nil
   redis.call('PEXPIRE', h.key, h.retention)
 end
 
