@@ -13,45 +13,44 @@
 -- measure -> its group and place there; src/ledger/history.ts (PACKED) reads the same layout.
 -- Groups stay short enough (hash-max-listpack-value, 64 bytes) for Redis's compact encoding:
 -- the money a job always moves ('$') apart from the corrections ('c') that are mostly zero, and
--- the jobs by outcome, rejections by code last ('n').
-local PACKED = {
-  rsv = { '$', 1 }, com = { '$', 2 }, rel = { '$', 3 }, est = { '$', 4 },
-  rec = { 'c', 1 }, ovr = { 'c', 2 }, unc = { 'c', 3 },
-  ['n.adm'] = { 'n', 1 }, ['n.dwn'] = { 'n', 2 }, ['n.com'] = { 'n', 3 }, ['n.rel'] = { 'n', 4 }, ['n.exp'] = { 'n', 5 },
-  ['n.rej.no-budget'] = { 'n', 6 }, ['n.rej.insufficient-budget'] = { 'n', 7 }, ['n.rej.invalid-job'] = { 'n', 8 },
-  ['n.rej.no-project-budget'] = { 'n', 9 }, ['n.rej.unpriceable'] = { 'n', 10 }, ['n.rej.no-candidate'] = { 'n', 11 },
-}
+-- the jobs by outcome, rejections by code last ('n'). A chain of comparisons, not a table: a
+-- table would be built again on every call of every script.
+local function packedPlace(m)
+  if m == 'rsv' then return '$', 1 elseif m == 'com' then return '$', 2 elseif m == 'rel' then return '$', 3
+  elseif m == 'est' then return '$', 4 elseif m == 'rec' then return 'c', 1 elseif m == 'ovr' then return 'c', 2
+  elseif m == 'unc' then return 'c', 3 elseif m == 'n.adm' then return 'n', 1 elseif m == 'n.dwn' then return 'n', 2
+  elseif m == 'n.com' then return 'n', 3 elseif m == 'n.rel' then return 'n', 4 elseif m == 'n.exp' then return 'n', 5
+  elseif m == 'n.rej.no-budget' then return 'n', 6 elseif m == 'n.rej.insufficient-budget' then return 'n', 7
+  elseif m == 'n.rej.invalid-job' then return 'n', 8 elseif m == 'n.rej.no-project-budget' then return 'n', 9
+  elseif m == 'n.rej.unpriceable' then return 'n', 10 elseif m == 'n.rej.no-candidate' then return 'n', 11 end
+  return nil
+end
 
--- Adds n to one measure, in memory until histKeep writes them all; a zero changes nothing.
--- `n` is a number or, to spare a conversion, the integer's text.
+-- Adds n (a number, or an integer's text) to one measure; a zero changes nothing. A packed
+-- measure waits in memory for histKeep, which writes each group once; any other (savings by
+-- rule) is one HINCRBY now.
 local function histAdd(h, project, model, measure, n)
   if n == 0 or n == '0' or n == '' then return end
-  local packed = PACKED[measure]
-  local field = packed and (project .. '|' .. model .. '|' .. packed[1]) or (project .. '|' .. model .. '|' .. measure)
-  h.adds = h.adds or {}
+  local group, at = packedPlace(measure)
+  if not group then
+    redis.call('HINCRBY', h.key, project .. '|' .. model .. '|' .. measure, type(n) == 'string' and n or fmt(n))
+    return
+  end
+  local field = project .. '|' .. model .. '|' .. group
+  if not h.adds then h.adds, h.order = {}, {} end
   local entry = h.adds[field]
   if not entry then
     entry = {}
     h.adds[field] = entry
-    h.order = h.order or {}
     h.order[#h.order + 1] = field
   end
-  local at = packed and packed[2] or 0
   entry[at] = (entry[at] or 0) + tonumber(n)
 end
 
--- Writes what histAdd gathered (one read and one write of the packed fields, an HINCRBY per
--- unpacked one) and keeps the day for the history's retention after its last write.
+-- Writes what histAdd gathered, one HMGET and one HSET for all the packed groups, and keeps the
+-- day for the history's retention after its last write.
 local function histKeep(h)
-  local order = h.order or {}
-  local packedFields = {}
-  for _, field in ipairs(order) do
-    if h.adds[field][0] then
-      redis.call('HINCRBY', h.key, field, fmt(h.adds[field][0]))
-    else
-      packedFields[#packedFields + 1] = field
-    end
-  end
+  local packedFields = h.order or {}
   if #packedFields > 0 then
     local old = redis.call('HMGET', h.key, unpack(packedFields))
     local writes, gone = {}, {}
