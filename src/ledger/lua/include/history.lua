@@ -26,17 +26,13 @@ local function packedPlace(m)
   return nil
 end
 
--- Adds n (a number, or an integer's text) to one measure; a zero changes nothing. A packed
--- measure waits in memory for histKeep, which writes each group once; any other (savings by
--- rule) is one HINCRBY now.
+-- Adds n (a number, or an integer's text) to one measure; a zero changes nothing. The sums wait
+-- in memory for histKeep, which reads and writes every field they touch in one HMGET and one
+-- HSET (a field of one measure, savings by rule, counts as place 0).
 local function histAdd(h, project, model, measure, n)
   if n == 0 or n == '0' or n == '' then return end
   local group, at = packedPlace(measure)
-  if not group then
-    redis.call('HINCRBY', h.key, project .. '|' .. model .. '|' .. measure, type(n) == 'string' and n or fmt(n))
-    return
-  end
-  local field = project .. '|' .. model .. '|' .. group
+  local field = project .. '|' .. model .. '|' .. (group or measure)
   if not h.adds then h.adds, h.order = {}, {} end
   local entry = h.adds[field]
   if not entry then
@@ -44,35 +40,54 @@ local function histAdd(h, project, model, measure, n)
     h.adds[field] = entry
     h.order[#h.order + 1] = field
   end
+  at = at or 0
   entry[at] = (entry[at] or 0) + tonumber(n)
 end
 
--- Writes what histAdd gathered, one HMGET and one HSET for all the packed groups, and keeps the
--- day for the history's retention after its last write.
+-- A packed group's text with `delta` added at place `at` (1-based), the rest left as it was:
+-- the places before it are skipped over, not parsed.
+local function bump(text, at, delta)
+  local from = 1
+  for k = 2, at do
+    local comma = string.find(text, ',', from, true)
+    if not comma then
+      -- Fewer places than `at`: the missing ones are zeros.
+      text = text .. string.rep(',', at - k + 1)
+      comma = string.find(text, ',', from, true)
+    end
+    from = comma + 1
+  end
+  local to = string.find(text, ',', from, true)
+  local sum = num(string.sub(text, from, to and to - 1 or -1)) + delta
+  return string.sub(text, 1, from - 1) .. (sum ~= 0 and fmt(sum) or '') .. (to and string.sub(text, to) or '')
+end
+
+-- Writes what histAdd gathered and keeps the day for the history's retention after its last write.
 local function histKeep(h)
-  local packedFields = h.order or {}
-  if #packedFields > 0 then
-    local old = redis.call('HMGET', h.key, unpack(packedFields))
-    local writes, gone = {}, {}
-    for i, field in ipairs(packedFields) do
-      local values = {}
-      for v in string.gmatch((old[i] or '') .. ',', '([^,]*),') do values[#values + 1] = v end
-      for at, delta in pairs(h.adds[field]) do
-        for j = #values + 1, at do values[j] = '' end
-        local sum = num(values[at]) + delta
-        values[at] = sum ~= 0 and fmt(sum) or ''
-      end
-      local last = #values
-      while last > 0 and values[last] == '' do last = last - 1 end
-      if last > 0 then
-        writes[#writes + 1] = field
-        writes[#writes + 1] = table.concat(values, ',', 1, last)
+  local fields = h.order
+  if fields then
+    local old = redis.call('HMGET', h.key, unpack(fields))
+    local writes, gone = {}, nil
+    for i, field in ipairs(fields) do
+      local text, adds = old[i] or '', h.adds[field]
+      if adds[0] then
+        local sum = num(text) + adds[0]
+        text = sum ~= 0 and fmt(sum) or ''
       else
-        gone[#gone + 1] = field -- all back to zero (a refund that undid a bill)
+        for at, delta in pairs(adds) do text = bump(text, at, delta) end
+        -- Trailing zeros are left off; a group all zero again (a refund undid a bill) goes.
+        text = string.match(text, '^(.-),*$')
+      end
+      if text ~= '' then
+        writes[#writes + 1] = field
+        writes[#writes + 1] = text
+      else
+        gone = gone or {}
+        gone[#gone + 1] = field
       end
     end
     if #writes > 0 then redis.call('HSET', h.key, unpack(writes)) end
-    if #gone > 0 then redis.call('HDEL', h.key, unpack(gone)) end
+    if gone then redis.call('HDEL', h.key, unpack(gone)) end
   end
   h.adds, h.order = nil, nil
   redis.call('PEXPIRE', h.key, h.retention)
