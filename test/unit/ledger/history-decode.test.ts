@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
+import { COUNT_MEASURES, MONEY_MEASURES, PACKED } from '../../../src/ledger/history.js';
 import { decodeDay } from '../../../src/ledger/ops/history.js';
 
 const DAY = '2026-11-15';
@@ -46,4 +48,15 @@ it('skips what it does not know: malformed values, other shapes, places past the
   expect(rows[0]!.jobs.admitted).toBe(1);
   expect(rows[0]!.reserved.toFixed()).toBe('0');
   expect(rows[0]!.rejected.size).toBe(0);
+});
+
+it("the reader's layout (PACKED) is the scripts' (history.lua), place for place", () => {
+  const lua = readFileSync(new URL('../../../src/ledger/lua/include/history.lua', import.meta.url), 'utf8');
+  const places = [...lua.matchAll(/m == '([^']+)' then return '(.)', (\d+)/g)].map(([, code, group, place]) => ({ code: code!, group: group!, place: Number(place) }));
+  expect(places.length).toBe(Object.values(PACKED).reduce((n, slots) => n + slots.length, 0));
+  for (const { code, group, place } of places) {
+    const slot = PACKED[group as keyof typeof PACKED][place - 1];
+    const expected = code in MONEY_MEASURES ? { money: MONEY_MEASURES[code as keyof typeof MONEY_MEASURES] } : code in COUNT_MEASURES ? { count: COUNT_MEASURES[code as keyof typeof COUNT_MEASURES] } : { rejected: code.replace(/^n\.rej\./, '') };
+    expect(slot, code).toEqual(expected);
+  }
 });
