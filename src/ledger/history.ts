@@ -75,6 +75,25 @@ export const COUNT_MEASURES = {
   'n.exp': 'expired',
 } as const;
 
+type MoneyName = (typeof MONEY_MEASURES)[keyof typeof MONEY_MEASURES];
+type CountName = (typeof COUNT_MEASURES)[keyof typeof COUNT_MEASURES];
+/** The codes of every rejection the history counts: the ledger's own, then the router's. */
+export const REJECTION_CODES = ['no-budget', 'insufficient-budget', ...RouterRejection.options] as const;
+
+/** One place of a packed group: a money measure, a count of jobs by outcome, or of rejections by code. */
+export type PackedSlot = { money: MoneyName } | { count: CountName } | { rejected: string };
+
+/**
+ * How the scripts pack measures into a day hash's fields (lua/include/history.lua, PACKED): field
+ * "<project>|<model>|<group>" holds the group's integers in this order, comma-separated, a zero
+ * as nothing and trailing zeros left off.
+ */
+export const PACKED: Record<'$' | 'c' | 'n', readonly PackedSlot[]> = {
+  $: (['reserved', 'committed', 'released', 'estimate'] as const).map((money) => ({ money })),
+  c: (['reconciled', 'committedBeyondReserve', 'uncharged'] as const).map((money) => ({ money })),
+  n: [...(['admitted', 'downgraded', 'completed', 'released', 'expired'] as const).map((count) => ({ count })), ...REJECTION_CODES.map((rejected) => ({ rejected }))],
+};
+
 const MoneyOf = z.custom<Money>((v) => Decimal.isDecimal(v));
 const Count = z.number().int().nonnegative();
 

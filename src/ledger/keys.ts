@@ -47,7 +47,8 @@ export class LedgerKeys {
   }
 
   /**
-   * The spend history: one hash per team and day (fields "<project>|<model>|<measure>"), and per
+   * The spend history: one hash per team and day (fields "<project>|<model>|<group>" of packed
+   * measures, lua/include/history.lua), and per
    * month a bounded zset of the most expensive jobs. Scripts check the keys they are given
    * against this stem plus the day the reservation recorded (lua/include/history.lua).
    */

@@ -12,7 +12,9 @@
 -- ARGV[1]  reservation id   ARGV[2] now (ms; empty: Redis's TIME)   ARGV[3] audit stream max length
 -- ARGV[4]  actor (who asks, for the audit)   ARGV[5] team   ARGV[6] project   ARGV[7] lease (ms)
 -- ARGV[8]  retention of a rejected record (ms)
--- ARGV[9..12] window ids the keys were built for: none, day, week, month
+-- ARGV[9]  the UTC day the keys were built for (whole days since the epoch): every window is whole
+-- days, so the same day means the same windows, and the script needs no calendar to check them
+-- ARGV[10..12] the window ids of that day: day, week, month (a budget without a period: "all")
 -- ARGV[13] number of candidates N, then N pairs: cost (micro-units), ceiling (ppm of the limit)
 -- then, from H = 14 + 2N: ARGV[H] the history's retention (ms), ARGV[H+1] the caller's job id
 -- (or empty), ARGV[H+2 .. H+1+N] per candidate its history tag
@@ -22,8 +24,10 @@
 --     amount, leaseUntil (for 'retry': the script's now), reason ('' | 'insufficient-budget' |
 --     'no-budget'), scope views, fired alerts, history day }
 --   scope views "kind|name|window|limit|spent|reserved|available;…", alerts "scope|name|window|ppm|limit|spent|reserved;…"
+-- Cost (docs/ledger.md, "Cost"): the script's own work is most of a reservation's Redis CPU, and
+-- most of that was turning numbers into text; amounts stay the text they came as (ARGV, HMGET)
+-- wherever they are not changed, and a changed one is formatted once.
 --@include clock.lua
---@include windows.lua
 --@include headroom.lua
 --@include balance.lua
 --@include audit.lua
@@ -36,13 +40,14 @@ local reservationKey, leasesKey, auditKey = KEYS[1], KEYS[2], KEYS[3]
 local projectConfigKey, firstProjectBalance = KEYS[4], 5
 local teamConfigKey, firstTeamBalance = KEYS[9], 10
 local id, nowArg, auditMax, actor = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local team, project, leaseMs, retentionMs = ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
-local firstWindow, candidateCount, firstCandidate = 9, tonumber(ARGV[13]), 14
+local team, project, leaseMs, retentionMs = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local candidateCount, firstCandidate = tonumber(ARGV[13]), 14
 local historyAt = firstCandidate + 2 * candidateCount
 local callerJobId = ARGV[historyAt + 1]
 
-local r = redis.call('HMGET', reservationKey, 'status', 'candidate', 'amount', 'leaseUntil', 'reason', 'pw', 'pv', 'tw', 'tv', 'project', 'hd')
-if r[1] then
+-- A new id (the common case) has no record: one field tells, the rest only for a replay.
+if redis.call('HGET', reservationKey, 'status') then
+  local r = redis.call('HMGET', reservationKey, 'status', 'candidate', 'amount', 'leaseUntil', 'reason', 'pw', 'pv', 'tw', 'tv', 'project', 'hd')
   -- The first answer: a reservation that resolved since still answers 'reserved' here.
   local status = r[1] == 'rejected' and 'rejected' or 'reserved'
   return { status, 1, tonumber(r[2]), r[3] or '', r[4] or '', r[5] or '',
@@ -50,84 +55,86 @@ if r[1] then
 end
 
 local now = clockNow(nowArg)
-local day = windowOf('daily', now)
+local nowText = fmt(now)
 -- The history's key names the day too: the same retry as a balance key's window.
-local skewed = day ~= ARGV[firstWindow + 1]
+if math.floor(now / 86400000) ~= tonumber(ARGV[9]) then return { 'retry', 0, -1, '', nowText, '', '', '', '' } end
+local day = ARGV[10]
 local history = { key = KEYS[14], retention = ARGV[historyAt] }
 
 -- Candidate c's history tag: its model, estimate (micro-units), whether it is a downgrade, and
 -- its savings as "rule=saving;…".
 local function tagOf(c)
   local model, estimate, downgraded, savings = string.match(ARGV[historyAt + 1 + c] or '', '^([^|]*)|([^|]*)|([^|]*)|(.*)$')
-  return { model = (model and model ~= '') and model or '-', estimate = estimate or '', downgraded = downgraded == '1', savings = savings or '' }
+  return (model and model ~= '') and model or '-', estimate or '', downgraded == '1', savings or ''
 end
 
 local function openScope(kind, name, cfgKey, firstBal)
   local cfg = redis.call('HMGET', cfgKey, 'limit', 'period', 'alerts')
   if not cfg[1] then return nil end
-  local idx = PERIODS[cfg[2]] or 1
-  local window = windowOf(PERIOD_NAMES[idx], now)
-  if window ~= ARGV[firstWindow + idx - 1] then skewed = true end
-  return { kind = kind, name = name, cfg = cfgKey, bal = KEYS[firstBal + idx - 1], window = window,
-    limit = num(cfg[1]), alerts = cfg[3] }
+  local period = cfg[2]
+  local idx = period == 'monthly' and 4 or period == 'daily' and 2 or period == 'weekly' and 3 or 1
+  return { kind = kind, name = name, cfg = cfgKey, bal = KEYS[firstBal + idx - 1], window = idx == 1 and 'all' or ARGV[8 + idx],
+    limit = num(cfg[1]), limitText = cfg[1], alerts = cfg[3] }
 end
 
 local scopes = {}
 local projectScope = openScope('project', project, projectConfigKey, firstProjectBalance)
 local teamScope = openScope('team', team, teamConfigKey, firstTeamBalance)
-if skewed then return { 'retry', 0, -1, '', fmt(now), '', '', '', '' } end
 if projectScope then scopes[#scopes + 1] = projectScope end
 if teamScope then scopes[#scopes + 1] = teamScope end
 
--- The first candidate that fits every scope under its ceiling: its number and cost, or nil.
+-- The first candidate that fits every scope under its ceiling: its number and cost (as a number
+-- and as its text), or nil.
 local function choose()
   for c = 1, candidateCount do
-    local cost, ppm = tonumber(ARGV[firstCandidate + 2 * (c - 1)]), tonumber(ARGV[firstCandidate + 2 * c - 1])
+    local costText = ARGV[firstCandidate + 2 * (c - 1)]
+    local cost, ppm = tonumber(costText), tonumber(ARGV[firstCandidate + 2 * c - 1])
     local fitsAll = true
     for _, s in ipairs(scopes) do
       local spent, reserved = balance(s)
       if not fits(s.limit, spent, reserved, cost, ppm) then fitsAll = false break end
     end
-    if fitsAll then return c, cost end
+    if fitsAll then return c, cost, costText end
   end
-  return nil, 0
+  return nil, 0, '0'
 end
 
 -- A project without a budget is any name a caller chose: its rejections count under '-', so the
 -- history holds only projects that have budgets.
 local function reject(reason)
   redis.call('HSET', reservationKey, unpack(recordFields({ 'id', id, 'team', team, 'project', project,
-    'status', 'rejected', 'createdAt', fmt(now), 'candidate', -1, 'reason', reason, 'hd', day }, scopes)))
+    'status', 'rejected', 'createdAt', nowText, 'candidate', '-1', 'reason', reason, 'hd', day }, scopes)))
   redis.call('PEXPIRE', reservationKey, retentionMs)
-  audit(auditKey, auditMax, balanceFields({ 'op', 'reject', 'at', fmt(now), 'id', id, 'project', project,
+  audit(auditKey, auditMax, balanceFields({ 'op', 'reject', 'at', nowText, 'id', id, 'project', project,
     'actor', actor, 'reason', reason }, scopes))
-  histAdd(history, projectScope and project or '-', tagOf(1).model, 'n.rej.' .. reason, 1)
+  histAdd(history, projectScope and project or '-', (tagOf(1)), 'n.rej.' .. reason, 1)
   histKeep(history)
   return { 'rejected', 0, -1, '', '', reason, encodeViews(scopes), '', day }
 end
 
 if not projectScope then return reject('no-budget') end
-local chosen, amount = choose()
+local chosen, amount, amountText = choose()
 if not chosen then return reject('insufficient-budget') end
 
-local leaseUntil = fmt(now + leaseMs)
-for _, s in ipairs(scopes) do adjust(s, 'reserved', amount) end
+local leaseUntil = fmt(now + tonumber(leaseMs))
+for _, s in ipairs(scopes) do adjust(s, 'reserved', amount, amountText) end
 redis.call('ZADD', leasesKey, leaseUntil, id)
 local fired = {}
 for _, s in ipairs(scopes) do fireAlerts(s, auditKey, auditMax, now, fired) end
-local tag = tagOf(chosen)
-local estimate = tag.estimate ~= '' and tag.estimate or fmt(amount)
+local model, estimate, downgraded, savings = tagOf(chosen)
+if estimate == '' then estimate = amountText end
+local candidateText = fmt(chosen - 1)
 -- hd, hm, he, hj: the history's day, model, estimate and the caller's job id (history.lua).
 redis.call('HSET', reservationKey, unpack(recordFields({ 'id', id, 'team', team, 'project', project, 'status', 'reserved',
-  'createdAt', fmt(now), 'amount', fmt(amount), 'candidate', chosen - 1, 'leaseUntil', leaseUntil,
-  'hd', day, 'hm', tag.model, 'he', estimate, 'hj', callerJobId }, scopes)))
-audit(auditKey, auditMax, balanceFields({ 'op', 'reserve', 'at', fmt(now), 'id', id, 'project', project,
-  'actor', actor, 'amount', fmt(amount), 'candidate', chosen - 1 }, scopes))
-histAdd(history, project, tag.model, 'rsv', amount)
-histAdd(history, project, tag.model, tag.downgraded and 'n.dwn' or 'n.adm', 1)
+  'createdAt', nowText, 'amount', amountText, 'candidate', candidateText, 'leaseUntil', leaseUntil,
+  'hd', day, 'hm', model, 'he', estimate, 'hj', callerJobId }, scopes)))
+audit(auditKey, auditMax, balanceFields({ 'op', 'reserve', 'at', nowText, 'id', id, 'project', project,
+  'actor', actor, 'amount', amountText, 'candidate', candidateText }, scopes))
+histAdd(history, project, model, 'rsv', amountText)
+histAdd(history, project, model, downgraded and 'n.dwn' or 'n.adm', 1)
 -- Savings by rule are the project's, not the model's: fewer fields per day (docs/ledger.md).
-for rule, saving in string.gmatch(tag.savings, '([^;=]+)=([^;]+)') do
-  histAdd(history, project, '-', 's.' .. rule, tonumber(saving))
+for rule, saving in string.gmatch(savings, '([^;=]+)=([^;]+)') do
+  histAdd(history, project, '-', 's.' .. rule, saving)
 end
 histKeep(history)
-return { 'reserved', 0, chosen - 1, fmt(amount), leaseUntil, '', encodeViews(scopes), encodeAlerts(fired), day }
+return { 'reserved', 0, chosen - 1, amountText, leaseUntil, '', encodeViews(scopes), encodeAlerts(fired), day }

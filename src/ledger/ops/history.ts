@@ -2,7 +2,7 @@ import type { RedisConnection as Redis } from '../../redis-connection.js';
 import { money, type Money } from '../../money.js';
 import { micros } from '../codec.js';
 import type { LedgerKeys } from '../keys.js';
-import { COUNT_MEASURES, MONEY_MEASURES, type HistoryRow, type TopJob } from '../history.js';
+import { COUNT_MEASURES, MONEY_MEASURES, PACKED, type HistoryRow, type PackedSlot, type TopJob } from '../history.js';
 
 /** Every UTC day from `from` to `to`, both included (YYYY-MM-DD). */
 export function daysBetween(from: string, to: string): string[] {
@@ -38,25 +38,49 @@ function emptyRow(day: string, project: string, model: string): HistoryRow {
   };
 }
 
+const INTEGER = /^-?\d+$/;
+const PACKED_VALUE = /^(-?\d+)?(,(-?\d+)?)*$/;
+
+/** Adds one measure's integer text to a row. */
+function addMeasure(row: HistoryRow, measure: string, value: string): void {
+  if (own(MONEY_MEASURES, measure)) row[MONEY_MEASURES[measure]] = row[MONEY_MEASURES[measure]].plus(micros.toMoney(value));
+  else if (own(COUNT_MEASURES, measure)) row.jobs[COUNT_MEASURES[measure]] += Number(value);
+  else if (measure.startsWith('n.rej.')) row.rejected.set(measure.slice(6), (row.rejected.get(measure.slice(6)) ?? 0) + Number(value));
+  else if (measure.startsWith('s.')) row.savings.set(measure.slice(2), (row.savings.get(measure.slice(2)) ?? money('0')).plus(micros.toMoney(value)));
+}
+
+/** Adds a packed group's integers (history.lua: "a,b,,d", zeros empty) to a row. */
+function addPacked(row: HistoryRow, slots: readonly PackedSlot[], value: string): void {
+  value.split(',').forEach((v, i) => {
+    const slot = slots[i];
+    if (v === '' || !slot) return;
+    if ('money' in slot) row[slot.money] = row[slot.money].plus(micros.toMoney(v));
+    else if ('count' in slot) row.jobs[slot.count] += Number(v);
+    else row.rejected.set(slot.rejected, (row.rejected.get(slot.rejected) ?? 0) + Number(v));
+  });
+}
+
 /**
  * One day's hash as rows, one per (project, model), sorted. Fields are
- * "<project>|<model>|<measure>"; a field of any other shape, or an unknown measure, is skipped
- * (a newer writer's measure must not break an older reader).
+ * "<project>|<model>|<group>" holding a packed group of measures (PACKED), or
+ * "<project>|<model>|<measure>" holding one (savings by rule, and any older writer's); both add
+ * up. A field of any other shape, or an unknown measure, is skipped (a newer writer's measure
+ * must not break an older reader).
  */
 export function decodeDay(day: string, hash: Record<string, string>, project?: string): HistoryRow[] {
   const rows = new Map<string, HistoryRow>();
   for (const [field, value] of Object.entries(hash)) {
     const parts = field.split('|');
-    if (parts.length !== 3 || !/^-?\d+$/.test(value)) continue;
+    if (parts.length !== 3) continue;
     const [p, m, measure] = parts as [string, string, string];
     if (project !== undefined && p !== project) continue;
+    const group = own(PACKED, measure) ? PACKED[measure] : undefined;
+    if (group ? !PACKED_VALUE.test(value) : !INTEGER.test(value)) continue;
     const rowKey = `${p}|${m}`;
     const row = rows.get(rowKey) ?? emptyRow(day, p, m);
     rows.set(rowKey, row);
-    if (own(MONEY_MEASURES, measure)) row[MONEY_MEASURES[measure]] = micros.toMoney(value);
-    else if (own(COUNT_MEASURES, measure)) row.jobs[COUNT_MEASURES[measure]] = Number(value);
-    else if (measure.startsWith('n.rej.')) row.rejected.set(measure.slice(6), Number(value));
-    else if (measure.startsWith('s.')) row.savings.set(measure.slice(2), micros.toMoney(value));
+    if (group) addPacked(row, group, value);
+    else addMeasure(row, measure, value);
   }
   for (const r of rows.values()) r.actual = r.committed.plus(r.uncharged);
   return [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);

@@ -8,6 +8,8 @@ import { decodeAlertText, decodeViewText } from './views.js';
 
 type Reservation = z.output<typeof ReserveInput>;
 
+const DAY_MS = 86_400_000;
+
 /**
  * reserve.lua's KEYS and ARGV (see its header). The balance keys of every period are passed, for
  * the windows of `at.guess`; the script checks those windows against its own clock.
@@ -21,7 +23,8 @@ export function reserveCall(ctx: OpContext, r: Reservation, at: Instant): Script
     r.project,
     r.leaseMs ?? ctx.defaultLeaseMs,
     ctx.retentionMs,
-    w.none,
+    // The day the windows are of: the script checks it against its clock instead of each window.
+    Math.floor(at.guess / DAY_MS),
     w.daily,
     w.weekly,
     w.monthly,

@@ -137,6 +137,26 @@ describe('spend history', () => {
     ]);
   });
 
+  it('packs a row into a few short fields, and drops a group that a refund brought back to zero', async () => {
+    const { ledger, prefix } = setup();
+    await ledger.setBudget({ team: 'studio', project: 'trailer', limit: '100', period: 'monthly' });
+    await ledger.reserve({ reservationId: 'a', team: 'studio', project: 'trailer', candidates: [{ cost: '4', history: tag('kling-o3', '3.5', [{ rule: 'staging', amount: '1' }]) }] });
+    await ledger.commit({ reservationId: 'a', actual: '4' });
+    await ledger.reconcile({ reservationId: 'a', billed: '4.5' });
+    const key = `${prefix}:{studio}:hist:${DAY}`;
+    expect(await redis.hgetall(key)).toEqual({
+      'trailer|kling-o3|$': '4000000,4000000,,3500000',
+      'trailer|kling-o3|c': '500000',
+      'trailer|kling-o3|n': '1,,1',
+      'trailer|-|s.staging': '1000000',
+    });
+    expect(await redis.object('ENCODING', key)).toBe('listpack');
+    await ledger.reconcile({ reservationId: 'a', billed: '4' });
+    expect(await redis.hexists(key, 'trailer|kling-o3|c')).toBe(0);
+    const rows = await ledger.history({ team: 'studio', project: 'trailer', from: DAY, to: DAY });
+    expect(rows.map(text)).toMatchObject([{ model: '-', savings: { staging: '1.00' } }, { model: 'kling-o3', reserved: '4.00', committed: '4.00', reconciled: '0.00', estimate: '3.50', jobs: { admitted: 1, completed: 1 } }]);
+  });
+
   it('refuses bad input with what was wrong and where', async () => {
     const { ledger } = setup();
     await expect(ledger.history({ team: 'studio', from: '2026-11-31', to: '2026-12-01' })).rejects.toThrow(/from.*calendar/);

@@ -30,6 +30,7 @@ end
 
 -- Fired alerts for a reply, without JSON: "scope|name|window|ppm|limit|spent|reserved;…".
 local function encodeAlerts(fired)
+  if #fired == 0 then return '' end
   local parts = {}
   for i, a in ipairs(fired) do
     parts[i] = a.scope .. '|' .. a.name .. '|' .. a.window .. '|' .. a.threshold .. '|' .. a.limit .. '|' .. a.spent .. '|' .. a.reserved

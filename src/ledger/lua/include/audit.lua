@@ -7,11 +7,12 @@ end
 -- Appends each scope's balances after the operation, so the audit alone can replay them.
 local function balanceFields(fields, scopes)
   for _, s in ipairs(scopes) do
-    local spent, reserved = balance(s)
-    fields[#fields + 1] = s.kind .. '.spent'
-    fields[#fields + 1] = fmt(spent)
-    fields[#fields + 1] = s.kind .. '.reserved'
-    fields[#fields + 1] = fmt(reserved)
+    local _, spent, reserved = balanceTexts(s)
+    local n = #fields
+    fields[n + 1] = s.kind == 'project' and 'project.spent' or 'team.spent'
+    fields[n + 2] = spent
+    fields[n + 3] = s.kind == 'project' and 'project.reserved' or 'team.reserved'
+    fields[n + 4] = reserved
   end
   return fields
 end

@@ -2,11 +2,10 @@
 -- exact below 2^53 (about 9e9 units of currency), and setBudget refuses limits above 1e9 so every
 -- sum stays exact.
 
--- No exponent, for HINCRBY, XADD and JSON. tostring is exact up to 14 digits and much cheaper
--- than string.format, which takes the rest.
+-- No exponent, for HINCRBY, XADD and JSON. '%d' formats the integer exactly (every amount is an
+-- integer below 2^53) and costs half of tostring's '%.14g', which needed '%.0f' past 14 digits.
 local function fmt(n)
-  if n < 1e14 and n > -1e14 then return tostring(n) end
-  return string.format('%.0f', n)
+  return string.format('%d', n)
 end
 
 -- A missing hash field (false) counts as zero.

@@ -6,8 +6,8 @@
 local RECORD_TAG = { project = 'p', team = 't' }
 
 local function balancesText(scope)
-  local spent, reserved = balance(scope)
-  return fmt(scope.limit) .. '|' .. fmt(spent) .. '|' .. fmt(reserved)
+  local limit, spent, reserved = balanceTexts(scope)
+  return limit .. '|' .. spent .. '|' .. reserved
 end
 
 local function recordFields(fields, scopes)

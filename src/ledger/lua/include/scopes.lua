@@ -17,7 +17,7 @@ local function recordedScopes(res, first, stems)
       if not bal or not stem or bal ~= stem .. r[3] or cfgKey ~= cfgName then return nil end
       local cfg = redis.call('HMGET', cfgKey, 'limit', 'alerts')
       scopes[#scopes + 1] = { kind = r[1], name = r[2], window = r[3], bal = bal, cfg = cfgKey,
-        limit = num(cfg[1]), alerts = cfg[2] }
+        limit = num(cfg[1]), limitText = cfg[1] or nil, alerts = cfg[2] }
     end
   end
   if KEYS[first + 2 * #scopes] then return nil end

@@ -34,7 +34,8 @@ local function encodeViews(scopes)
   local parts = {}
   for i, s in ipairs(scopes) do
     local spent, reserved = balance(s)
-    parts[i] = viewText(s.kind, s.name, s.window, s.limit, spent, reserved)
+    local limitText, spentText, reservedText = balanceTexts(s)
+    parts[i] = s.kind .. '|' .. s.name .. '|' .. s.window .. '|' .. limitText .. '|' .. spentText .. '|' .. reservedText .. '|' .. fmt(available(s.limit, spent, reserved))
   end
   return table.concat(parts, ';')
 end
