@@ -1,0 +1,190 @@
+// bench/memory: the Redis bytes one finished job leaves behind. Runs BENCH_MEMORY_JOBS (10,000)
+// jobs through the whole flow (client, router, generator, the local Kling server with short
+// tasks) on a redis-server of its own (nothing else writes there), then measures INFO memory's
+// used_memory before and after, and MEMORY USAGE of every key by kind, so each kind of record's
+// share per job is shown beside the target (1024 bytes per finished job).
+// Run: npm run bench -- memory   (BENCH_MEMORY_JOBS; needs redis-server on the PATH)
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import type { JobInput } from '../src/job.js';
+import { startFakeKling } from '../src/providers/fake-kling/server.js';
+import { createClient } from '../src/queue/client.js';
+import { startWorkers } from '../src/queue/runtime.js';
+import { JobIndex } from '../src/service/job-index.js';
+import { startRedisServer } from '../scripts/redis-server.js';
+
+const TARGET_BYTES = 1024;
+const PREFIX = 'vgmem';
+
+/** A team with two budgeted projects; `nobudget` is not in its policy (a rejection before the ledger). */
+const POLICY = `team: studio
+budgets:
+  team: { limit: "100000000", period: monthly }
+  projects:
+    trailer: { limit: "100000000", period: monthly }
+    teaser: { limit: "100000000", period: daily }
+rules:
+  staging: { draft: 720p }
+  audioDeferral: { when: always }
+  fallback: { direction: cheaper }
+  fullQualityCeiling: 0.9
+  ladder: [drop-deferrable-audio, downscale-720p, cheaper-model]
+`;
+
+/** A mixed, repeatable batch: most admitted (some downgraded by staging and deferral), one in twenty rejected. */
+function batch(n: number): JobInput[] {
+  const shapes: Omit<JobInput, 'team' | 'project' | 'id'>[] = [
+    { model: 'kling-3.0', resolution: '1080p', audio: 'required', durationSeconds: 10, prompt: 'hero shot, rain' },
+    { model: 'kling-o3', resolution: '1080p', audio: 'deferrable', durationSeconds: 8, stage: 'draft', prompt: 'storyboard pass' },
+    { model: 'kling-3.0', resolution: '1080p', audio: 'deferrable', durationSeconds: 12, prompt: 'city at dusk' },
+    { model: 'kling-o3', resolution: '720p', audio: 'required', durationSeconds: 6, stage: 'draft', prompt: 'dialogue test' },
+  ];
+  return Array.from({ length: n }, (_, i) => ({
+    id: `shot-${String(i).padStart(5, '0')}`,
+    team: 'studio',
+    project: i % 20 === 19 ? 'nobudget' : i % 2 ? 'teaser' : 'trailer',
+    ...shapes[i % shapes.length]!,
+  })) as JobInput[];
+}
+
+/** The kind of record a key holds, from its name (the bench's own prefix, one team, one account). */
+export function kindOf(key: string): string {
+  const q = /^vgmem:(intake|generate|webhooks):(.*)$/.exec(key);
+  if (q) {
+    const [, queue, rest] = q as unknown as [string, string, string];
+    if (/^j[a-z2-7]{25}$/.test(rest)) return `${queue} job hashes`;
+    if (/^j[a-z2-7]{25}:/.test(rest)) return `${queue} job side keys (${rest.slice(27)})`;
+    if (rest === 'completed' || rest === 'failed') return `${queue} completed/failed zsets`;
+    if (rest === 'events') return `${queue} events stream`;
+    return `${queue} queue bookkeeping`;
+  }
+  if (/^vgmem:\{studio\}:res:/.test(key)) return 'reservation records';
+  if (key === 'vgmem:{studio}:audit') return 'audit stream';
+  if (key.startsWith('vgmem:{studio}:hist:')) return 'spend history';
+  if (key === 'vgmem:{studio}:jobs' || key === 'vgmem:{studio}:jobs-seq') return 'job index';
+  if (key.startsWith('vgmem:{studio}:gate:')) return 'cancel gates';
+  if (key.startsWith('vgmem:locator:')) return 'reservation locators';
+  if (key.startsWith('vgmem:sched:')) return 'scheduler';
+  if (key.startsWith('vgmem:{studio}:')) return 'team: other';
+  return 'other';
+}
+
+interface Census {
+  used: number;
+  keys: number;
+  byKind: Map<string, { keys: number; bytes: number; ttl: Set<string> }>;
+}
+
+/** used_memory and every key's MEMORY USAGE (all samples: exact for streams and big hashes), by kind. */
+async function census(redis: Redis): Promise<Census> {
+  const byKind: Census['byKind'] = new Map();
+  let keys = 0;
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'COUNT', 1000);
+    cursor = next;
+    const p = redis.pipeline();
+    for (const k of batch) p.call('MEMORY', 'USAGE', k, 'SAMPLES', '0').pttl(k);
+    const answers = (await p.exec()) ?? [];
+    batch.forEach((k, i) => {
+      const bytes = Number(answers[2 * i]?.[1] ?? 0);
+      const ttl = Number(answers[2 * i + 1]?.[1] ?? -2);
+      const kind = kindOf(k);
+      const row = byKind.get(kind) ?? { keys: 0, bytes: 0, ttl: new Set<string>() };
+      row.keys++;
+      row.bytes += bytes;
+      row.ttl.add(ttl < 0 ? 'none' : `${Math.round(ttl / 3_600_000)} h`);
+      byKind.set(kind, row);
+      keys++;
+    });
+  } while (cursor !== '0');
+  const used = Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1] ?? 0);
+  return { used, keys, byKind };
+}
+
+/** One record of each per-job kind, as stored: what its bytes are made of. */
+async function samples(redis: Redis): Promise<void> {
+  const seen = new Set<string>();
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'COUNT', 1000);
+    cursor = next;
+    for (const k of batch) {
+      const kind = kindOf(k);
+      if (seen.has(kind)) continue;
+      seen.add(kind);
+      const type = await redis.type(k);
+      const body = type === 'hash' ? await redis.hgetall(k) : type === 'string' ? await redis.get(k) : type === 'stream' ? await redis.xrevrange(k, '+', '-', 'COUNT', 12) : type;
+      process.stdout.write(`-- ${kind}: ${k} (${type}, ${String(await redis.object('ENCODING', k))})\n${JSON.stringify(body, null, 1)}\n`);
+    }
+  } while (cursor !== '0');
+}
+
+const pad = (s: string | number, n: number) => String(s).padStart(n);
+
+export async function benchMemory(n = Number(process.env.BENCH_MEMORY_JOBS ?? 10_000)): Promise<void> {
+  const server = await startRedisServer();
+  const dir = mkdtempSync(join(tmpdir(), 'vidgate-bench-memory-'));
+  writeFileSync(join(dir, 'studio.yaml'), POLICY);
+  const kling = await startFakeKling({ apiKey: 'bench', latencyMs: 20 });
+  const redis = new Redis(server.url, { maxRetriesPerRequest: null });
+  const log = pino({ level: 'silent' });
+  const workers = await startWorkers({
+    redisUrl: server.url,
+    prefix: PREFIX,
+    policiesDir: dir,
+    kling: { baseUrl: kling.url, credentials: { apiKey: 'bench' }, unitPrice: '1', retry: { attempts: 3, baseMs: 5 } },
+    concurrency: { router: 50, generator: 100 },
+    accountConcurrency: 100,
+    modelConcurrency: 100,
+    poll: { intervalMs: 10, maxIntervalMs: 30 },
+    slotRetryMs: 20,
+    watchPolicies: false,
+    log,
+  });
+  const client = createClient({ redis: server.url, prefix: PREFIX });
+  const index = new JobIndex(redis, PREFIX);
+  try {
+    const before = await census(redis);
+    const started = performance.now();
+    const jobs = batch(n);
+    const finished: Record<string, number> = {};
+    for (let i = 0; i < jobs.length; i += 1000) {
+      const part = jobs.slice(i, i + 1000);
+      const handles = await client.enqueueMany(part);
+      // Jobs sent through POST /v1/jobs are indexed for GET /v1/jobs and the dashboard: these too.
+      await index.add('studio', part.map((j) => j.id!));
+      for (const r of await Promise.all(handles.map((h) => h.result()))) finished[r.state] = (finished[r.state] ?? 0) + 1;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    await workers.close(5000);
+    await client.close();
+    const after = await census(redis);
+
+    const out: string[] = [];
+    out.push(`bench/memory: ${n} jobs through router and generator on a private redis-server (${seconds.toFixed(0)} s under load): ${Object.entries(finished).map(([s, c]) => `${c} ${s}`).join(', ')}`);
+    out.push(`${'kind'.padEnd(44)}${pad('keys', 8)}${pad('bytes', 12)}${pad('per job', 10)}  ttl`);
+    let sum = 0;
+    const kinds = [...new Set([...before.byKind.keys(), ...after.byKind.keys()])].sort();
+    for (const kind of kinds) {
+      const a = after.byKind.get(kind);
+      const b = before.byKind.get(kind);
+      const bytes = (a?.bytes ?? 0) - (b?.bytes ?? 0);
+      sum += bytes;
+      out.push(`${kind.padEnd(44)}${pad((a?.keys ?? 0) - (b?.keys ?? 0), 8)}${pad(bytes, 12)}${pad((bytes / n).toFixed(0), 10)}  ${[...(a?.ttl ?? [])].sort().slice(0, 3).join(', ')}`);
+    }
+    const used = after.used - before.used;
+    out.push(`keys' MEMORY USAGE: ${sum} bytes, ${(sum / n).toFixed(0)} per finished job`);
+    out.push(`INFO used_memory: ${before.used} -> ${after.used} bytes: ${(used / n).toFixed(0)} per finished job (target at most ${TARGET_BYTES}: ${used / n <= TARGET_BYTES ? 'met' : 'NOT met'})`);
+    process.stdout.write(`${out.join('\n')}\n`);
+    if (process.env.BENCH_MEMORY_SAMPLES === '1') await samples(redis);
+  } finally {
+    await redis.quit();
+    await kling.close();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
