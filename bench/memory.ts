@@ -14,6 +14,7 @@ import { startFakeKling } from '../src/providers/fake-kling/server.js';
 import { createClient } from '../src/queue/client.js';
 import { startWorkers } from '../src/queue/runtime.js';
 import { JobIndex } from '../src/service/job-index.js';
+import { DEFAULTS } from '../src/defaults.js';
 import { startRedisServer } from '../scripts/redis-server.js';
 
 const TARGET_BYTES = 1024;
@@ -70,6 +71,20 @@ export function kindOf(key: string): string {
   if (key.startsWith('vgmem:sched:')) return 'scheduler';
   if (key.startsWith('vgmem:{studio}:')) return 'team: other';
   return 'other';
+}
+
+/** How long a kind of record stays (ms; null: bounded by a count, not an age), and the setting. */
+function keptFor(kind: string): { ms: number | null; label: string } {
+  const d = (ms: number, setting: string) => ({ ms, label: `${ms / 86_400_000} d (${setting})` });
+  if (/^(intake|generate) (job|completed)/.test(kind)) return d(DEFAULTS.completedJobRetentionMs, 'completedJobRetentionMs; failed: failedJobRetentionMs');
+  if (/events stream$/.test(kind)) return { ms: null, label: `last ${DEFAULTS.queueEventsMaxLen} entries (queueEventsMaxLen)` };
+  if (kind === 'reservation records' || kind === 'reservation locators') return d(DEFAULTS.reservationRetentionMs, 'reservationRetentionMs');
+  if (kind === 'cancel gates') return d(DEFAULTS.cancelGateRetentionMs, 'cancelGateRetentionMs');
+  if (kind === 'audit stream') return { ms: null, label: `last ~${DEFAULTS.auditMaxLen} entries per team (auditMaxLen)` };
+  if (kind === 'spend history') return d(DEFAULTS.historyRetentionMs, 'historyRetentionMs; per day, not per job');
+  if (kind === 'job index') return { ms: null, label: `last ${DEFAULTS.serviceJobIndexMax} ids per team (serviceJobIndexMax)` };
+  if (kind === 'scheduler') return { ms: null, label: `events: last ${DEFAULTS.schedulerEventsMaxLen} (schedulerEventsMaxLen)` };
+  return { ms: null, label: '' };
 }
 
 interface Census {
@@ -166,19 +181,43 @@ export async function benchMemory(n = Number(process.env.BENCH_MEMORY_JOBS ?? 10
 
     const out: string[] = [];
     out.push(`bench/memory: ${n} jobs through router and generator on a private redis-server (${seconds.toFixed(0)} s under load): ${Object.entries(finished).map(([s, c]) => `${c} ${s}`).join(', ')}`);
-    out.push(`${'kind'.padEnd(44)}${pad('keys', 8)}${pad('bytes', 12)}${pad('per job', 10)}  ttl`);
+    out.push(`${'kind'.padEnd(40)}${pad('keys', 7)}${pad('bytes', 11)}${pad('per job', 9)}  kept`);
     let sum = 0;
+    const perJob = new Map<string, number>();
     const kinds = [...new Set([...before.byKind.keys(), ...after.byKind.keys()])].sort();
     for (const kind of kinds) {
       const a = after.byKind.get(kind);
       const b = before.byKind.get(kind);
       const bytes = (a?.bytes ?? 0) - (b?.bytes ?? 0);
+      if (bytes === 0 && (a?.keys ?? 0) === (b?.keys ?? 0)) continue;
       sum += bytes;
-      out.push(`${kind.padEnd(44)}${pad((a?.keys ?? 0) - (b?.keys ?? 0), 8)}${pad(bytes, 12)}${pad((bytes / n).toFixed(0), 10)}  ${[...(a?.ttl ?? [])].sort().slice(0, 3).join(', ')}`);
+      perJob.set(kind, bytes / n);
+      out.push(`${kind.padEnd(40)}${pad((a?.keys ?? 0) - (b?.keys ?? 0), 7)}${pad(bytes, 11)}${pad((bytes / n).toFixed(0), 9)}  ${keptFor(kind).label}`);
     }
     const used = after.used - before.used;
-    out.push(`keys' MEMORY USAGE: ${sum} bytes, ${(sum / n).toFixed(0)} per finished job`);
-    out.push(`INFO used_memory: ${before.used} -> ${after.used} bytes: ${(used / n).toFixed(0)} per finished job (target at most ${TARGET_BYTES}: ${used / n <= TARGET_BYTES ? 'met' : 'NOT met'})`);
+    out.push(`keys' MEMORY USAGE: ${sum} bytes, ${(sum / n).toFixed(0)} per finished job; INFO used_memory ${before.used} -> ${after.used}: ${(used / n).toFixed(0)} per finished job`);
+    // A job's own records go by age; the count-bounded kinds (streams, the index) stop growing at
+    // their caps, so their share of a job falls as jobs go past them: shown apart, with the caps.
+    const DAY = 86_400_000;
+    for (const [label, age] of [['at finish', 0], ['after 1 day', DAY], ['after 7 days', 7 * DAY], ['after 8 days', 8 * DAY]] as const) {
+      const held = [...perJob].filter(([kind]) => keptFor(kind).ms !== null && keptFor(kind).ms! > age).reduce((t, [, b]) => t + b, 0);
+      out.push(`a finished job's own records ${label.padEnd(13)}: ${held.toFixed(0).padStart(6)} bytes (target at most ${TARGET_BYTES}: ${held <= TARGET_BYTES ? 'met' : 'NOT met'})`);
+    }
+    const bounded = [...perJob].filter(([kind]) => keptFor(kind).ms === null).reduce((t, [, b]) => t + b, 0);
+    out.push(`count-bounded kinds: ${bounded.toFixed(0)} bytes per job over these ${n} jobs, up to their caps:`);
+    // The count-bounded kinds stop growing at their caps: what each holds then, in all.
+    const capped: [string, string, number, 'xlen' | 'zcard'][] = [
+      ['intake events stream', `${PREFIX}:intake:events`, DEFAULTS.queueEventsMaxLen, 'xlen'],
+      ['generate events stream', `${PREFIX}:generate:events`, DEFAULTS.queueEventsMaxLen, 'xlen'],
+      ['audit stream', `${PREFIX}:{studio}:audit`, DEFAULTS.auditMaxLen, 'xlen'],
+      ['job index', `${PREFIX}:{studio}:jobs`, DEFAULTS.serviceJobIndexMax, 'zcard'],
+    ];
+    for (const [kind, key, cap, len] of capped) {
+      const entries = len === 'xlen' ? await redis.xlen(key) : await redis.zcard(key);
+      const bytes = Number(await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
+      if (entries === 0) continue;
+      out.push(`  ${kind}: ${entries} entries now (${(entries / n).toFixed(1)} per job, ${(bytes / entries).toFixed(0)} bytes each); at its cap of ${cap}: ${((bytes / entries) * cap / 1e6).toFixed(1)} MB, whatever the number of jobs`);
+    }
     process.stdout.write(`${out.join('\n')}\n`);
     if (process.env.BENCH_MEMORY_SAMPLES === '1') await samples(redis);
   } finally {
