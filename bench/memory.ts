@@ -3,7 +3,7 @@
 // tasks) on a redis-server of its own (nothing else writes there), then measures INFO memory's
 // used_memory before and after, and MEMORY USAGE of every key by kind, so each kind of record's
 // share per job is shown beside the target (1024 bytes per finished job).
-// Run: npm run bench -- memory   (BENCH_MEMORY_JOBS; needs redis-server on the PATH)
+// Run: npm run bench -- memory   (BENCH_MEMORY_JOBS, BENCH_MEMORY_REDIS_ARGS; needs redis-server on the PATH)
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,7 +141,9 @@ async function samples(redis: Redis): Promise<void> {
 const pad = (s: string | number, n: number) => String(s).padStart(n);
 
 export async function benchMemory(n = Number(process.env.BENCH_MEMORY_JOBS ?? 10_000)): Promise<void> {
-  const server = await startRedisServer();
+  // BENCH_MEMORY_REDIS_ARGS: redis-server settings to measure with, e.g. "--hash-max-listpack-value 1024".
+  const extraArgs = (process.env.BENCH_MEMORY_REDIS_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const server = await startRedisServer({ extraArgs });
   const dir = mkdtempSync(join(tmpdir(), 'vidgate-bench-memory-'));
   writeFileSync(join(dir, 'studio.yaml'), POLICY);
   const kling = await startFakeKling({ apiKey: 'bench', latencyMs: 20 });
@@ -180,7 +182,7 @@ export async function benchMemory(n = Number(process.env.BENCH_MEMORY_JOBS ?? 10
     const after = await census(redis);
 
     const out: string[] = [];
-    out.push(`bench/memory: ${n} jobs through router and generator on a private redis-server (${seconds.toFixed(0)} s under load): ${Object.entries(finished).map(([s, c]) => `${c} ${s}`).join(', ')}`);
+    out.push(`bench/memory: ${n} jobs through router and generator on a private redis-server${extraArgs.length ? ` (${extraArgs.join(' ')})` : ''} (${seconds.toFixed(0)} s under load): ${Object.entries(finished).map(([s, c]) => `${c} ${s}`).join(', ')}`);
     out.push(`${'kind'.padEnd(40)}${pad('keys', 7)}${pad('bytes', 11)}${pad('per job', 9)}  kept`);
     let sum = 0;
     const perJob = new Map<string, number>();
