@@ -89,35 +89,29 @@ function keptFor(kind: string): { ms: number | null; label: string } {
 
 interface Census {
   used: number;
-  keys: number;
-  byKind: Map<string, { keys: number; bytes: number; ttl: Set<string> }>;
+  byKind: Map<string, { keys: number; bytes: number }>;
 }
 
 /** used_memory and every key's MEMORY USAGE (all samples: exact for streams and big hashes), by kind. */
 async function census(redis: Redis): Promise<Census> {
   const byKind: Census['byKind'] = new Map();
-  let keys = 0;
   let cursor = '0';
   do {
     const [next, batch] = await redis.scan(cursor, 'COUNT', 1000);
     cursor = next;
     const p = redis.pipeline();
-    for (const k of batch) p.call('MEMORY', 'USAGE', k, 'SAMPLES', '0').pttl(k);
+    for (const k of batch) p.call('MEMORY', 'USAGE', k, 'SAMPLES', '0');
     const answers = (await p.exec()) ?? [];
     batch.forEach((k, i) => {
-      const bytes = Number(answers[2 * i]?.[1] ?? 0);
-      const ttl = Number(answers[2 * i + 1]?.[1] ?? -2);
       const kind = kindOf(k);
-      const row = byKind.get(kind) ?? { keys: 0, bytes: 0, ttl: new Set<string>() };
+      const row = byKind.get(kind) ?? { keys: 0, bytes: 0 };
       row.keys++;
-      row.bytes += bytes;
-      row.ttl.add(ttl < 0 ? 'none' : `${Math.round(ttl / 3_600_000)} h`);
+      row.bytes += Number(answers[i]?.[1] ?? 0);
       byKind.set(kind, row);
-      keys++;
     });
   } while (cursor !== '0');
   const used = Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1] ?? 0);
-  return { used, keys, byKind };
+  return { used, byKind };
 }
 
 /** One record of each per-job kind, as stored: what its bytes are made of. */
@@ -164,6 +158,7 @@ export async function benchMemory(n = Number(process.env.BENCH_MEMORY_JOBS ?? 10
   });
   const client = createClient({ redis: server.url, prefix: PREFIX });
   const index = new JobIndex(redis, PREFIX);
+  let running = true;
   try {
     const before = await census(redis);
     const started = performance.now();
@@ -177,6 +172,8 @@ export async function benchMemory(n = Number(process.env.BENCH_MEMORY_JOBS ?? 10
       for (const r of await Promise.all(handles.map((h) => h.result()))) finished[r.state] = (finished[r.state] ?? 0) + 1;
     }
     const seconds = (performance.now() - started) / 1000;
+    // Stopped before the census: nothing writes while it reads.
+    running = false;
     await workers.close(5000);
     await client.close();
     const after = await census(redis);
@@ -223,6 +220,7 @@ export async function benchMemory(n = Number(process.env.BENCH_MEMORY_JOBS ?? 10
     process.stdout.write(`${out.join('\n')}\n`);
     if (process.env.BENCH_MEMORY_SAMPLES === '1') await samples(redis);
   } finally {
+    if (running) await Promise.allSettled([workers.close(5000), client.close()]);
     await redis.quit();
     await kling.close();
     await server.stop();
