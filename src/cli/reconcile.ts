@@ -10,6 +10,7 @@ import type { GenerateData } from '../queue/records.js';
 import { UnsettledJobs } from '../queue/unsettled.js';
 import { reconcile, type ReconcileReport } from '../reconcile/reconciler.js';
 import type { Finding } from '../reconcile/compare.js';
+import { recordReconciliation } from '../reconcile/metrics.js';
 import { action, printJson } from './command.js';
 import { klingOptionsFromEnv } from './kling-env.js';
 import { withRedisOptions, type RedisFlags } from './options.js';
@@ -83,6 +84,9 @@ export function reconcileCommand(): Command {
           });
           if (f.json) printJson(report);
           else print(report, f.apply);
+          // For GET /metrics: what this run found and settled. The ledger holds the money itself,
+          // so a failure here is said and does not fail the run.
+          await recordReconciliation(redis, queuePrefix(f.prefix, redis), report, f.apply).catch((err: Error) => process.stderr.write(`vidgate: reconciliation metrics not written: ${err.message}\n`));
         } finally {
           await generate.close();
           redis.disconnect();

@@ -7,6 +7,7 @@ import { cliConnection, describeTarget, redisTargetFromEnv, workerConnection } f
 import { buildService } from '../service/app.js';
 import { PolicyVersions } from '../queue/policy-versions.js';
 import { KeyStore } from '../service/keys.js';
+import { parseTrustProxy } from '../service/trust-proxy.js';
 import { action, portOption, positiveInt } from './command.js';
 import { withRedisOptions, type RedisFlags } from './options.js';
 
@@ -15,6 +16,7 @@ interface ServeFlags extends RedisFlags {
   host: string;
   rateLimit: number;
   waitMs: number;
+  trustProxy?: string;
 }
 
 export function serveCommand(): Command {
@@ -25,9 +27,11 @@ export function serveCommand(): Command {
       .option('--host <host>', 'address to listen on', DEFAULTS.serviceHost)
       .option('--rate-limit <n>', 'requests per key per minute', positiveInt, DEFAULTS.serviceRateLimit)
       .option('--wait-ms <ms>', 'longest ?wait=decision wait, ms', positiveInt, DEFAULTS.serviceDecisionWaitMs)
+      .addOption(new Option('--trust-proxy <addresses>', "proxies in front (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For/-Proto are believed: behind a TLS proxy the dashboard's cookie is then Secure").env('VIDGATE_TRUST_PROXY'))
       .addHelpText('after', '\nEvery /v1 route needs "Authorization: Bearer <key>" (vidgate keys create); VIDGATE_ADMIN_KEY sets an admin key.\nGET /openapi.json is the OpenAPI 3.1 document, /docs its browser view.\nThe dashboard is at / (sign in with a key); GET /metrics takes VIDGATE_METRICS_TOKEN or an admin key; /admin/queues (bull-board) needs an admin dashboard session.'),
   ).action(
     action(async (f: ServeFlags) => {
+      const trustProxy = f.trustProxy === undefined ? undefined : parseTrustProxy(f.trustProxy);
       const url = redisTargetFromEnv(f);
       const probe = await cliConnection(url); // fail fast, saying what to start
       probe.disconnect();
@@ -47,6 +51,7 @@ export function serveCommand(): Command {
         metricsToken: process.env.VIDGATE_METRICS_TOKEN || undefined,
         rateLimit: { max: f.rateLimit, windowMs: 60_000 },
         decisionWaitMs: f.waitMs,
+        ...(trustProxy ? { trustProxy } : {}),
         ready: async () => {
           await redis.ping();
           await ledger.getBudget({ team: 'readyz' });

@@ -6,6 +6,7 @@ import type { ModelId } from '../catalog.js';
 import { DEFAULTS } from '../defaults.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { startReaper } from '../ledger/reaper.js';
+import type { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { KlingAdapter } from '../providers/kling/adapter.js';
 import { CallbackTokens, CallbackWaker, startCallbackServer } from './callbacks.js';
 import { quietErrors, workerConnection } from './connection.js';
@@ -42,6 +43,8 @@ export interface Wiring {
   /** The provider account whose slots every team shares. */
   scheduler: AccountScheduler;
   leaseMs: number;
+  /** What this process observes for GET /metrics (decisions, provider time and errors). */
+  metrics: WorkerMetrics;
   closers: (() => Promise<unknown>)[];
 }
 
@@ -94,7 +97,13 @@ async function startCallbacks(w: Wiring, provider: KlingAdapter, callback: NonNu
 /** The generator: runs admitted jobs at the provider and settles them; and the lease reaper. */
 export async function startGenerator(w: Wiring): Promise<Worker> {
   const { cfg, ledger, unsettled, log } = w;
-  const provider = new KlingAdapter(cfg.kling);
+  const provider = new KlingAdapter({
+    ...cfg.kling,
+    onError: (op, code) => {
+      w.metrics.providerError(op, code);
+      cfg.kling.onError?.(op, code);
+    },
+  });
   const mc = cfg.modelConcurrency ?? DEFAULTS.modelConcurrency;
   const slots = new ModelSlots(w.ledgerRedis, w.prefix, (m) => (typeof mc === 'number' ? mc : (mc[m as ModelId] ?? DEFAULTS.modelConcurrency)), cfg.slotLeaseMs);
   const callbacks = cfg.callback ? await startCallbacks(w, provider, cfg.callback) : undefined;
@@ -113,6 +122,7 @@ export async function startGenerator(w: Wiring): Promise<Worker> {
     holdForReconciliation: (id, externalId, reason) => unsettled.add(id, externalId, reason),
     gate: new CancelGate(w.ledgerRedis, w.prefix),
     log,
+    metrics: w.metrics,
   });
   // A job still queued keeps its reservation, and so does one held for reconciliation, or one the
   // queue failed after it began a create: only one that can no longer run, and sent nothing, gives it back.

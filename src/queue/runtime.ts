@@ -4,6 +4,8 @@ import type { ModelId } from '../catalog.js';
 import { DEFAULTS } from '../defaults.js';
 import { Ledger } from '../ledger/ledger.js';
 import { createLogger } from '../log.js';
+import { MetricsFlusher } from '../metrics/flusher.js';
+import { WorkerMetrics } from '../metrics/worker-metrics.js';
 import type { KlingAdapterOptions } from '../providers/kling/adapter.js';
 import type { RedisTarget } from '../redis-connection.js';
 import { isConnectionError, queuePrefix, reportConnection, workerConnection } from './connection.js';
@@ -11,6 +13,7 @@ import { DEFAULT_PREFIX } from './names.js';
 import { PolicyCards } from './policy-cards.js';
 import { PolicyStore } from './policy-store.js';
 import { PolicyVersions } from './policy-versions.js';
+import type { StoredDecision } from './records.js';
 import { policyActor, startGenerator, startRouter, type Wiring } from './roles.js';
 import { applyPolicyDir } from './policy-files.js';
 import { AccountScheduler } from './scheduler/account.js';
@@ -68,9 +71,14 @@ export interface RunningWorkers {
   webhooks: RunningWebhooks | undefined;
   /** SIGHUP: applies the `policiesDir` files again (a bad file is logged, changing nothing), then reads Redis. */
   reloadPolicies(): Promise<void>;
+  /** Writes this process's metrics to Redis now (they are written about once a second anyway, and at close). */
+  flushMetrics(): Promise<void>;
   /** Stops taking jobs, lets active ones finish (or hands them back after `graceMs`), closes everything. */
   close(graceMs?: number): Promise<void>;
 }
+
+/** How long a closing process waits for its last metrics flush. */
+const METRICS_CLOSE_MS = 2000;
 
 /** Starts the router and/or generator workers in this process, wired to one Redis and one provider. */
 export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
@@ -87,6 +95,9 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
   // A subscribed connection takes no other commands: the policy store gets its own, which
   // connects only if the router starts the store.
   const policySubscriber = workerConnection(cfg.redisUrl, { lazyConnect: true });
+  // Observed in memory, written to Redis about once a second for `vidgate serve` to expose (src/metrics/flusher.ts).
+  const metrics = new WorkerMetrics();
+  const flusher = new MetricsFlusher(ledgerRedis, bullPrefix, metrics.recorder, (err) => log.warn({ err: err.message }, 'metrics flush failed; retrying with the next')).start();
   const w: Wiring = {
     cfg,
     prefix,
@@ -101,6 +112,7 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
     unsettled: new UnsettledJobs(ledgerRedis, prefix),
     scheduler: new AccountScheduler(ledgerRedis, prefix, cfg.account ?? DEFAULTS.account, cfg.slotLeaseMs ? { slotLeaseMs: cfg.slotLeaseMs } : {}),
     leaseMs: cfg.leaseMs ?? DEFAULTS.leaseMs,
+    metrics,
     closers: [],
   };
   const workers: Worker[] = [];
@@ -112,6 +124,8 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
     await closing;
     clearTimeout(timer);
     for (const close of w.closers) await close();
+    // The last observations, after the last job: bounded, since a Redis that is away would hold the close for ever.
+    await Promise.race([flusher.close().catch((err: Error) => log.warn({ err: err.message }, 'last metrics flush failed')), new Promise((r) => setTimeout(r, METRICS_CLOSE_MS).unref())]);
     await w.policies.close();
     policySubscriber.disconnect();
     await ledger.close();
@@ -119,7 +133,12 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
     await connection.quit();
   };
   try {
-    if (cfg.router ?? true) workers.push(await startRouter(w));
+    if (cfg.router ?? true) {
+      const router = await startRouter(w);
+      // Enqueue-to-decision, observed as the intake job completes: no Redis call, nothing in the router's own work.
+      router.on('completed', (job, decision: StoredDecision | undefined) => metrics.decided(job.timestamp, decision?.outcome));
+      workers.push(router);
+    }
     if (cfg.generator ?? true) workers.push(await startGenerator(w));
     if (cfg.webhooks !== false) {
       webhooks = await startWebhooks({ redisUrl: cfg.redisUrl, prefix, ledger, log, config: cfg.webhooks ?? {} });
@@ -140,5 +159,5 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
     if (cfg.policiesDir !== undefined && (cfg.router ?? true)) await applyPolicyDir(cfg.policiesDir, versions, policyActor(), log);
     await w.policies.refresh();
   };
-  return { policies: w.policies, versions, cards: w.cards, reloadPolicies, ledger, unsettled: w.unsettled, webhooks, close: (graceMs = 30_000) => teardown(graceMs) };
+  return { policies: w.policies, versions, cards: w.cards, reloadPolicies, ledger, unsettled: w.unsettled, webhooks, flushMetrics: () => flusher.flush(), close: (graceMs = 30_000) => teardown(graceMs) };
 }

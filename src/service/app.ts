@@ -38,6 +38,8 @@ export interface ServiceDeps {
   rateLimit?: { max: number; windowMs: number };
   /** The longest `?wait=decision` waits. */
   decisionWaitMs?: number;
+  /** Proxies (addresses or CIDR ranges) whose X-Forwarded-* headers are believed; none by default. */
+  trustProxy?: string[];
   /** Outbound webhooks' settings (default: this Redis, private targets per VIDGATE_WEBHOOKS_ALLOW_PRIVATE). */
   webhooks?: WebhookDeps;
   /** Redis answers and the ledger's scripts are loaded. */
@@ -60,6 +62,7 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
     ...(deps.log === false ? { logger: false } : { loggerInstance: deps.log as FastifyBaseLogger }),
     bodyLimit: DEFAULTS.serviceBodyLimitBytes,
     routerOptions: { maxParamLength: 300 },
+    ...(deps.trustProxy?.length ? { trustProxy: deps.trustProxy.join(',') } : {}),
     // Our own request ids only; a caller's header is not trusted as one.
     genReqId: () => Math.random().toString(36).slice(2),
   });

@@ -2,8 +2,10 @@ import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { Gauge, Registry } from 'prom-client';
 import { COUNT_MEASURES, type HistoryRow } from '../ledger/history.js';
+import { readStoredMetrics, storedMetricsText } from '../metrics/reader.js';
 import type { BudgetView } from '../ledger/schema.js';
 import { formatMoney, money, type Money } from '../money.js';
+import { queuePrefix } from '../redis-connection.js';
 import { windowDays } from './dashboard/burndown.js';
 import type { RouteContext } from './app.js';
 import { ServiceError } from './errors.js';
@@ -14,7 +16,9 @@ import { sameSecret } from './keys.js';
 // process answers the same figures and none keeps state of its own. Money is written from the
 // ledger's decimal strings (never through a JavaScript number); labels are team, project,
 // model, rule, outcome, queue, window: bounded by the policies, the catalog and the rules, never
-// a job id.
+// a job id. The workers' own observations (decision latency, provider time and errors) and
+// reconciliation's findings come from other processes: they flush them to Redis (src/metrics/)
+// and each scrape reads their totals.
 
 export interface TeamFigures {
   team: string;
@@ -128,6 +132,7 @@ const BEARER = /^Bearer ([\x21-\x7e]{1,200})$/;
 /** GET /metrics: the scraper's token, or an admin key; anything else is 401 (the figures are every team's). */
 export function metricsRoutes(app: FastifyInstance, ctx: RouteContext, queues: Queue[], teamsOf: () => Promise<string[]>, access: MetricsAccess): void {
   const registry = queueRegistry(queues);
+  const workersPrefix = queuePrefix(ctx.prefix, ctx.redis);
   app.get('/metrics', async (req, reply) => {
     const presented = BEARER.exec(req.headers.authorization ?? '')?.[1];
     let ok = false;
@@ -147,7 +152,7 @@ export function metricsRoutes(app: FastifyInstance, ctx: RouteContext, queues: Q
         return { team, views: views.filter((v): v is BudgetView => v !== null), rows };
       }),
     );
-    const text = ledgerMetrics(teams) + (await registry.metrics());
+    const text = ledgerMetrics(teams) + storedMetricsText(await readStoredMetrics(ctx.redis, workersPrefix)) + (await registry.metrics());
     return reply.type(registry.contentType).header('cache-control', 'no-store').send(text);
   });
 }

@@ -25,6 +25,12 @@ describe('flags', () => {
     expect(r.stderr).toContain("option '--count <n>' argument '99999999999999999999999' is invalid. expected a whole number from 1 to 1000000000.");
   });
 
+  it('serve --trust-proxy takes addresses or CIDR ranges only, and says so', async () => {
+    const r = await runCli(['serve', '--port', '0', '--trust-proxy', '10.0.0.0/8,everyone'], { env: env() });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--trust-proxy: "everyone" is not an IP address or CIDR range');
+  });
+
   it('an alert finer than a millionth is refused, not stored as 0', async () => {
     const prefix = uniquePrefix('cli');
     const r = await runCli(['budget', 'set', '--team', 'portless', '--project', 'main', '--limit', '10', '--period', 'monthly', '--alerts', '0.0000001', '--prefix', prefix], { env: env() });

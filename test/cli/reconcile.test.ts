@@ -4,8 +4,10 @@ import { Ledger } from '../../src/ledger/ledger.js';
 import { startFakeKling, type FakeKling } from '../../src/providers/fake-kling/server.js';
 import { KlingAdapter } from '../../src/providers/kling/adapter.js';
 import { externalTaskId } from '../../src/queue/names.js';
+import { readStoredMetrics, storedMetricsText } from '../../src/metrics/reader.js';
+import { deleteMatching } from '../../src/redis-connection.js';
 import { runCli } from '../helpers/cli.js';
-import { connect, redisUrl, uniquePrefix } from '../helpers/redis.js';
+import { bullPrefix, connect, redisUrl, uniquePrefix } from '../helpers/redis.js';
 
 let kling: FakeKling;
 beforeAll(async () => {
@@ -34,6 +36,19 @@ describe('vidgate reconcile', () => {
     expect(await ledger.getBudget({ team: 'cli', project: 'p' })).toMatchObject({ spent: '0.375' });
     const again = await runCli(['reconcile', '--prefix', prefix], { env: env() });
     expect(again.stdout).toMatch(/of 1 vidgate jobs: 0 differences/);
+    // Each run is in GET /metrics: two found the difference, the last found none, one settled it.
+    const metrics = storedMetricsText(await readStoredMetrics(redis, bullPrefix(prefix))).split('\n');
+    expect(metrics).toEqual(
+      expect.arrayContaining([
+        'vidgate_reconcile_runs_total{mode="apply"} 1',
+        'vidgate_reconcile_runs_total{mode="report"} 2',
+        'vidgate_reconcile_differences_total{kind="billed-outside-ledger"} 2',
+        'vidgate_reconcile_last_differences{kind="billed-outside-ledger"} 0',
+        'vidgate_reconcile_settled_total{action="charged"} 1',
+        'vidgate_reconcile_settled_amount_total{action="charged"} 0.375',
+      ]),
+    );
+    await deleteMatching(redis, `${bullPrefix(prefix)}:metrics:*`);
     await redis.quit();
   });
 

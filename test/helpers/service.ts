@@ -26,7 +26,7 @@ export interface TestService {
 }
 
 /** The service over real HTTP (port 0) on a real pipeline: Redis, workers and the local Kling server. */
-export async function startService(opts: { policies: Record<string, string>; kling?: FakeKlingOptions; workers?: Partial<WorkerConfig>; rateLimit?: { max: number; windowMs: number }; decisionWaitMs?: number; metricsToken?: string }): Promise<TestService> {
+export async function startService(opts: { policies: Record<string, string>; kling?: FakeKlingOptions; workers?: Partial<WorkerConfig>; rateLimit?: { max: number; windowMs: number }; decisionWaitMs?: number; metricsToken?: string; trustProxy?: string[] }): Promise<TestService> {
   const pipeline = await startPipeline({ policies: opts.policies, ...(opts.kling ? { kling: opts.kling } : {}), ...(opts.workers ? { workers: opts.workers } : {}) });
   const redis = connect();
   const ledger = new Ledger({ redis, prefix: pipeline.prefix, actor: 'service' });
@@ -40,6 +40,7 @@ export async function startService(opts: { policies: Record<string, string>; kli
     policies: new PolicyVersions({ redis, prefix: pipeline.prefix, ledger }),
     adminKey: ADMIN_KEY,
     ...(opts.metricsToken ? { metricsToken: opts.metricsToken } : {}),
+    ...(opts.trustProxy ? { trustProxy: opts.trustProxy } : {}),
     rateLimit: opts.rateLimit ?? { max: 100_000, windowMs: 60_000 },
     decisionWaitMs: opts.decisionWaitMs ?? 20_000,
     // Test receivers listen on 127.0.0.1: private targets are allowed here (and in the workers, by the test).

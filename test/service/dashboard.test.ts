@@ -10,7 +10,7 @@ import { job, SERVICE_POLICIES } from './policies.js';
 const HOSTILE = '<script>alert("x")</script>';
 let s: TestService;
 beforeAll(async () => {
-  s = await startService({ policies: { ...SERVICE_POLICIES, 'other.yaml': `# owner: ${HOSTILE}\n${SERVICE_POLICIES['other.yaml']}` }, kling: { latencyMs: 50 } });
+  s = await startService({ policies: { ...SERVICE_POLICIES, 'other.yaml': `# owner: ${HOSTILE}\n${SERVICE_POLICIES['other.yaml']}` }, kling: { latencyMs: 50 }, trustProxy: ['127.0.0.1'] });
 });
 afterAll(async () => s?.close());
 
@@ -39,6 +39,12 @@ describe('sign-in and session', () => {
     redis.disconnect();
     expect(stored.length).toBeGreaterThan(0);
     expect(stored.join(' ')).not.toContain(sid);
+  });
+
+  it('behind a trusted TLS proxy (X-Forwarded-Proto: https from a --trust-proxy address) the cookie is Secure', async () => {
+    const r = await fetch(`${s.url}/dashboard/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-proto': 'https' }, body: new URLSearchParams({ key: s.key.submitA }).toString() });
+    expect(r.status).toBe(303);
+    expect(r.headers.get('set-cookie')).toMatch(/; Secure/);
   });
 
   it('a wrong key is 401 with a message, and no cookie', async () => {

@@ -9,7 +9,7 @@ const FLOORS: string[][] = [
   ['errors', 'money', 'names', 'catalog', 'defaults', 'bounded-cache', 'validation', 'log', 'redis-script', 'redis-connection', 'yaml-file'],
   ['job'],
   ['pricing'],
-  ['ledger'],
+  ['ledger', 'metrics'],
   ['policy'],
   ['providers'],
   ['queue', 'webhooks'],

@@ -22,6 +22,19 @@ export interface KlingAdapterOptions {
   /** Rate-limit and concurrency rejections (1302/1303) and failed reads: attempts, backoff from baseMs. */
   retry?: { attempts?: number; baseMs?: number; maxMs?: number };
   clock?: () => number;
+  /**
+   * Told of every error answer (retried or not), for the workers' metrics: the operation and a
+   * bounded code (errorCode). A read's "not found" is an answer, not an error, unless it ends a status read.
+   */
+  onError?: (op: 'create' | 'query', code: string) => void;
+}
+
+/** A provider error as a bounded label: Kling's known code, else `other`; http_4xx/http_5xx without one. */
+export function errorCode(err: ProviderError): string {
+  const { code, httpStatus } = err.details;
+  if (code !== undefined) return code in CODE_TEXT ? String(code) : 'other';
+  if (httpStatus !== undefined) return httpStatus >= 400 && httpStatus < 600 ? `http_${Math.floor(httpStatus / 100)}xx` : 'other';
+  return 'network';
 }
 
 const STATUS: Record<string, TaskStatus> = { submitted: 'submitted', processing: 'processing', succeed: 'succeeded', failed: 'failed' };
@@ -89,7 +102,7 @@ export class KlingAdapter implements Provider {
   async status(handle: TaskHandle): Promise<TaskState> {
     const endpoint = Endpoint.parse(handle.route);
     const data = await this.readWithRetry(`/v1/videos/${endpoint}/${encodeURIComponent(handle.taskId)}`);
-    if (!data) throw new ProviderError(`Kling has no task ${handle.taskId}`, 'fail-job', { code: 1203 });
+    if (!data) throw this.failed(new ProviderError(`Kling has no task ${handle.taskId}`, 'fail-job', { code: 1203 }), 'query');
     return this.toState(data, endpoint, handle.externalId);
   }
 
@@ -157,6 +170,12 @@ export class KlingAdapter implements Provider {
     };
   }
 
+  /** Tells the observer of an error answer, and gives it back to throw. */
+  private failed(err: ProviderError, op: 'create' | 'query', code = errorCode(err)): ProviderError {
+    this.opts.onError?.(op, code);
+    return err;
+  }
+
   private async request(method: 'GET' | 'POST', path: string, body: unknown, during: 'create' | 'query'): Promise<unknown> {
     const unknownFate = during === 'create' ? 'lookup' : 'retry';
     let res: Response;
@@ -168,27 +187,30 @@ export class KlingAdapter implements Provider {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
-      const what = (err as Error).name === 'TimeoutError' ? `timed out after ${this.timeoutMs} ms` : `failed: ${(err as Error).message}`;
-      throw new ProviderError(`Kling ${method} ${path} ${what}`, unknownFate);
+      const timedOut = (err as Error).name === 'TimeoutError';
+      const what = timedOut ? `timed out after ${this.timeoutMs} ms` : `failed: ${(err as Error).message}`;
+      throw this.failed(new ProviderError(`Kling ${method} ${path} ${what}`, unknownFate), during, timedOut ? 'timeout' : 'network');
     }
     const text = await res.text();
     let envelope: ReturnType<typeof Envelope.parse>;
     try {
       envelope = Envelope.parse(JSON.parse(text));
     } catch {
-      if (res.status === 401 || res.status === 403) throw new ProviderError(`Kling refused the credentials (HTTP ${res.status})`, 'fail-account', { httpStatus: res.status });
-      throw new ProviderError(`Kling ${method} ${path} answered HTTP ${res.status} without a JSON body`, res.status >= 500 ? unknownFate : 'fail-job', { httpStatus: res.status });
+      if (res.status === 401 || res.status === 403) throw this.failed(new ProviderError(`Kling refused the credentials (HTTP ${res.status})`, 'fail-account', { httpStatus: res.status }), during);
+      throw this.failed(new ProviderError(`Kling ${method} ${path} answered HTTP ${res.status} without a JSON body`, res.status >= 500 ? unknownFate : 'fail-job', { httpStatus: res.status }), during);
     }
     // code 0 is success even when HTTP says otherwise, and a non-zero code is an error even with 200.
     if (envelope.code !== 0) {
       const retryAfter = Number(res.headers.get('retry-after'));
       const text = envelope.message || CODE_TEXT[envelope.code] || 'error';
-      throw new ProviderError(`Kling ${envelope.code}: ${text}`, actionForCode(envelope.code, during), {
+      const err = new ProviderError(`Kling ${envelope.code}: ${text}`, actionForCode(envelope.code, during), {
         code: envelope.code,
         httpStatus: res.status,
         ...(envelope.request_id ? { requestId: envelope.request_id } : {}),
         ...(retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
       });
+      // A read's "not found" is how a lookup learns there is no task (readPage answers null): no error unless status() says so.
+      throw during === 'query' && envelope.code === 1203 ? err : this.failed(err, during);
     }
     return envelope.data;
   }

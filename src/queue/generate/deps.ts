@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ModelId } from '../../catalog.js';
 import type { Ledger } from '../../ledger/ledger.js';
+import type { WorkerMetrics } from '../../metrics/worker-metrics.js';
 import type { RateCard } from '../../pricing/rate-card-schema.js';
 import type { Provider } from '../../providers/provider.js';
 import type { CancelGate } from '../cancel-gate.js';
@@ -31,4 +32,6 @@ export interface GeneratorDeps {
   /** The card an admission names (built-in, or stored with the policy version that admitted the job). */
   cardFor: (team: string, ref: string) => Promise<RateCard>;
   log: Logger;
+  /** The process's metrics: each task's time at the provider. */
+  metrics?: Pick<WorkerMetrics, 'providerTask'>;
 }

@@ -26,8 +26,14 @@ export interface TaskRun {
  */
 export async function runTask(deps: GeneratorDeps, run: TaskRun, job: Job, externalId: string): Promise<StepEvent> {
   try {
-    const handle = await findOrCreate(deps, run, job, externalId);
-    return { type: 'task-ended', task: await follow(deps, run, job, handle) };
+    let submittedAt: number | undefined;
+    const handle = await findOrCreate(deps, run, job, externalId, () => (submittedAt = Date.now()));
+    const task = await follow(deps, run, job, handle);
+    // Provider time from our own create call; a task found again (a retry, a re-delivery) counts
+    // from the provider's own creation time, as near as its clock agrees with ours.
+    const from = submittedAt ?? task.createdAt;
+    if (from !== null) deps.metrics?.providerTask(job.model, task.status, (Date.now() - from) / 1000);
+    return { type: 'task-ended', task };
   } catch (err) {
     if (err instanceof NotHeld) return { type: 'not-held', status: err.status };
     throw err;
@@ -46,7 +52,7 @@ async function hold(deps: GeneratorDeps, id: string, during: 'submit' | 'follow'
   throw new NotHeld(held.status);
 }
 
-async function findOrCreate(deps: GeneratorDeps, run: TaskRun, job: Job, externalId: string): Promise<TaskHandle> {
+async function findOrCreate(deps: GeneratorDeps, run: TaskRun, job: Job, externalId: string, submitting: () => void): Promise<TaskHandle> {
   const provider = deps.providerFor(job.model);
   const d = run.data();
   // A task already accepted is read by its own id: no lookup, and never a second create.
@@ -67,6 +73,7 @@ async function findOrCreate(deps: GeneratorDeps, run: TaskRun, job: Job, externa
   if ((await deps.gate.claim(job.team, d.id, 'sent')) === 'cancelled') throw new NotHeld('cancelled');
   if (!resuming) await run.save({ current: { model: job.model, externalId } });
   const callbackUrl = deps.callbackUrlFor?.(externalId);
+  submitting();
   const handle = await provider.submit(job, externalId, callbackUrl ? { callbackUrl } : {});
   await run.save({ current: { model: job.model, externalId, taskId: handle.taskId, route: handle.route } });
   return handle;
