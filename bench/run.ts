@@ -1,12 +1,13 @@
-// npm run bench [-- ledger|pipeline|scheduler|api|history-memory|metrics]: runs the named benchmarks (all by default).
+// npm run bench [-- ledger|pipeline|scheduler|api|history-memory|metrics|memory]: runs the named benchmarks (all by default).
 import { benchLedger } from './ledger.js';
 import { benchPipeline } from './pipeline.js';
 import { benchScheduler } from './scheduler.js';
 import { benchApi } from './api.js';
 import { benchHistoryMemory } from './history-memory.js';
 import { benchMetrics } from './metrics.js';
+import { benchMemory } from './memory.js';
 
-const all: Record<string, () => Promise<void>> = { ledger: () => benchLedger(), pipeline: () => benchPipeline(), scheduler: () => benchScheduler(), api: () => benchApi(), 'history-memory': () => benchHistoryMemory(), metrics: () => benchMetrics() };
+const all: Record<string, () => Promise<void>> = { ledger: () => benchLedger(), pipeline: () => benchPipeline(), scheduler: () => benchScheduler(), api: () => benchApi(), 'history-memory': () => benchHistoryMemory(), metrics: () => benchMetrics(), memory: () => benchMemory() };
 const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(all);
 for (const name of names) {
   const run = all[name];

@@ -19,8 +19,16 @@ export const DEFAULTS = {
   leaseMs: 15 * MINUTE,
   /** A team's audit stream keeps about this many entries. */
   auditMaxLen: 100_000,
-  /** A finished or rejected reservation is kept this long, for idempotent replays and reconciliation. */
-  reservationRetentionMs: 30 * 24 * 60 * MINUTE,
+  /**
+   * A finished or rejected reservation (and its locator) is kept this long. Idempotency needs it
+   * only while a retry can come: intake retries (seconds), generate retries and stalled
+   * re-deliveries (at most hours: attempts × the poll timeout), a lease (15 min), and a job enqueued
+   * again while its finished jobs are kept (its reservation replays instead of reserving twice).
+   * Reconciliation needs more: it settles a committed job whose bill differs, and a held one,
+   * only while its reservation (found by its locator) is there, so a week covers a weekly
+   * `vidgate reconcile` run with days to spare. Reports read the spend history, not these.
+   */
+  reservationRetentionMs: 7 * 24 * 60 * MINUTE,
   /**
    * The spend history (per team, day, project and model) is kept this long after a day's last
    * write: 13 months and a margin, so a year-on-year report of a whole month always finds it.
@@ -66,6 +74,21 @@ export const DEFAULTS = {
   generateBackoffMs: 2 * SECOND,
   /** Times a generate job may be handed back by BullMQ's stalled check (its worker died) before BullMQ fails it. */
   generateMaxStalledCount: 10,
+  /**
+   * A completed intake job (its decision) and generate job (its result) stay in BullMQ this long,
+   * and at most this many of each: what `vidgate jobs show`, GET /v1/jobs/{id}, the dashboard and a
+   * client's handles read, what a retried router step reads to know it forwarded already, and what
+   * the webhook dispatcher reads to name a finished job's team. A pipeline reads its results as
+   * they finish and a person looks the next morning: a day. After it, the job's money is in the
+   * spend history and the audit stream, and its id answers "not found".
+   */
+  completedJobRetentionMs: 24 * 60 * MINUTE,
+  finishedJobsKept: 500_000,
+  /**
+   * A failed intake or generate job stays a week: failures are few, people look into them, and
+   * reconciliation prices a held task from its failed generate job's admission.
+   */
+  failedJobRetentionMs: 7 * 24 * 60 * MINUTE,
   /** Intake (router) attempts and the first backoff, doubling. */
   intakeAttempts: 5,
   intakeBackoffMs: SECOND,
@@ -81,7 +104,7 @@ export const DEFAULTS = {
    * `streams.events.maxLen`, 10,000 by default): the webhook dispatcher reads them, so this is how
    * far it may fall behind (a stopped dispatcher, a burst) before events are trimmed unread.
    * A job writes about five entries per queue, and its finishing one carries its record (a few
-   * KB), so this is roughly 10,000 jobs' worth and some tens of MB of Redis per queue.
+   * hundred bytes), so this is roughly 10,000 jobs' worth and about 10 MB of Redis per queue.
    */
   queueEventsMaxLen: 50_000,
   /** Outbound webhooks: attempts per delivery (BullMQ) and the first backoff, doubling: about 34 h in all. */
@@ -112,7 +135,10 @@ export const DEFAULTS = {
   webhookBatch: 100,
   /** Delivery jobs (and so their ids, which stop an event being queued twice) are kept this long. */
   webhookJobRetentionMs: 7 * 24 * 60 * MINUTE,
-  /** A job's cancel-or-sent claim (src/queue/cancel-gate.ts) is kept longer than any finished job. */
+  /**
+   * A job's cancel-or-sent claim (src/queue/cancel-gate.ts) is kept longer than any finished or
+   * failed job: a cancelled job shows as cancelled for as long as any record of it is shown.
+   */
   cancelGateRetentionMs: 8 * 24 * 60 * MINUTE,
   /** The service: port, host, request body limit, how long `?wait=decision` waits at most. */
   servicePort: 8080,

@@ -35,7 +35,7 @@ export function jobsCommand(): Command {
         try {
           const shown = await client.show(opts.team, id);
           if (!shown) {
-            process.stderr.write(`vidgate: team ${opts.team} has no job ${id} (never enqueued, or finished more than a week ago)\n`);
+            process.stderr.write(`vidgate: team ${opts.team} has no job ${id} (never enqueued, or finished longer ago than it is kept: a day once completed, a week once failed)\n`);
             process.exitCode = 1;
             return;
           }

@@ -23,7 +23,7 @@ export class CancelGate {
   /** Claims the job for `claim`; answers the claim in force (ours, or the one that came first). */
   async claim(team: string, internalId: string, claim: GateClaim): Promise<GateClaim> {
     const key = this.key(team, internalId);
-    // The claim outlives every record of the job (finished jobs are kept a week).
+    // The claim outlives every record of the job (failed jobs, the longest kept, stay a week).
     const set = await this.redis.set(key, claim, 'PX', DEFAULTS.cancelGateRetentionMs, 'NX');
     if (set === 'OK') return claim;
     const held = await this.redis.get(key);

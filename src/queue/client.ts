@@ -11,8 +11,8 @@ import { duplicateConnection, isRedisTarget, type RedisTarget } from '../redis-c
 import { queuePrefix, quietErrors, quietOnReconnect, reportConnection, workerConnection, type ConnectionReport } from './connection.js';
 import { CancelGate } from './cancel-gate.js';
 import { queueStanding, type QueueStanding } from './scheduler/standing.js';
-import { DEFAULT_PREFIX, internalJobId, KEEP_FINISHED, QUEUE_GENERATE, QUEUE_INTAKE, QUEUE_OPTIONS } from './names.js';
-import { failedOutcome, type DecisionRecord, type FinalResult, type GenerateData, type GenerationResult } from './records.js';
+import { DEFAULT_PREFIX, internalJobId, KEEP_COMPLETED, KEEP_FAILED, QUEUE_GENERATE, QUEUE_INTAKE, QUEUE_OPTIONS } from './names.js';
+import { failedOutcome, readDecision, type DecisionRecord, type FinalResult, type GenerateData, type GenerationResult, type StoredDecision } from './records.js';
 
 export type { FinalResult } from './records.js';
 
@@ -117,7 +117,7 @@ export class VidgateClient {
       return { ...parsed.data, id: parsed.data.id ?? randomUUID() };
     });
     // The internal id is the BullMQ job id: enqueuing the same team and id again adds nothing.
-    await this.intake.addBulk(jobs.map((j) => ({ name: 'job', data: j, opts: { jobId: internalJobId(j.team, j.id), removeOnComplete: KEEP_FINISHED, removeOnFail: KEEP_FINISHED, attempts: DEFAULTS.intakeAttempts, backoff: { type: 'exponential', delay: DEFAULTS.intakeBackoffMs } } })));
+    await this.intake.addBulk(jobs.map((j) => ({ name: 'job', data: j, opts: { jobId: internalJobId(j.team, j.id), removeOnComplete: KEEP_COMPLETED, removeOnFail: KEEP_FAILED, attempts: DEFAULTS.intakeAttempts, backoff: { type: 'exponential', delay: DEFAULTS.intakeBackoffMs } } })));
     return jobs.map((j) => this.handle(j.team, j.id));
   }
 
@@ -125,7 +125,7 @@ export class VidgateClient {
   handle(team: string, id: string): JobHandle {
     const internal = internalJobId(team, id);
     let decided: Promise<DecisionRecord> | undefined;
-    const decision = () => (decided ??= this.waitFor(this.intake, 'intake', internal, id) as Promise<DecisionRecord>);
+    const decision = () => (decided ??= this.waitFor(this.intake, 'intake', internal, id).then((stored) => readDecision(stored as StoredDecision)));
     return {
       id,
       team,
@@ -157,7 +157,7 @@ export class VidgateClient {
       internalId,
       project: typeof a?.data?.project === 'string' ? (a.data.project as string) : null,
       intake: a ? await a.getState() : 'missing',
-      decision: (a?.returnvalue as DecisionRecord | undefined) ?? null,
+      decision: readDecision(a?.returnvalue as StoredDecision | null | undefined),
       generate: b ? await b.getState() : null,
       result: (b?.returnvalue as GenerationResult | undefined) ?? null,
       data: (b?.data as GenerateData | undefined) ?? null,

@@ -14,8 +14,12 @@ export const DEFAULT_PREFIX = DEFAULTS.prefix;
  */
 export const QUEUE_OPTIONS = { streams: { events: { maxLen: DEFAULTS.queueEventsMaxLen } } };
 
-/** Keep finished jobs (decisions and results are the record) for a week, bounded in count. */
-export const KEEP_FINISHED = { age: 7 * 86_400, count: 500_000 };
+/**
+ * How long BullMQ keeps a finished intake or generate job (seconds, and a count), by how it
+ * ended: a completed one a day, a failed one a week (DEFAULTS says why).
+ */
+export const KEEP_COMPLETED = { age: DEFAULTS.completedJobRetentionMs / 1000, count: DEFAULTS.finishedJobsKept };
+export const KEEP_FAILED = { age: DEFAULTS.failedJobRetentionMs / 1000, count: DEFAULTS.finishedJobsKept };
 
 /** Where the callback endpoint publishes verified provider callbacks for every generator. */
 export const callbackChannel = (prefix: string) => `${prefix}:callbacks`;

@@ -17,7 +17,7 @@ import type { PolicyCards } from './policy-cards.js';
 import { policyDirDocuments, watchPolicyDir } from './policy-files.js';
 import type { PolicyStore } from './policy-store.js';
 import type { PolicyVersions } from './policy-versions.js';
-import type { DecisionRecord, GenerateData, GenerationResult } from './records.js';
+import type { GenerateData, GenerationResult, StoredDecision } from './records.js';
 import { createRouter } from './router.js';
 import type { WorkerConfig } from './runtime.js';
 import { CancelGate } from './cancel-gate.js';
@@ -79,7 +79,7 @@ export async function startRouter(w: Wiring): Promise<Worker> {
   const generate = quietErrors(new Queue<GenerateData>(QUEUE_GENERATE, { ...QUEUE_OPTIONS, connection: w.connection, prefix: w.queuePrefix }));
   w.closers.push(() => generate.close());
   const route = createRouter({ ledger: w.ledger, generate, scheduler: w.scheduler, parkMs: w.cfg.parkMs, policyFor: (t) => w.policies.get(t), cardFor: (t, ref) => w.cards.load(t, ref), leaseMs: w.leaseMs, generateAttempts: w.cfg.generateAttempts, log: w.log });
-  return new Worker<unknown, DecisionRecord>(QUEUE_INTAKE, route, workerOptions(w, w.cfg.concurrency?.router ?? DEFAULTS.routerConcurrency));
+  return new Worker<unknown, StoredDecision>(QUEUE_INTAKE, route, workerOptions(w, w.cfg.concurrency?.router ?? DEFAULTS.routerConcurrency));
 }
 
 /** Callbacks: a server for the provider's POSTs, and wake-ups for the tasks this process follows. */

@@ -16,9 +16,9 @@ import { RouterRejection } from '../ledger/history.js';
 import { ModelId } from '../catalog.js';
 import { Name } from '../names.js';
 import { describeIssues } from '../validation.js';
-import { internalJobId, KEEP_FINISHED } from './names.js';
+import { internalJobId, KEEP_COMPLETED, KEEP_FAILED } from './names.js';
 import type { ActivePolicy } from './policy-store.js';
-import { decisionRecord, writeMoney, type Admission, type DecisionCode, type DecisionContext, type DecisionRecord, type GenerateData } from './records.js';
+import { decisionRecord, headroom, storeDecision, writeMoney, type Admission, type DecisionCode, type DecisionContext, type GenerateData, type StoredDecision } from './records.js';
 import { replayedChoice, type Choice } from './replay.js';
 import type { AccountScheduler } from './scheduler/account.js';
 
@@ -48,10 +48,6 @@ async function utilizationOf(ledger: Ledger, team: string, project: string): Pro
     if (!max || u.gt(max)) max = u;
   }
   return max;
-}
-
-function headroom(scopes: ScopeBalance[]): string[] {
-  return scopes.map((s) => `${s.scope} ${s.name} (${s.window}): ${s.available} of ${s.limit} available (spent ${s.spent}, reserved ${s.reserved})`);
 }
 
 /** What the spend history keeps of a candidate if it is admitted: model, price, downgrade, savings by rule. */
@@ -90,7 +86,7 @@ function admissionOf(id: string, choice: Choice, loaded: ActivePolicy): Admissio
  * between the two).
  */
 export function createRouter(deps: RouterDeps) {
-  return async (bull: BullJob): Promise<DecisionRecord> => {
+  return async (bull: BullJob): Promise<StoredDecision> => {
     const id = bull.id!; // the internal id: reservation and generate job id
     const raw = (bull.data ?? {}) as Record<string, unknown>;
     const ctx: DecisionContext = {
@@ -99,9 +95,9 @@ export function createRouter(deps: RouterDeps) {
       project: typeof raw.project === 'string' ? raw.project : null,
       policyVersion: null,
     };
-    const reject = (code: DecisionCode, reasons: string[], l: Ladder | null = null, scopes: ScopeBalance[] = []): DecisionRecord => {
+    const reject = (code: DecisionCode, reasons: string[], l: Ladder | null = null, scopes: ScopeBalance[] = []): StoredDecision => {
       deps.log.info({ job: id, code, reasons }, 'rejected');
-      return decisionRecord(ctx, code, l && decisionOf(l, null), { reasons, scopes });
+      return storeDecision(decisionRecord(ctx, code, l && decisionOf(l, null), { reasons, scopes }));
     };
     /**
      * A rejection before the ledger, counted once in the team's spend history (the ledger keeps a
@@ -109,7 +105,7 @@ export function createRouter(deps: RouterDeps) {
      * and only a project with a budget in it is named there; a job whose id is not its team's
      * internal id names no team at all.
      */
-    const refuse = async (code: RouterRejection, reasons: string[], l: Ladder | null = null): Promise<DecisionRecord> => {
+    const refuse = async (code: RouterRejection, reasons: string[], l: Ladder | null = null): Promise<StoredDecision> => {
       const team = Name.safeParse(raw.team);
       const callerId = typeof raw.id === 'string' ? raw.id : undefined;
       const policy = team.success ? deps.policyFor(team.data)?.policy : undefined;
@@ -177,8 +173,8 @@ export function createRouter(deps: RouterDeps) {
       await deps.generate.add('generate', admissionOf(id, choice, loaded), {
         jobId: id,
         delay: deps.parkMs ?? DEFAULTS.parkMs,
-        removeOnComplete: KEEP_FINISHED,
-        removeOnFail: KEEP_FINISHED,
+        removeOnComplete: KEEP_COMPLETED,
+        removeOnFail: KEEP_FAILED,
         attempts: deps.generateAttempts?.attempts ?? DEFAULTS.generateAttempts,
         backoff: { type: 'exponential', delay: deps.generateAttempts?.backoffMs ?? DEFAULTS.generateBackoffMs },
       });
@@ -191,6 +187,6 @@ export function createRouter(deps: RouterDeps) {
     const code: DecisionCode = choice.code ?? (decision.outcome === 'downgrade' ? 'downgraded' : 'admitted');
     const record = decisionRecord(ctx, code, decision, { reasons: choice.reasons, scopes: r.scopes });
     deps.log.info({ job: id, outcome: record.outcome, cost: record.cost, replayed: r.replayed }, 'admitted');
-    return record;
+    return storeDecision(record);
   };
 }

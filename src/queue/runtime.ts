@@ -13,7 +13,7 @@ import { DEFAULT_PREFIX } from './names.js';
 import { PolicyCards } from './policy-cards.js';
 import { PolicyStore } from './policy-store.js';
 import { PolicyVersions } from './policy-versions.js';
-import type { DecisionRecord } from './records.js';
+import type { StoredDecision } from './records.js';
 import { policyActor, startGenerator, startRouter, type Wiring } from './roles.js';
 import { applyPolicyDir } from './policy-files.js';
 import { AccountScheduler } from './scheduler/account.js';
@@ -136,7 +136,7 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
     if (cfg.router ?? true) {
       const router = await startRouter(w);
       // Enqueue-to-decision, observed as the intake job completes: no Redis call, nothing in the router's own work.
-      router.on('completed', (job, decision: DecisionRecord | undefined) => metrics.decided(job.timestamp, decision?.outcome));
+      router.on('completed', (job, decision: StoredDecision | undefined) => metrics.decided(job.timestamp, decision?.outcome));
       workers.push(router);
     }
     if (cfg.generator ?? true) workers.push(await startGenerator(w));

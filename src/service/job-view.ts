@@ -10,6 +10,9 @@ export type JobState = z.infer<typeof JobState>;
 export const FINAL_STATES: ReadonlySet<JobState> = new Set(['rejected', 'completed', 'failed', 'cancelled']);
 
 export const DecisionBody = Explanation.extend({
+  // Redis keeps a job's decision without its ladder (src/queue/records/stored-decision.ts).
+  candidates: Explanation.shape.candidates.describe("empty for a job's decision: only the chosen variant is kept (POST /v1/quote shows the whole ladder)"),
+  dropped: Explanation.shape.dropped.describe("empty for a job's decision, as candidates"),
   id: z.string(),
   team: z.string().nullable(),
   project: z.string().nullable(),

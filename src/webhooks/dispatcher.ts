@@ -8,6 +8,7 @@ import { decisionEvent, entryMs, fieldsOf, finishedJob, openField, outcomeEvent,
 import { DISPATCH_GROUP, SOURCE_QUEUES, WebhookKeys, type SourceQueue } from './keys.js';
 import type { DeliveryJob, StoredConfig, WebhookEvent } from './schema.js';
 import { readConfig } from './store.js';
+import { readDecision } from '../queue/records.js';
 
 export interface DispatcherOptions {
   /** A connection for plain commands (the dispatcher never blocks on it). */
@@ -169,7 +170,7 @@ export class Dispatcher {
   }
 
   private async jobEvent(q: SourceQueue, entryId: string, f: { jobId: string; completed: boolean }, fields: Map<string, string>): Promise<WebhookEvent | null> {
-    if (q === 'intake') return f.completed ? decisionEvent(entryId, f.jobId, JSON.parse(fields.get('returnvalue') ?? 'null')) : null;
+    if (q === 'intake') return f.completed ? decisionEvent(entryId, f.jobId, readDecision(JSON.parse(fields.get('returnvalue') ?? 'null'))) : null;
     // The team is in the admission: read it only for a finished generate job.
     const data = await this.o.redis.hget(this.keys.queueJob('generate', f.jobId), 'data');
     if (data === null) return null;

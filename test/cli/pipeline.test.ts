@@ -69,7 +69,7 @@ describe('vidgate worker, enqueue and jobs show', () => {
     // Ids that name the queues' own keys are looked up as this team's jobs, not as those keys.
     for (const id of ['events', 'meta', 'wait']) {
       const r = await runCli(['jobs', 'show', '--team', 'studio-a', id, '--prefix', prefix], { env: env() });
-      expect([id, r.code, r.stderr.trim()]).toEqual([id, 1, `vidgate: team studio-a has no job ${id} (never enqueued, or finished more than a week ago)`]);
+      expect([id, r.code, r.stderr.trim()]).toEqual([id, 1, `vidgate: team studio-a has no job ${id} (never enqueued, or finished longer ago than it is kept: a day once completed, a week once failed)`]);
     }
     // Another team's job is not found under this team.
     expect((await runCli(['jobs', 'show', '--team', 'other', 'show-1', '--prefix', prefix], { env: env() })).code).toBe(1);

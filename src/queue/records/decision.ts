@@ -35,7 +35,7 @@ const UNEXPLAINED: Omit<Explanation, 'outcome' | 'reasons'> = {
   rules: [],
 };
 
-/** What the router decided for one job: the intake job's return value, kept as the record. */
+/** What the router decided for one job, as readers get it (Redis keeps its stored shape: stored-decision.ts). */
 export type DecisionRecord = Explanation & {
   id: string;
   team: string | null;

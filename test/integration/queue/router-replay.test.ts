@@ -8,7 +8,7 @@ import { afterEach, expect, it } from 'vitest';
 import { parsePolicy, type LoadedPolicy } from '../../../src/policy/load.js';
 import { internalJobId, QUEUE_GENERATE, QUEUE_INTAKE } from '../../../src/queue/names.js';
 import { AccountScheduler } from '../../../src/queue/scheduler/account.js';
-import type { GenerateData } from '../../../src/queue/records.js';
+import { readDecision, type GenerateData } from '../../../src/queue/records.js';
 import { activePolicy } from '../../../src/queue/policy-store.js';
 import { createRouter } from '../../../src/queue/router.js';
 import { testLedger } from '../../helpers/ledger.js';
@@ -44,7 +44,8 @@ async function setup(limit: string) {
     ledger,
     generate,
     scheduler,
-    run: () => route(job),
+    // What a reader gets of the router's stored decision.
+    run: async () => readDecision(await route(job)),
     reload: (rules: string) => (current = parsePolicy(policyText(limit, rules), 'studio.yaml')),
     reserved: async () => (await ledger.getBudget({ team: 'studio', project: 'main' }))!.reserved,
     forwarded: async () => (await generate.getJob(R1))?.data,
