@@ -25,10 +25,10 @@ export const DEFAULTS = {
    * re-deliveries (at most hours: attempts × the poll timeout), a lease (15 min), and a job enqueued
    * again while its finished jobs are kept (its reservation replays instead of reserving twice).
    * Reconciliation needs more: it settles a committed job whose bill differs, and a held one,
-   * only while its reservation (found by its locator) is there, so a week covers a weekly
-   * `vidgate reconcile` run with days to spare. Reports read the spend history, not these.
+   * only while its reservation (found by its locator) is there, so eight days cover a weekly
+   * `vidgate reconcile` run with a day to spare. Reports read the spend history, not these.
    */
-  reservationRetentionMs: 7 * 24 * 60 * MINUTE,
+  reservationRetentionMs: 8 * 24 * 60 * MINUTE,
   /**
    * The spend history (per team, day, project and model) is kept this long after a day's last
    * write: 13 months and a margin, so a year-on-year report of a whole month always finds it.
@@ -75,7 +75,7 @@ export const DEFAULTS = {
   /** Times a generate job may be handed back by BullMQ's stalled check (its worker died) before BullMQ fails it. */
   generateMaxStalledCount: 10,
   /**
-   * A completed intake job (its decision) and generate job (its result) stay in BullMQ this long,
+   * A completed intake job (its decision) stays in BullMQ this long,
    * and at most this many of each: what `vidgate jobs show`, GET /v1/jobs/{id}, the dashboard and a
    * client's handles read, what a retried router step reads to know it forwarded already, and what
    * the webhook dispatcher reads to name a finished job's team. A pipeline reads its results as
@@ -85,8 +85,9 @@ export const DEFAULTS = {
   completedJobRetentionMs: 24 * 60 * MINUTE,
   finishedJobsKept: 500_000,
   /**
-   * A failed intake or generate job stays a week: failures are few, people look into them, and
-   * reconciliation prices a held task from its failed generate job's admission.
+   * A failed intake job stays a week: failures are few, and people look into them. (A generate
+   * job, completed or failed, stays as long as its reservation: reconciliation prices a task from
+   * its admission, and a job held for reconciliation completes in BullMQ with a failed outcome.)
    */
   failedJobRetentionMs: 7 * 24 * 60 * MINUTE,
   /** Intake (router) attempts and the first backoff, doubling. */
@@ -104,7 +105,8 @@ export const DEFAULTS = {
    * `streams.events.maxLen`, 10,000 by default): the webhook dispatcher reads them, so this is how
    * far it may fall behind (a stopped dispatcher, a burst) before events are trimmed unread.
    * A job writes about five entries per queue, and its finishing one carries its record (a few
-   * hundred bytes), so this is roughly 10,000 jobs' worth and about 10 MB of Redis per queue.
+   * hundred bytes), so this is roughly 10,000 jobs' worth: measured (npm run bench -- memory),
+   * about 16 MB for intake's and 9 MB for generate's at the cap.
    */
   queueEventsMaxLen: 50_000,
   /** Outbound webhooks: attempts per delivery (BullMQ) and the first backoff, doubling: about 34 h in all. */
@@ -139,7 +141,7 @@ export const DEFAULTS = {
    * A job's cancel-or-sent claim (src/queue/cancel-gate.ts) is kept longer than any finished or
    * failed job: a cancelled job shows as cancelled for as long as any record of it is shown.
    */
-  cancelGateRetentionMs: 8 * 24 * 60 * MINUTE,
+  cancelGateRetentionMs: 9 * 24 * 60 * MINUTE,
   /** The service: port, host, request body limit, how long `?wait=decision` waits at most. */
   servicePort: 8080,
   serviceHost: '127.0.0.1',

@@ -16,7 +16,7 @@ import { RouterRejection } from '../ledger/history.js';
 import { ModelId } from '../catalog.js';
 import { Name } from '../names.js';
 import { describeIssues } from '../validation.js';
-import { internalJobId, KEEP_COMPLETED, KEEP_FAILED } from './names.js';
+import { internalJobId, KEEP_ADMISSION } from './names.js';
 import type { ActivePolicy } from './policy-store.js';
 import { decisionRecord, headroom, storeDecision, writeMoney, type Admission, type DecisionCode, type DecisionContext, type GenerateData, type StoredDecision } from './records.js';
 import { replayedChoice, type Choice } from './replay.js';
@@ -173,8 +173,9 @@ export function createRouter(deps: RouterDeps) {
       await deps.generate.add('generate', admissionOf(id, choice, loaded), {
         jobId: id,
         delay: deps.parkMs ?? DEFAULTS.parkMs,
-        removeOnComplete: KEEP_COMPLETED,
-        removeOnFail: KEEP_FAILED,
+        // Reconciliation prices the task from this admission while its reservation can be settled.
+        removeOnComplete: KEEP_ADMISSION,
+        removeOnFail: KEEP_ADMISSION,
         attempts: deps.generateAttempts?.attempts ?? DEFAULTS.generateAttempts,
         backoff: { type: 'exponential', delay: deps.generateAttempts?.backoffMs ?? DEFAULTS.generateBackoffMs },
       });

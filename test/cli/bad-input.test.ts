@@ -26,9 +26,11 @@ describe('flags', () => {
   });
 
   it('serve --trust-proxy takes addresses or CIDR ranges only, and says so', async () => {
-    const r = await runCli(['serve', '--port', '0', '--trust-proxy', '10.0.0.0/8,everyone'], { env: env() });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--trust-proxy: "everyone" is not an IP address or CIDR range');
+    for (const bad of ['everyone', '0.0.0.0/0', '::/0', '0x7f000001', '10']) {
+      const r = await runCli(['serve', '--port', '0', '--trust-proxy', `10.0.0.0/8,${bad}`], { env: env() });
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr).toContain(`--trust-proxy: "${bad}" is not an IP address or CIDR range`);
+    }
   });
 
   it('an alert finer than a millionth is refused, not stored as 0', async () => {

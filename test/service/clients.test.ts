@@ -46,3 +46,18 @@ it('curl: a submit and a read against `vidgate serve`', async () => {
     expect(await served.exited).toBe(0);
   }
 });
+
+it('curl: `vidgate serve --trust-proxy` believes only the proxies it names (a forged X-Forwarded-Proto does not make the cookie Secure)', async () => {
+  const served = startNode(BIN, ['serve', '--port', '0', '--redis', redisUrl(), '--prefix', s.pipeline.prefix, '--trust-proxy', '10.9.9.9'], { VIDGATE_ADMIN_KEY: ADMIN_KEY, VIDGATE_LOG_LEVEL: 'silent' });
+  try {
+    const url = /listening on (http:\/\/\S+)/.exec(await served.firstLine)?.[1];
+    expect(url).toBeDefined();
+    const login = await run('curl', ['-sS', '-D', '-', '-o', '/dev/null', '-H', 'X-Forwarded-Proto: https', '--data-urlencode', `key=${s.key.submitA}`, `${url}/dashboard/login`]);
+    const setCookie = login.stdout.split('\r\n').find((h) => /^set-cookie:/i.test(h));
+    expect(setCookie).toMatch(/HttpOnly/i); // signed in
+    expect(setCookie).not.toMatch(/Secure/i);
+  } finally {
+    served.child.kill('SIGTERM');
+    expect(await served.exited).toBe(0);
+  }
+});
