@@ -76,8 +76,11 @@ export function ladder(request: Job, policy: Policy, card: RateCard, ctx: Ladder
 
 /** The ladder of one job from its shape's plan: the variants are the request with their shape set. */
 function materialize(request: Job, card: RateCard, p: Plan): Ladder {
+  // Every variant has the request's keys and `mode`: adding a key to a spread copy is V8's slow
+  // path, so it is added once, and each variant only overwrites keys of that copy.
+  const base: Job = { ...request, mode: p.requestPrice.mode };
   const candidate = ({ shape, candidate: c }: Planned): LadderCandidate => ({
-    job: { ...request, mode: shape.mode, model: shape.model, resolution: shape.resolution, audio: shape.audio },
+    job: { ...base, mode: shape.mode, model: shape.model, resolution: shape.resolution, audio: shape.audio },
     ...c,
   });
   return {
