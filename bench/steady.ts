@@ -4,12 +4,16 @@
 // as in bench/pipeline) and, at the same rate, through a bare BullMQ pass-through as the baseline.
 // Latency is BullMQ's own: the intake job's finishedOn (its decision is its return value) minus
 // its timestamp (when the client added it). The sender's lag behind the schedule is printed too:
-// a sender that falls behind would hide latency in the gaps it leaves. Target: p99 ≤ 25 ms at 500/s.
+// a sender that falls behind would hide latency in the gaps it leaves; and this process's event-loop
+// delay and CPU time per job. Target: p99 ≤ 25 ms at 500/s. Each job's latency is mostly its
+// sequential Redis round trips (the router makes three more than the pass-through): on a loaded
+// machine each one waits for both processes to be scheduled, so read absolute figures with the load.
 // Run: npm run bench -- steady   (REDIS_URL; BENCH_STEADY_SECONDS per rate, default 20;
 // BENCH_STEADY_RATES, default 100,500,1000; BENCH_CONCURRENCY, the router's default)
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -32,6 +36,10 @@ interface Steady {
   /** How late each job was added against its schedule, ms. */
   lag: number[];
   failed: number;
+  /** This process's event-loop delay while the jobs ran (p99, ms): a blocked or descheduled loop delays every job. */
+  loopDelayP99: number;
+  /** This process's CPU time per job (sender and workers), µs. */
+  cpuPerJob: number;
 }
 
 /** A path under test: `send` enqueues job i; `queue` is the queue whose completed jobs are the decisions. */
@@ -76,9 +84,14 @@ async function finished(queue: Queue, n: number): Promise<Job[]> {
 }
 
 async function run(path: Path, n: number, rate: number, idOf: (i: number) => string): Promise<Steady> {
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  const cpu0 = process.cpuUsage();
   const scheduled = await paced(n, rate, path.send);
   const counts = async () => path.queue.getJobCounts('completed', 'failed');
   for (let c = await counts(); c.completed! + c.failed! < n; c = await counts()) await new Promise((r) => setTimeout(r, 50));
+  const cpu = process.cpuUsage(cpu0);
+  loop.disable();
   const jobs = await finished(path.queue, n);
   const at = new Map(scheduled.map((t, i) => [idOf(i), t]));
   return {
@@ -86,6 +99,8 @@ async function run(path: Path, n: number, rate: number, idOf: (i: number) => str
     // Matched by the caller's id (the data's): the router's intake job ids are internal ids.
     lag: jobs.map((j) => Math.max(0, j.timestamp - (at.get((j.data as { id: string }).id) ?? j.timestamp))),
     failed: (await counts()).failed!,
+    loopDelayP99: loop.percentile(99) / 1e6,
+    cpuPerJob: (cpu.user + cpu.system) / n,
   };
 }
 
@@ -138,7 +153,7 @@ async function router(url: string, prefix: string, concurrency: number): Promise
 
 const line = (label: string, s: Steady) =>
   `${label.padEnd(24)} enqueue to decision p50 ${percentile(s.latencies, 50)} ms, p99 ${percentile(s.latencies, 99)} ms, max ${Math.max(...s.latencies)} ms` +
-  `  (sender lag p99 ${percentile(s.lag, 99).toFixed(1)} ms${s.failed ? `, ${s.failed} failed` : ''})`;
+  `  (sender lag p99 ${percentile(s.lag, 99).toFixed(1)} ms, event-loop delay p99 ${s.loopDelayP99.toFixed(1)} ms, node CPU ${s.cpuPerJob.toFixed(0)} µs/job${s.failed ? `, ${s.failed} failed` : ''})`;
 
 export async function benchSteady(
   rates = (process.env.BENCH_STEADY_RATES ?? '100,500,1000').split(',').map(Number),
