@@ -1,6 +1,9 @@
-// bench/pipeline: jobs per second from `intake` through the router's decision onto `generate`,
-// against a bare BullMQ pass-through worker (moves each job to the next queue, no work) measured
-// in the same run, on the same Redis, at the same concurrency; and enqueue-to-decision latency.
+// bench/pipeline: CPU per job (this process's and Redis's) and jobs per second from `intake`
+// through the router's decision onto `generate`, against a bare BullMQ pass-through worker (moves
+// each job to the next queue, no work) measured in the same run, on the same Redis, at the same
+// concurrency; and enqueue-to-decision latency. The targets are CPU ratios (node ≤ 2, Redis ≤ 1.6):
+// on a shared machine CPU time per job moves much less than wall time. Redis's CPU is the whole
+// server's, so give the bench a Redis of its own (REDIS_URL) when others use the default one.
 // A third path, the pass-through plus the writes of one reservation per job, shows what
 // the ledger step alone costs.
 // Run: npm run bench -- pipeline   (REDIS_URL, default redis://127.0.0.1:6379; BENCH_JOBS, BENCH_CONCURRENCY)
@@ -17,7 +20,10 @@ import { QUEUE_INTAKE } from '../src/queue/names.js';
 import { startWorkers } from '../src/queue/runtime.js';
 import { deleteKeysWithPrefix } from '../scripts/delete-keys.js';
 import { reservationWrites } from './reservation-writes.js';
-import { median, percentile, rate, report, type Run } from './stats.js';
+import { cpuRatios, median, percentile, rate, report, verdict, type Run } from './stats.js';
+
+/** The issue's targets: CPU per routed job against the bare pass-through's, in the same run. */
+const TARGET = { node: 2, redis: 1.6 } as const;
 
 const JOB = { team: 'bench', project: 'p', model: 'kling-3.0', resolution: '1080p', audio: 'deferrable', durationSeconds: 10, stage: 'draft', prompt: 'bench' } as const;
 
@@ -124,22 +130,28 @@ export async function benchPipeline(
     await passThrough(url, prefix('warm-b'), 500, concurrency);
     await passThrough(url, prefix('warm-w'), 500, concurrency, true);
     await vidgate(url, prefix('warm-v'), 500, concurrency);
-    const ratios: number[] = [];
-    const floors: number[] = [];
+    const ratios = { throughput: [] as number[], floor: [] as number[], node: [] as number[], redis: [] as number[] };
     for (let round = 1; round <= rounds; round++) {
       const base = await passThrough(url, prefix(`b${round}`), n, concurrency);
       const floor = await passThrough(url, prefix(`w${round}`), n, concurrency, true);
       const ours = await vidgate(url, prefix(`v${round}`), n, concurrency);
-      ratios.push(rate(ours) / rate(base));
-      floors.push(rate(floor) / rate(base));
+      const r = cpuRatios(ours, base);
+      ratios.throughput.push(rate(ours) / rate(base));
+      ratios.floor.push(rate(floor) / rate(base));
+      ratios.node.push(r.node);
+      ratios.redis.push(r.redis);
       process.stdout.write(`round ${round}\n`);
-      for (const [r, what] of [[base, 'done'], [floor, 'done'], [ours, 'decision']] as const) {
-        process.stdout.write(`  ${report({ ...r, latencies: undefined }, r === base ? undefined : base)}\n`);
-        process.stdout.write(`    enqueue to ${what}: p50 ${percentile(r.latencies!, 50)} ms, p99 ${percentile(r.latencies!, 99)} ms\n`);
+      for (const [run, what] of [[base, 'done'], [floor, 'done'], [ours, 'decision']] as const) {
+        process.stdout.write(`  ${report({ ...run, latencies: undefined }, run === base ? undefined : base)}\n`);
+        process.stdout.write(`    enqueue to ${what}: p50 ${percentile(run.latencies!, 50)} ms, p99 ${percentile(run.latencies!, 99)} ms\n`);
       }
+      process.stdout.write(`  router / pass-through: node CPU ${r.node.toFixed(2)} (target ≤ ${TARGET.node}), Redis CPU ${r.redis.toFixed(2)} (target ≤ ${TARGET.redis}), throughput ${ratios.throughput.at(-1)!.toFixed(2)} (informative)\n`);
     }
-    process.stdout.write(`median ratio ${median(ratios).toFixed(2)} of the bare pass-through (target at least 0.8)\n`);
-    process.stdout.write(`median ratio of the pass-through with a reservation's writes alone: ${median(floors).toFixed(2)}\n`);
+    process.stdout.write(`median over ${rounds} rounds, router / bare pass-through:\n`);
+    process.stdout.write(`  ${verdict('node CPU per job', median(ratios.node), TARGET.node)}\n`);
+    process.stdout.write(`  ${verdict('Redis CPU per job', median(ratios.redis), TARGET.redis)}\n`);
+    process.stdout.write(`  throughput ${median(ratios.throughput).toFixed(2)} (informative: the former target of at least 0.8 is withdrawn, CPU per job is what is held to a target)\n`);
+    process.stdout.write(`  pass-through with a reservation's writes alone: throughput ${median(ratios.floor).toFixed(2)}\n`);
   } finally {
     for (const p of prefixes) await deleteKeysWithPrefix(url, p);
   }

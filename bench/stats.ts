@@ -45,3 +45,14 @@ export async function pipelined(label: string, n: number, depth: number, op: (i:
   }
   return { label, ops: n, seconds: (performance.now() - start) / 1000 };
 }
+
+/** The CPU time per job of `r` over `baseline`'s, this process's and Redis's. */
+export function cpuRatios(r: Run, baseline: Run): { node: number; redis: number } {
+  if (!r.cpuPerJob || !baseline.cpuPerJob) throw new Error(`cpuRatios: ${r.cpuPerJob ? baseline.label : r.label} has no CPU figures`);
+  return { node: r.cpuPerJob.node / baseline.cpuPerJob.node, redis: r.cpuPerJob.redis / baseline.cpuPerJob.redis };
+}
+
+/** "node CPU per job 1.85 (target ≤ 2: met)". */
+export function verdict(what: string, ratio: number, atMost: number): string {
+  return `${what} ${ratio.toFixed(2)} (target ≤ ${atMost}: ${ratio <= atMost ? 'met' : 'not met'})`;
+}

@@ -20,7 +20,8 @@ export function money(value: string | Decimal): Money {
 
 /** Integer micro-units as a decimal string (Redis and Lua take it exactly, no float). */
 export function toMicros(amount: Decimal, rounding: 'up' | 'half-up' = 'half-up'): string {
-  const micros = new Money(amount).times(MICROS_PER_UNIT);
+  // The receiver's constructor sets the product's precision: Money's, whatever made `amount`.
+  const micros = MICROS_PER_UNIT.times(amount);
   return micros.toDecimalPlaces(0, rounding === 'up' ? Money.ROUND_CEIL : Money.ROUND_HALF_UP).toFixed(0);
 }
 
@@ -31,9 +32,8 @@ export function fromMicros(micros: string | bigint | number): Money {
 
 /** A money amount for people and JSON: at least `minPlaces` decimals, never an exponent. */
 export function formatMoney(amount: Decimal, minPlaces = 2): string {
-  const d = new Money(amount);
-  const places = Math.max(minPlaces, d.decimalPlaces());
-  return d.toFixed(places);
+  // At least as many places as it has: toFixed never rounds, so no copy into Money is needed.
+  return amount.toFixed(Math.max(minPlaces, amount.decimalPlaces()));
 }
 
 export function sumMoney(amounts: Iterable<Decimal>): Money {

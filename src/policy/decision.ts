@@ -54,7 +54,16 @@ export function describeVariant(job: Described): string {
   return `${job.model} ${job.mode ?? ''} ${job.resolution} ${audio} ${job.durationSeconds}s${reference}`.replace(/\s+/g, ' ');
 }
 
+/** A candidate's explanation; a prepared candidate keeps it for the next job of its shape (read only). */
 function candidateJson(c: LadderCandidate, requested: Money): CandidateExplanation {
+  const kept = c.prepared?.explanation;
+  if (kept && kept.requested === requested) return kept.json;
+  const json = explainCandidate(c, requested);
+  if (c.prepared) c.prepared.explanation = { requested, json };
+  return json;
+}
+
+function explainCandidate(c: LadderCandidate, requested: Money): CandidateExplanation {
   return {
     model: c.job.model,
     mode: c.job.mode,

@@ -1,7 +1,9 @@
+import { PricingError } from '../errors.js';
 import type { Job } from '../job.js';
 import { money, type Money } from '../money.js';
 import type { RateCard } from '../pricing/rate-card-schema.js';
 import { pricerFor } from './pricer.js';
+import type { CandidateSavings, LadderCandidate } from './types.js';
 
 /** Which field of the job each rule or ladder step changes. */
 const FIELD_OF_STEP: Record<string, 'resolution' | 'audio' | 'model'> = {
@@ -31,4 +33,15 @@ export function savingsByStep(request: Job, chosen: Job, steps: string[], card: 
     before = after;
   }
   return out;
+}
+
+/** The parts of a candidate's saving that saved something, as the spend history keeps them. */
+export function candidateSavings(request: Job, c: Pick<LadderCandidate, 'job' | 'steps'>, card: RateCard): CandidateSavings {
+  try {
+    return [...savingsByStep(request, c.job, c.steps, card)].filter(([, amount]) => !amount.isZero()).map(([rule, amount]) => ({ rule, amount }));
+  } catch (err) {
+    // A step between request and variant the card does not price: the saving has no parts.
+    if (!(err instanceof PricingError)) throw err;
+    return [];
+  }
 }

@@ -2,6 +2,7 @@ import type { ModelId } from '../catalog.js';
 import type { Job } from '../job.js';
 import type { Money } from '../money.js';
 import type { Price } from '../pricing/price.js';
+import type { CandidateExplanation } from './explanation.js';
 
 /** A rule that changed the job or the ladder, and why. */
 export interface RuleFired {
@@ -23,6 +24,20 @@ export interface LadderCandidate {
   steps: string[];
   /** Models this variant may move to if its model is unavailable, nearest in price first. */
   fallbacks: { model: ModelId; cost: Money }[];
+  /** Worked out once for every job of this shape under one policy version (absent on a candidate made elsewhere). */
+  prepared?: PreparedCandidate;
+}
+
+/** What each rule and ladder step saved from the request's price to a candidate's; parts that saved nothing are left out. */
+export type CandidateSavings = { rule: string; amount: Money }[];
+
+/**
+ * What is the same for every job of one shape under one policy version: the parts of its saving
+ * (for the spend history) and, once made, its explanation.
+ */
+export interface PreparedCandidate {
+  savings: CandidateSavings;
+  explanation?: { requested: Money; json: CandidateExplanation };
 }
 
 export interface DroppedCandidate extends LadderCandidate {

@@ -35,10 +35,19 @@ export const callbackChannel = (prefix: string) => `${prefix}:callbacks`;
  */
 export function internalJobId(team: string, callerId: string): string {
   const digest = createHash('sha256').update(`${team}\0${callerId}`).digest();
-  let bits = '';
-  for (const byte of digest.subarray(0, 16)) bits += byte.toString(2).padStart(8, '0');
+  // 125 bits, 5 at a time, most significant first: a bit buffer instead of a string of '0's and '1's
+  // (every job's id is derived on enqueue and again in the router).
   let out = 'j';
-  for (let i = 0; i < 125; i += 5) out += BASE32[parseInt(bits.slice(i, i + 5), 2)];
+  let buffer = 0;
+  let bits = 0;
+  for (let i = 0; out.length < 26; ) {
+    if (bits < 5) {
+      buffer = ((buffer << 8) | digest[i++]!) & 0xfff;
+      bits += 8;
+    }
+    bits -= 5;
+    out += BASE32[(buffer >> bits) & 31];
+  }
   return out;
 }
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';

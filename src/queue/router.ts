@@ -9,7 +9,7 @@ import { money, type Money } from '../money.js';
 import { decisionOf } from '../policy/decision.js';
 import { ladder } from '../policy/ladder.js';
 import { projectBudgetOf } from '../policy/schema.js';
-import { savingsByStep } from '../policy/savings.js';
+import { candidateSavings } from '../policy/savings.js';
 import type { Ladder, LadderCandidate } from '../policy/types.js';
 import type { RateCard } from '../pricing/rate-card-schema.js';
 import { RouterRejection } from '../ledger/history.js';
@@ -52,15 +52,7 @@ async function utilizationOf(ledger: Ledger, team: string, project: string): Pro
 
 /** What the spend history keeps of a candidate if it is admitted: model, price, downgrade, savings by rule. */
 function historyTag(l: Ladder, c: LadderCandidate, card: RateCard) {
-  let byStep = new Map<string, Money>();
-  try {
-    byStep = savingsByStep(l.request, c.job, c.steps, card);
-  } catch (err) {
-    // A step between request and variant the card does not price: the saving has no parts.
-    if (!(err instanceof PricingError)) throw err;
-  }
-  const savings = [...byStep].filter(([, amount]) => !amount.isZero()).map(([rule, amount]) => ({ rule, amount }));
-  return { model: c.job.model, estimate: c.price.cost, downgraded: c.downgraded, savings };
+  return { model: c.job.model, estimate: c.price.cost, downgraded: c.downgraded, savings: c.prepared?.savings ?? candidateSavings(l.request, c, card) };
 }
 
 /** The admission the generator gets for the chosen variant. */

@@ -63,12 +63,12 @@ export function decisionRecord(
   extra: { reasons?: string[]; scopes?: ScopeBalance[] } = {},
 ): DecisionRecord {
   const explained: Explanation = decision ? decisionJson(decision) : { ...UNEXPLAINED, outcome: 'reject' as const, reasons: [] };
-  return {
-    ...explained,
-    ...ctx,
+  // Object.assign, not spreads: the same record, but spreading one object after another is V8's
+  // slow path (microseconds a record, on every routed job).
+  return Object.assign({}, explained, ctx, {
     code,
     reasons: [...explained.reasons, ...(extra.reasons ?? [])],
     scopes: extra.scopes ?? [],
     decidedAt: new Date().toISOString(),
-  };
+  });
 }
