@@ -11,7 +11,7 @@ import { benchSteady } from './steady.js';
 const all: Record<string, () => Promise<void>> = { ledger: () => benchLedger(), pipeline: () => benchPipeline(), steady: () => benchSteady(), scheduler: () => benchScheduler(), api: () => benchApi(), 'history-memory': () => benchHistoryMemory(), metrics: () => benchMetrics(), memory: () => benchMemory() };
 const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(all);
 for (const name of names) {
-  const run = all[name];
+  const run = Object.hasOwn(all, name) ? all[name] : undefined;
   if (!run) {
     process.stderr.write(`unknown benchmark "${name}"; one of: ${Object.keys(all).join(', ')}\n`);
     process.exit(2);
