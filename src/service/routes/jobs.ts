@@ -58,13 +58,15 @@ async function statusOf(ctx: RouteContext, team: string, id: string): Promise<Jo
   return jobStatus(gone, 'cancelled', null);
 }
 
+/** Each job's decision once it lands, or null for those still undecided after `ms` (their waits end then). */
 async function decisionsWithin(handles: JobHandle[], ms: number): Promise<(DecisionRecord | null)[]> {
-  const out: (DecisionRecord | null)[] = handles.map(() => null);
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  await Promise.race([Promise.all(handles.map(async (h, i) => (out[i] = await h.decision().catch(() => null)))), bound]);
-  clearTimeout(timer);
-  return out;
+  const bound = new AbortController();
+  const timer = setTimeout(() => bound.abort(), ms);
+  try {
+    return await Promise.all(handles.map((h) => h.decision({ signal: bound.signal }).catch(() => null)));
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function jobRoutes(app: TypedApp, ctx: RouteContext): void {
@@ -162,25 +164,40 @@ export function jobRoutes(app: TypedApp, ctx: RouteContext): void {
     },
     async (req, reply) => {
       const team = jobTeam(req, req.query.team);
-      const first = await statusOf(ctx, team, req.params.id);
-      if (!first) throw notFound(`job ${req.params.id}`);
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-      let open = true;
-      req.raw.on('close', () => (open = false));
-      const send = (s: JobStatus) => res.write(`event: state\ndata: ${JSON.stringify(s)}\n\n`);
-      let last = first;
-      send(first);
-      // The job's records are in BullMQ; looking at them at a short interval is what ties the
-      // stream to every way a job moves (router, generator, cancel, another host).
-      while (open && !FINAL_STATES.has(last.state)) {
-        await new Promise((r) => setTimeout(r, DEFAULTS.serviceEventsPollMs));
-        const now = await statusOf(ctx, team, req.params.id).catch(() => last);
-        if (now && (now.state !== last.state || (now.decision === null) !== (last.decision === null))) send(now);
-        if (now) last = now;
+      // Any event of the job in either queue (taken, decided, parked, sent, ended, removed) wakes
+      // the stream to read its state again; listening starts before the first read, so no change
+      // falls between them. The slow look is the safety net for an event missed while Redis was away.
+      let changed = false;
+      let wake = () => {};
+      const stop = await ctx.client.watch(team, req.params.id, () => ((changed = true), wake()));
+      try {
+        const first = await statusOf(ctx, team, req.params.id);
+        if (!first) throw notFound(`job ${req.params.id}`);
+        reply.hijack();
+        const res = reply.raw;
+        res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+        let open = true;
+        req.raw.on('close', () => ((open = false), wake()));
+        const send = (s: JobStatus) => res.write(`event: state\ndata: ${JSON.stringify(s)}\n\n`);
+        let last = first;
+        send(first);
+        while (open && !FINAL_STATES.has(last.state)) {
+          if (!changed) {
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, DEFAULTS.serviceEventsPollMs);
+              wake = () => (clearTimeout(timer), resolve());
+            });
+          }
+          changed = false;
+          if (!open) break;
+          const now = await statusOf(ctx, team, req.params.id).catch(() => last);
+          if (now && (now.state !== last.state || (now.decision === null) !== (last.decision === null))) send(now);
+          if (now) last = now;
+        }
+        res.end();
+      } finally {
+        stop();
       }
-      res.end();
     },
   );
 
