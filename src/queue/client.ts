@@ -60,6 +60,8 @@ export interface ClientOptions {
   account?: string;
   /** Told once when Redis becomes unreachable and once when it is back (for a client that owns its connection). */
   onConnection?: ConnectionReport;
+  /** A waiting handle whose job's end no event announced looks at its state after this long, then less and less often (default DEFAULTS.stateCheckMs). */
+  stateCheckMs?: number;
 }
 
 /** The library face of vidgate for pipelines: enqueue jobs, await decisions and results. */
@@ -189,7 +191,7 @@ export class VidgateClient {
 
   /** The process's one reader of the queues' events (made at the first wait), on its own connection. */
   private jobEvents(): JobEvents {
-    this.events ??= new JobEvents(quietOnReconnect(duplicateConnection(this.redis)), this.redis, { intake: this.intake, generate: this.generate });
+    this.events ??= new JobEvents(quietOnReconnect(duplicateConnection(this.redis)), this.redis, { intake: this.intake, generate: this.generate }, this.opts.stateCheckMs ? { checkMs: this.opts.stateCheckMs, maxCheckMs: Math.max(this.opts.stateCheckMs, DEFAULTS.maxStateCheckMs) } : {});
     return this.events;
   }
 

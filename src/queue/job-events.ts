@@ -102,8 +102,9 @@ export class JobEvents {
         every: this.checkMs,
       };
       const onAbort = () => (forget(), reject(signal!.reason));
-      signal?.addEventListener('abort', onAbort, { once: true });
       set.add(w);
+      if (signal?.aborted) return onAbort(); // while the reader was starting
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.armSweep();
       // Registered first, looked at second: an end that came before either is in the state.
       void this.check(queue, id).then((e) => e && set.has(w) && w.settle(e), () => {}); // Redis away: the safety net looks again
