@@ -123,16 +123,17 @@ export class JobEvents {
     };
   }
 
-  /** Whether job `id` has ended in `queue`, read in one transaction (state and value together), else null. */
+  /**
+   * Whether job `id` has ended in `queue`, else null: one read of its hash. BullMQ writes
+   * `finishedOn` with the return value or the final failure's reason in the same script (a retried
+   * attempt sets neither), and deletes it when a job is run again; `timestamp` is there from the add.
+   */
   private async check(queue: QueueName, id: string): Promise<Ending | null> {
-    const q = this.queues[queue];
-    const jobKey = q.toKey(id);
-    const r = await this.redis.multi().zscore(q.toKey('completed'), id).zscore(q.toKey('failed'), id).hmget(jobKey, 'returnvalue', 'failedReason').exists(jobKey).exec();
-    if (!r || r.some(([err]) => err)) throw new Error(`could not read ${queue} job ${id}`);
-    const [[, completed], [, failed], [, values], [, exists]] = r as [unknown, unknown][] as [[null, string | null], [null, string | null], [null, (string | null)[]], [null, number]];
-    if (completed !== null) return { state: 'completed', returnvalue: JSON.parse(values[0] ?? 'null') };
-    if (failed !== null) return { state: 'failed', reason: values[1] ?? 'failed' };
-    return exists ? null : { state: 'gone' };
+    const [added, finishedOn, returnvalue, failedReason] = await this.redis.hmget(this.queues[queue].toKey(id), 'timestamp', 'finishedOn', 'returnvalue', 'failedReason');
+    if (added == null) return { state: 'gone' };
+    if (finishedOn == null) return null;
+    if (returnvalue != null) return { state: 'completed', returnvalue: JSON.parse(returnvalue) };
+    return { state: 'failed', reason: failedReason ?? 'failed' };
   }
 
   private async read(): Promise<void> {
