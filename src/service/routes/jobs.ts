@@ -95,10 +95,12 @@ export function jobRoutes(app: TypedApp, ctx: RouteContext): void {
       if (begun && 'replay' in begun) return reply.code(begun.replay.status as 202).header('idempotent-replayed', 'true').send(begun.replay.body as z.infer<typeof SubmitAnswer>);
       try {
         const handles = await ctx.client.enqueueMany(jobs);
+        // The router may decide while the index is written: the waits start now (none fails).
+        const deciding = req.query.wait === 'decision' ? decisionsWithin(handles, ctx.decisionWaitMs ?? DEFAULTS.serviceDecisionWaitMs) : null;
         const byTeam = new Map<string, string[]>();
         for (const h of handles) byTeam.set(h.team, [...(byTeam.get(h.team) ?? []), h.id]);
         for (const [team, ids] of byTeam) await ctx.index.add(team, ids);
-        const decisions = req.query.wait === 'decision' ? await decisionsWithin(handles, ctx.decisionWaitMs ?? DEFAULTS.serviceDecisionWaitMs) : handles.map(() => null);
+        const decisions = deciding ? await deciding : handles.map(() => null);
         const each = handles.map((h, i) => ({ id: h.id, team: h.team, decision: decisions[i] as z.infer<typeof DecisionBody> | null, links: jobLinks(h.id) }));
         const answer = batch ? { jobs: each } : each[0]!;
         await begun?.finish(202, answer);
