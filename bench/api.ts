@@ -5,7 +5,9 @@
 // BENCH_ROUNDS, BENCH_WAIT_RATE: the steady rate of the wait=decision part, default 200 jobs/s;
 // BENCH_API_PARTS: throughput,wait (both by default); BENCH_ROUTER: child (default: the router in its
 // own process, as deployed beside `vidgate serve`) or inline (in the bench's process, with Fastify
-// and the load generator). The wait part also prints where each request's time went, step by step.
+// and the load generator); BENCH_LOAD: child (default: the wait part's requests come from another
+// process, so this one's CPU is the service's) or inline. The wait part also prints where each
+// request's time went, step by step.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -28,7 +30,7 @@ import { KeyStore } from '../src/service/keys.js';
 import { deleteKeysWithPrefix } from '../scripts/delete-keys.js';
 import { median, percentile, rate, report, type Run } from './stats.js';
 
-const JOB = { team: 'bench', project: 'p', model: 'kling-3.0', resolution: '720p', audio: 'none', durationSeconds: 5, prompt: 'bench' } as const;
+export const JOB = { team: 'bench', project: 'p', model: 'kling-3.0', resolution: '720p', audio: 'none', durationSeconds: 5, prompt: 'bench' } as const;
 
 /** `n` requests, `inflight` at a time; each request is `send(i)`. */
 async function closedLoop(label: string, n: number, inflight: number, jobsPer: number, send: (i: number) => Promise<Response>): Promise<Run> {
@@ -47,7 +49,7 @@ async function closedLoop(label: string, n: number, inflight: number, jobsPer: n
 }
 
 /** Where one ?wait=decision request's time went: epoch milliseconds at each step (the router's from its job). */
-interface Trace {
+export interface Trace {
   due: number;
   received?: number;
   enqueued?: number;
@@ -58,10 +60,10 @@ interface Trace {
   answered?: number;
 }
 
-const now = () => performance.timeOrigin + performance.now();
+export const now = () => performance.timeOrigin + performance.now();
 
 /** One request every 1000/perSecond ms whatever the answers do (open loop), each timed from its due time to its answer. */
-async function openLoop(n: number, perSecond: number, send: (i: number) => Promise<Response>, traces?: Map<string, Trace>, idOf?: (i: number) => string): Promise<{ latencies: number[]; failures: string[] }> {
+export async function openLoop(n: number, perSecond: number, send: (i: number) => Promise<Response>, traces?: Map<string, Trace>, idOf?: (i: number) => string): Promise<{ latencies: number[]; failures: string[] }> {
   const latencies: number[] = [];
   const failures: string[] = [];
   const start = now();
@@ -118,6 +120,24 @@ function breakdown(traces: Trace[]): string {
   return lines.join('\n') + '\n';
 }
 
+/** The load of the wait part from a child process (load-child.ts): its CPU is not the service's. */
+async function loadFromChild(url: string, key: string, perSecond: number, n: number, tag: string, traces?: Map<string, Trace>): Promise<{ latencies: number[]; failures: string[] }> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./load-child.js', import.meta.url))], { env: { ...process.env, BENCH_URL: url, BENCH_KEY: key, BENCH_RATE: String(perSecond), BENCH_COUNT: String(n), BENCH_TAG: tag }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`the load child exited (${code})`);
+  const r = JSON.parse(out) as { latencies: number[]; failures: string[]; traces: [string, number, number | null][] };
+  for (const [id, due, answered] of r.traces) {
+    const t = traces?.get(id);
+    if (t) {
+      t.due = due;
+      if (answered !== null) t.answered = answered;
+    }
+  }
+  return r;
+}
+
 /** The router in a child process (as deployed beside `vidgate serve`); resolves once it takes jobs. */
 async function routerChild(url: string, prefix: string, dir: string): Promise<{ close(): Promise<number> }> {
   const child = spawn(process.execPath, [fileURLToPath(new URL('./router-child.js', import.meta.url))], { env: { ...process.env, REDIS_URL: url, BENCH_PREFIX: prefix, BENCH_POLICIES: dir }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -144,6 +164,7 @@ export async function benchApi(
   waitRate = Number(process.env.BENCH_WAIT_RATE ?? 200),
   parts = (process.env.BENCH_API_PARTS ?? 'throughput,wait').split(','),
   routerIn = process.env.BENCH_ROUTER === 'inline' ? 'inline' : 'child',
+  loadIn = process.env.BENCH_LOAD === 'inline' ? 'inline' : 'child',
 ): Promise<void> {
   const url = process.env.REDIS_URL ?? DEFAULT_REDIS_URL; // one server: the ratios are against it
   const prefix = `vgbench-api-${randomUUID().slice(0, 8)}`;
@@ -221,14 +242,25 @@ export async function benchApi(
       const inline = routerIn === 'inline' ? await startWorkers({ redisUrl: url, prefix, policiesDir: dir, generator: false, kling: { credentials: { apiKey: 'unused' } }, watchPolicies: false, log: pino({ level: 'silent' }) }) : undefined;
       const child = routerIn === 'child' ? await routerChild(url, prefix, dir) : undefined;
       try {
-        await openLoop(waitRate, waitRate, (i) => post(`${ours}/v1/jobs?wait=decision`, { ...JOB, id: `warm-wait-${i}` }));
         const jobs = waitRate * 10;
-        const [cpu0, redis0] = [process.cpuUsage(), await redisCpu(redis)];
         const idOf = (i: number) => `wait-${i}`;
-        const { latencies, failures } = await openLoop(jobs, waitRate, (i) => post(`${ours}/v1/jobs?wait=decision`, { ...JOB, id: idOf(i) }, idOf(i)), traces, idOf);
+        let cpu0: NodeJS.CpuUsage;
+        let redis0: number;
+        let run: { latencies: number[]; failures: string[] };
+        if (loadIn === 'child') {
+          await loadFromChild(`${ours}/v1/jobs?wait=decision`, key, waitRate, waitRate, 'warm-wait');
+          for (let i = 0; i < jobs; i++) traces.set(idOf(i), { due: 0 });
+          [cpu0, redis0] = [process.cpuUsage(), await redisCpu(redis)];
+          run = await loadFromChild(`${ours}/v1/jobs?wait=decision`, key, waitRate, jobs, 'wait', traces);
+        } else {
+          await openLoop(waitRate, waitRate, (i) => post(`${ours}/v1/jobs?wait=decision`, { ...JOB, id: `warm-wait-${i}` }));
+          [cpu0, redis0] = [process.cpuUsage(), await redisCpu(redis)];
+          run = await openLoop(jobs, waitRate, (i) => post(`${ours}/v1/jobs?wait=decision`, { ...JOB, id: idOf(i) }, idOf(i)), traces, idOf);
+        }
+        const { latencies, failures } = run;
         const [cpu1, redis1] = [process.cpuUsage(cpu0), await redisCpu(redis)];
         const failed = failures.length ? `; ${failures.length} failed (first: ${failures[0]})` : '';
-        process.stdout.write(`?wait=decision at ${waitRate} jobs/s (${jobs} jobs, router ${routerIn === 'child' ? 'in a child process' : 'in this process'}): p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms (target p99 at most 50 ms at 200 jobs/s)${failed}\n`);
+        process.stdout.write(`?wait=decision at ${waitRate} jobs/s (${jobs} jobs, router ${routerIn === 'child' ? 'in a child process' : 'in this process'}, load ${loadIn === 'child' ? 'from a child process' : 'from this process'}): p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms (target p99 at most 50 ms at 200 jobs/s)${failed}\n`);
         for (const [id, t] of traces) {
           const job = await BullJob.fromId(intake, internalJobId(JOB.team, id));
           if (job?.processedOn) t.processedOn = job.processedOn;
@@ -237,7 +269,7 @@ export async function benchApi(
         process.stdout.write(breakdown([...traces.values()]));
         const routerCpu = child ? await child.close() : NaN;
         const perJob = (us: number, count: number) => `${(us / count).toFixed(0)} µs`;
-        process.stdout.write(`  cpu per job: ${routerIn === 'child' ? 'service' : 'service and router'} ${perJob(cpu1.user + cpu1.system, jobs)}${child ? `, router ${perJob(routerCpu, jobs + waitRate)} (warm-up included)` : ''}, Redis ${perJob(redis1 - redis0, jobs)} (shared server: rough)\n`);
+        process.stdout.write(`  cpu per job: ${['service', routerIn === 'inline' ? 'router' : '', loadIn === 'inline' ? 'load generator' : ''].filter(Boolean).join(' + ')} ${perJob(cpu1.user + cpu1.system, jobs)}${child ? `, router ${perJob(routerCpu, jobs + waitRate)} (warm-up included)` : ''}, Redis ${perJob(redis1 - redis0, jobs)} (shared server: rough)\n`);
       } finally {
         await inline?.close();
         await intake.close();
