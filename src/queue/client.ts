@@ -27,6 +27,13 @@ export interface JobHandle {
   result(): Promise<FinalResult>;
 }
 
+/** Rejects with the signal's reason once it aborts. */
+const abortOf = (signal: AbortSignal) =>
+  new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+
 /** A job as `show` finds it; `internalId` is its reservation id and the core of its provider task id. */
 export interface JobView {
   id: string;
@@ -125,8 +132,13 @@ export class VidgateClient {
     return {
       id,
       team,
-      // A bounded wait is its own: the shared one goes on for result().
-      decision: (opts) => (opts?.signal ? decided ?? (this.waitFor('intake', internal, id, opts.signal) as Promise<DecisionRecord>) : decision()),
+      // A bounded wait is its own (the shared one goes on for result()), or races the shared one.
+      decision: (opts) => {
+        const signal = opts?.signal;
+        if (!signal) return decision();
+        if (decided) return Promise.race([decided, abortOf(signal)]);
+        return this.waitFor('intake', internal, id, signal) as Promise<DecisionRecord>;
+      },
       result: async () => {
         const d = await decision();
         if (d.outcome === 'reject') return { id, state: 'rejected', decision: d, reason: d.reasons.join('; ') };
