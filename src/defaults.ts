@@ -157,8 +157,8 @@ export const DEFAULTS = {
   serviceJobIndexMax: 100_000,
   /** Jobs in one POST /v1/jobs. */
   serviceMaxBatch: 1000,
-  /** How often an events stream looks at its job's state. */
-  serviceEventsPollMs: 250,
+  /** An events stream reads its job's state again at each of the job's queue events, and this often without one (a safety net). */
+  serviceEventsPollMs: 5 * SECOND,
   /** A policy document (file or request body) may be at most this many bytes. */
   policyMaxBytes: 256 * 1024,
   /** Each team keeps its last this many policy versions (older ones are deleted). */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Job as BullJob, Queue, QueueEvents } from 'bullmq';
+import { Job as BullJob, Queue } from 'bullmq';
 import type { RedisConnection as Redis } from '../redis-connection.js';
 import { DEFAULTS } from '../defaults.js';
 import { InputError } from '../errors.js';
@@ -10,25 +10,29 @@ import { describeIssues } from '../validation.js';
 import { duplicateConnection, isRedisTarget, type RedisTarget } from '../redis-connection.js';
 import { queuePrefix, quietErrors, quietOnReconnect, reportConnection, workerConnection, type ConnectionReport } from './connection.js';
 import { CancelGate } from './cancel-gate.js';
+import { JobEvents } from './job-events.js';
 import { queueStanding, type QueueStanding } from './scheduler/standing.js';
 import { DEFAULT_PREFIX, internalJobId, KEEP_COMPLETED, KEEP_FAILED, QUEUE_GENERATE, QUEUE_INTAKE, QUEUE_OPTIONS } from './names.js';
 import { failedOutcome, readDecision, type DecisionRecord, type FinalResult, type GenerateData, type GenerationResult, type StoredDecision } from './records.js';
 
 export type { FinalResult } from './records.js';
 
-/** How often a waiting handle looks at its job's state in case an event was missed. */
-const STATE_CHECK_MS = DEFAULTS.stateCheckMs;
-const MAX_STATE_CHECK_MS = DEFAULTS.maxStateCheckMs;
-
 export interface JobHandle {
   /** The caller's id, unique within its team. */
   id: string;
   team: string;
-  /** Admit, downgrade or reject, with its explanation. */
-  decision(): Promise<DecisionRecord>;
+  /** Admit, downgrade or reject, with its explanation. With a signal, waiting ends (rejected with its reason) when it aborts. */
+  decision(opts?: { signal?: AbortSignal }): Promise<DecisionRecord>;
   /** How the job ended: the video and its actual cost, or why it failed or was rejected. */
   result(): Promise<FinalResult>;
 }
+
+/** Rejects with the signal's reason once it aborts. */
+const abortOf = (signal: AbortSignal) =>
+  new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
 
 /** A job as `show` finds it; `internalId` is its reservation id and the core of its provider task id. */
 export interface JobView {
@@ -63,6 +67,8 @@ export interface ClientOptions {
   account?: string;
   /** Told once when Redis becomes unreachable and once when it is back (for a client that owns its connection). */
   onConnection?: ConnectionReport;
+  /** A waiting handle whose job's end no event announced looks at its state after this long, then less and less often (default DEFAULTS.stateCheckMs). */
+  stateCheckMs?: number;
 }
 
 /** The library face of vidgate for pipelines: enqueue jobs, await decisions and results. */
@@ -75,7 +81,7 @@ export class VidgateClient {
   private readonly owns: boolean;
   private readonly intake: Queue;
   private readonly generate: Queue<GenerateData>;
-  private events: { intake: QueueEvents; generate: QueueEvents; connections: Redis[] } | undefined;
+  private events: JobEvents | undefined;
   private readonly ledger: Ledger;
   /** BullMQ's prefix: the key prefix, hash-tagged on a cluster (queuePrefix). */
   private readonly queuePrefix: string;
@@ -90,9 +96,6 @@ export class VidgateClient {
     if (target !== undefined && opts.onConnection) reportConnection(this.redis, target, opts.onConnection);
     this.intake = quietErrors(new Queue(QUEUE_INTAKE, { ...QUEUE_OPTIONS, connection: this.redis, prefix: this.queuePrefix }));
     this.generate = quietErrors(new Queue<GenerateData>(QUEUE_GENERATE, { ...QUEUE_OPTIONS, connection: this.redis, prefix: this.queuePrefix }));
-    // Every awaited job adds a listener until it finishes; thousands may be awaited at once.
-    this.intake.setMaxListeners(0);
-    this.generate.setMaxListeners(0);
     this.ledger = new Ledger({ redis: this.redis, prefix, actor: 'client' });
     this.gate = new CancelGate(this.redis, prefix);
     this.budgets = { set: (b) => this.ledger.setBudget(b), show: (s) => this.ledger.getBudget(s) };
@@ -125,16 +128,22 @@ export class VidgateClient {
   handle(team: string, id: string): JobHandle {
     const internal = internalJobId(team, id);
     let decided: Promise<DecisionRecord> | undefined;
-    const decision = () => (decided ??= this.waitFor(this.intake, 'intake', internal, id).then((stored) => readDecision(stored as StoredDecision)));
+    const decision = () => (decided ??= this.waitFor('intake', internal, id).then((stored) => readDecision(stored as StoredDecision)));
     return {
       id,
       team,
-      decision,
+      // A bounded wait is its own (the shared one goes on for result()), or races the shared one.
+      decision: (opts) => {
+        const signal = opts?.signal;
+        if (!signal) return decision();
+        if (decided) return Promise.race([decided, abortOf(signal)]);
+        return this.waitFor('intake', internal, id, signal).then((stored) => readDecision(stored as StoredDecision));
+      },
       result: async () => {
         const d = await decision();
         if (d.outcome === 'reject') return { id, state: 'rejected', decision: d, reason: d.reasons.join('; ') };
         try {
-          return { ...((await this.waitFor(this.generate, 'generate', internal, id)) as GenerationResult), decision: d };
+          return { ...((await this.waitFor('generate', internal, id)) as GenerationResult), decision: d };
         } catch (err) {
           // The generator settles every failure it can itself; this is one it could not (its
           // process died on the last attempt): a final failure all the same, and the reservation
@@ -192,70 +201,29 @@ export class VidgateClient {
     return (await this.gate.read(team, internalJobId(team, id))) === 'cancelled';
   }
 
-  private queueEvents() {
-    if (!this.events) {
-      const prefix = this.queuePrefix;
-      // QueueEvents block on their connection, so each gets its own, closed with the client.
-      const connections = [quietOnReconnect(duplicateConnection(this.redis)), quietOnReconnect(duplicateConnection(this.redis))];
-      this.events = {
-        intake: quietErrors(new QueueEvents(QUEUE_INTAKE, { connection: connections[0]!, prefix })),
-        generate: quietErrors(new QueueEvents(QUEUE_GENERATE, { connection: connections[1]!, prefix })),
-        connections,
-      };
-      this.events.intake.setMaxListeners(0);
-      this.events.generate.setMaxListeners(0);
-    }
+  /** The process's one reader of the queues' events (made at the first wait), on its own connection. */
+  private jobEvents(): JobEvents {
+    this.events ??= new JobEvents(quietOnReconnect(duplicateConnection(this.redis)), this.redis, { intake: this.intake, generate: this.generate }, this.opts.stateCheckMs ? { checkMs: this.opts.stateCheckMs, maxCheckMs: Math.max(this.opts.stateCheckMs, DEFAULTS.maxStateCheckMs) } : {});
     return this.events;
   }
 
-  private async waitFor(queue: Queue, which: 'intake' | 'generate', id: string, shown: string): Promise<unknown> {
-    const events = this.queueEvents()[which];
-    await events.waitUntilReady();
-    const job = await BullJob.fromId(queue, id);
-    if (!job) throw new Error(`no ${which} job ${shown} (finished too long ago, or never enqueued)`);
-    // Events are the fast path; a slow look at the job's state is the safety net, because a
-    // QueueEvents reconnecting after a Redis restart can miss the event of a job that finished.
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      let wait = STATE_CHECK_MS;
-      let timer: NodeJS.Timeout | undefined;
-      const settle = <T>(fn: (v: T) => void) => (v: T) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        fn(v);
-      };
-      const look = () => {
-        // The state first, then the job: read the other way round, a job finishing in between
-        // would show its final state with the return value it had before.
-        void queue
-          .getJobState(id)
-          .then(async (state) => {
-            if (state !== 'completed' && state !== 'failed') return;
-            const now = await BullJob.fromId(queue, id);
-            if (!now) return settle(reject)(new Error(`${which} job ${shown} is gone`));
-            if (state === 'completed') settle(resolve)(now.returnvalue);
-            else settle(reject)(new Error(now.failedReason));
-          })
-          .catch(() => {}) // Redis away: the next look, or the event, settles it
-          .finally(() => {
-            if (settled) return;
-            wait = Math.min(wait * 2, MAX_STATE_CHECK_MS); // thousands may wait: look less and less often
-            timer = setTimeout(look, wait);
-            timer.unref();
-          });
-      };
-      timer = setTimeout(look, wait);
-      timer.unref();
-      job.waitUntilFinished(events).then(settle(resolve), settle(reject));
-    });
+  /**
+   * Calls `onEvent` at each event of team's job `id` in either queue (a state may have changed:
+   * read it again), until the returned function is called.
+   */
+  watch(team: string, id: string, onEvent: () => void): Promise<() => void> {
+    return this.jobEvents().watch(internalJobId(team, id), onEvent);
+  }
+
+  private async waitFor(which: 'intake' | 'generate', id: string, shown: string, signal?: AbortSignal): Promise<unknown> {
+    const end = await this.jobEvents().wait(which, id, signal);
+    if (end.state === 'completed') return end.returnvalue;
+    if (end.state === 'failed') throw new Error(end.reason);
+    throw new Error(`no ${which} job ${shown} (finished too long ago, cancelled, or never enqueued)`);
   }
 
   async close(): Promise<void> {
-    if (this.events) {
-      await Promise.all([this.events.intake.close(), this.events.generate.close()]);
-      for (const c of this.events.connections) c.disconnect();
-    }
+    await this.events?.close();
     await this.intake.close();
     await this.generate.close();
     if (this.owns) await this.redis.quit();

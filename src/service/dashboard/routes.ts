@@ -9,6 +9,7 @@ import type { RouteContext } from '../app.js';
 import { ServiceError } from '../errors.js';
 import { quoteJob } from '../routes/pricing.js';
 import { APP_CSS, LIVE_JS } from './assets.js';
+import { streamOverview } from './live.js';
 import { matches, overview } from './overview.js';
 import { DASHBOARD_CSP } from './pages/layout.js';
 import { loginPage, teamsPage } from './pages/login.js';
@@ -81,7 +82,7 @@ export function dashboardRoutes(app: FastifyInstance, ctx: RouteContext, session
     return html(reply, teamPage({ ...o, jobs: o.jobs.filter((j) => matches(j, filters)) }, filters, s.team === null));
   });
 
-  // Server-Sent Events: the overview whenever it changes, looked at every DEFAULTS.dashboardLiveMs.
+  // Server-Sent Events: the overview whenever it changes (live.ts).
   app.get<{ Params: { team: string } }>('/dashboard/teams/:team/live', async (req, reply) => {
     const sid = req.cookies[COOKIE];
     const s = await sessions.get(sid);
@@ -91,24 +92,7 @@ export function dashboardRoutes(app: FastifyInstance, ctx: RouteContext, session
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    let last = '';
-    let open = true;
-    req.raw.on('close', () => (open = false));
-    while (open) {
-      // A session ended (signed out, key revoked) ends its stream.
-      if (!(await sessions.get(sid))) break;
-      const o = await overview(ctx, team).catch((err: unknown) => (req.log.warn({ err }, 'dashboard live overview failed'), undefined));
-      if (o) {
-        const data = JSON.stringify({ burns: o.burns, jobs: o.jobs });
-        if (data !== last) res.write(`event: overview\ndata: ${data}\n\n`);
-        else res.write(': still here\n\n');
-        last = data;
-      }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, DEFAULTS.dashboardLiveMs);
-        req.raw.once('close', () => (clearTimeout(t), resolve()));
-      });
-    }
+    await streamOverview(ctx, team, res, async () => (await sessions.get(sid)) !== null, (err) => req.log.warn({ err }, 'dashboard live overview failed'));
     res.end();
   });
 

@@ -58,13 +58,15 @@ async function statusOf(ctx: RouteContext, team: string, id: string): Promise<Jo
   return jobStatus(gone, 'cancelled', null);
 }
 
+/** Each job's decision once it lands, or null for those still undecided after `ms` (their waits end then). */
 async function decisionsWithin(handles: JobHandle[], ms: number): Promise<(DecisionRecord | null)[]> {
-  const out: (DecisionRecord | null)[] = handles.map(() => null);
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  await Promise.race([Promise.all(handles.map(async (h, i) => (out[i] = await h.decision().catch(() => null)))), bound]);
-  clearTimeout(timer);
-  return out;
+  const bound = new AbortController();
+  const timer = setTimeout(() => bound.abort(), ms);
+  try {
+    return await Promise.all(handles.map((h) => h.decision({ signal: bound.signal }).catch(() => null)));
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function jobRoutes(app: TypedApp, ctx: RouteContext): void {
@@ -93,10 +95,12 @@ export function jobRoutes(app: TypedApp, ctx: RouteContext): void {
       if (begun && 'replay' in begun) return reply.code(begun.replay.status as 202).header('idempotent-replayed', 'true').send(begun.replay.body as z.infer<typeof SubmitAnswer>);
       try {
         const handles = await ctx.client.enqueueMany(jobs);
+        // The router may decide while the index is written: the waits start now (none fails).
+        const deciding = req.query.wait === 'decision' ? decisionsWithin(handles, ctx.decisionWaitMs ?? DEFAULTS.serviceDecisionWaitMs) : null;
         const byTeam = new Map<string, string[]>();
         for (const h of handles) byTeam.set(h.team, [...(byTeam.get(h.team) ?? []), h.id]);
         for (const [team, ids] of byTeam) await ctx.index.add(team, ids);
-        const decisions = req.query.wait === 'decision' ? await decisionsWithin(handles, ctx.decisionWaitMs ?? DEFAULTS.serviceDecisionWaitMs) : handles.map(() => null);
+        const decisions = deciding ? await deciding : handles.map(() => null);
         const each = handles.map((h, i) => ({ id: h.id, team: h.team, decision: decisions[i] as z.infer<typeof DecisionBody> | null, links: jobLinks(h.id) }));
         const answer = batch ? { jobs: each } : each[0]!;
         await begun?.finish(202, answer);
@@ -162,25 +166,40 @@ export function jobRoutes(app: TypedApp, ctx: RouteContext): void {
     },
     async (req, reply) => {
       const team = jobTeam(req, req.query.team);
-      const first = await statusOf(ctx, team, req.params.id);
-      if (!first) throw notFound(`job ${req.params.id}`);
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-      let open = true;
-      req.raw.on('close', () => (open = false));
-      const send = (s: JobStatus) => res.write(`event: state\ndata: ${JSON.stringify(s)}\n\n`);
-      let last = first;
-      send(first);
-      // The job's records are in BullMQ; looking at them at a short interval is what ties the
-      // stream to every way a job moves (router, generator, cancel, another host).
-      while (open && !FINAL_STATES.has(last.state)) {
-        await new Promise((r) => setTimeout(r, DEFAULTS.serviceEventsPollMs));
-        const now = await statusOf(ctx, team, req.params.id).catch(() => last);
-        if (now && (now.state !== last.state || (now.decision === null) !== (last.decision === null))) send(now);
-        if (now) last = now;
+      // Any event of the job in either queue (taken, decided, parked, sent, ended, removed) wakes
+      // the stream to read its state again; listening starts before the first read, so no change
+      // falls between them. The slow look is the safety net for an event missed while Redis was away.
+      let changed = false;
+      let wake = () => {};
+      const stop = await ctx.client.watch(team, req.params.id, () => ((changed = true), wake()));
+      try {
+        const first = await statusOf(ctx, team, req.params.id);
+        if (!first) throw notFound(`job ${req.params.id}`);
+        reply.hijack();
+        const res = reply.raw;
+        res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+        let open = true;
+        req.raw.on('close', () => ((open = false), wake()));
+        const send = (s: JobStatus) => res.write(`event: state\ndata: ${JSON.stringify(s)}\n\n`);
+        let last = first;
+        send(first);
+        while (open && !FINAL_STATES.has(last.state)) {
+          if (!changed) {
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, DEFAULTS.serviceEventsPollMs);
+              wake = () => (clearTimeout(timer), resolve());
+            });
+          }
+          changed = false;
+          if (!open) break;
+          const now = await statusOf(ctx, team, req.params.id).catch(() => last);
+          if (now && (now.state !== last.state || (now.decision === null) !== (last.decision === null))) send(now);
+          if (now) last = now;
+        }
+        res.end();
+      } finally {
+        stop();
       }
-      res.end();
     },
   );
 
