@@ -7,25 +7,18 @@
 // A third path, the pass-through plus the writes of one reservation per job, shows what
 // the ledger step alone costs.
 // Run: npm run bench -- pipeline   (REDIS_URL, default redis://127.0.0.1:6379; BENCH_JOBS, BENCH_CONCURRENCY)
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
-import { createClient } from '../src/queue/client.js';
 import { DEFAULT_REDIS_URL, safeUrl } from '../src/queue/connection.js';
-import { QUEUE_INTAKE } from '../src/queue/names.js';
-import { startWorkers } from '../src/queue/runtime.js';
 import { deleteKeysWithPrefix } from '../scripts/delete-keys.js';
+import { BENCH_JOB, startBenchRouter } from './router-setup.js';
 import { reservationWrites } from './reservation-writes.js';
 import { cpuRatios, median, percentile, rate, report, verdict, type Run } from './stats.js';
 
 /** The issue's targets: CPU per routed job against the bare pass-through's, in the same run. */
 const TARGET = { node: 2, redis: 1.6 } as const;
 
-const JOB = { team: 'bench', project: 'p', model: 'kling-3.0', resolution: '1080p', audio: 'deferrable', durationSeconds: 10, stage: 'draft', prompt: 'bench' } as const;
 
 /** Redis's own CPU time so far, in microseconds (INFO cpu). */
 async function redisCpu(redis: Redis): Promise<number> {
@@ -71,7 +64,7 @@ async function passThrough(url: string, prefix: string, n: number, concurrency: 
   await worker.waitUntilReady();
   const label = writes ? `pass-through + a reservation's writes, c=${concurrency}` : `baseline: bare BullMQ pass-through, c=${concurrency}`;
   const run = await measure(label, n, a, connection, () =>
-    a.addBulk(Array.from({ length: n }, (_, i) => ({ name: 'job', data: { ...JOB, id: `b${i}` }, opts: { jobId: `b${i}` } }))),
+    a.addBulk(Array.from({ length: n }, (_, i) => ({ name: 'job', data: { ...BENCH_JOB, id: `b${i}` }, opts: { jobId: `b${i}` } }))),
   );
   await worker.close();
   await a.close();
@@ -82,32 +75,11 @@ async function passThrough(url: string, prefix: string, n: number, concurrency: 
 }
 
 async function vidgate(url: string, prefix: string, n: number, concurrency: number): Promise<Run> {
-  const dir = mkdtempSync(join(tmpdir(), 'vidgate-bench-'));
-  writeFileSync(
-    join(dir, 'bench.yaml'),
-    `team: bench\nbudgets:\n  team: { limit: "100000000", period: monthly }\n  projects:\n    p: { limit: "100000000", period: monthly }\nrules:\n  staging: { draft: 720p }\n  audioDeferral: { when: always }\n  fallback: { direction: cheaper }\n  fullQualityCeiling: 0.9\n  ladder: [drop-deferrable-audio, downscale-720p, cheaper-model]\n`,
-  );
-  const workers = await startWorkers({
-    redisUrl: url,
-    prefix,
-    policiesDir: dir,
-    generator: false,
-    concurrency: { router: concurrency },
-    kling: { credentials: { apiKey: 'unused' } },
-    watchPolicies: false,
-    log: pino({ level: 'silent' }),
-  });
-  const client = createClient({ redis: url, prefix });
-  const connection = new Redis(url, { maxRetriesPerRequest: null });
-  const intake = new Queue(QUEUE_INTAKE, { connection, prefix });
+  const { client, intake, connection, close } = await startBenchRouter(url, prefix, concurrency);
   const run = await measure(`vidgate router: validate, ladder, reserve, forward, c=${concurrency}`, n, intake, connection, () =>
-    client.enqueueMany(Array.from({ length: n }, (_, i) => ({ ...JOB, id: `v${i}` }))),
+    client.enqueueMany(Array.from({ length: n }, (_, i) => ({ ...BENCH_JOB, id: `v${i}` }))),
   );
-  await intake.close();
-  await connection.quit();
-  await client.close();
-  await workers.close();
-  rmSync(dir, { recursive: true, force: true });
+  await close();
   return run;
 }
 

@@ -10,24 +10,16 @@
 // machine each one waits for both processes to be scheduled, so read absolute figures with the load.
 // Run: npm run bench -- steady   (REDIS_URL; BENCH_STEADY_SECONDS per rate, default 20;
 // BENCH_STEADY_RATES, default 100,500,1000; BENCH_CONCURRENCY, the router's default)
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { join } from 'node:path';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { DEFAULTS } from '../src/defaults.js';
-import { createClient } from '../src/queue/client.js';
 import { DEFAULT_REDIS_URL, safeUrl } from '../src/queue/connection.js';
-import { QUEUE_INTAKE } from '../src/queue/names.js';
-import { startWorkers } from '../src/queue/runtime.js';
 import { deleteKeysWithPrefix } from '../scripts/delete-keys.js';
+import { BENCH_JOB, startBenchRouter } from './router-setup.js';
 import { percentile } from './stats.js';
 
-const JOB = { team: 'bench', project: 'p', model: 'kling-3.0', resolution: '1080p', audio: 'deferrable', durationSeconds: 10, stage: 'draft', prompt: 'bench' } as const;
-const POLICY = `team: bench\nbudgets:\n  team: { limit: "100000000", period: monthly }\n  projects:\n    p: { limit: "100000000", period: monthly }\nrules:\n  staging: { draft: 720p }\n  audioDeferral: { when: always }\n  fallback: { direction: cheaper }\n  fullQualityCeiling: 0.9\n  ladder: [drop-deferrable-audio, downscale-720p, cheaper-model]\n`;
 const TARGET = { rate: 500, p99Ms: 25 } as const;
 
 interface Steady {
@@ -112,7 +104,7 @@ async function passThrough(url: string, prefix: string, concurrency: number): Pr
   await worker.waitUntilReady();
   return {
     queue: a,
-    send: (i) => a.add('job', { ...JOB, id: `b${i}` }, { jobId: `b${i}` }),
+    send: (i) => a.add('job', { ...BENCH_JOB, id: `b${i}` }, { jobId: `b${i}` }),
     close: async () => {
       await worker.close();
       await a.close();
@@ -123,32 +115,8 @@ async function passThrough(url: string, prefix: string, concurrency: number): Pr
 }
 
 async function router(url: string, prefix: string, concurrency: number): Promise<Path> {
-  const dir = mkdtempSync(join(tmpdir(), 'vidgate-steady-'));
-  writeFileSync(join(dir, 'bench.yaml'), POLICY);
-  const workers = await startWorkers({
-    redisUrl: url,
-    prefix,
-    policiesDir: dir,
-    generator: false,
-    concurrency: { router: concurrency },
-    kling: { credentials: { apiKey: 'unused' } },
-    watchPolicies: false,
-    log: pino({ level: 'silent' }),
-  });
-  const client = createClient({ redis: url, prefix });
-  const connection = new Redis(url, { maxRetriesPerRequest: null });
-  const intake = new Queue(QUEUE_INTAKE, { connection, prefix });
-  return {
-    queue: intake,
-    send: (i) => client.enqueue({ ...JOB, id: `v${i}` }),
-    close: async () => {
-      await intake.close();
-      await connection.quit();
-      await client.close();
-      await workers.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const { client, intake, close } = await startBenchRouter(url, prefix, concurrency);
+  return { queue: intake, send: (i) => client.enqueue({ ...BENCH_JOB, id: `v${i}` }), close };
 }
 
 const line = (label: string, s: Steady) =>
