@@ -1,11 +1,12 @@
-// npm run bench [-- ledger|pipeline|scheduler|api|history-memory]: runs the named benchmarks (all by default).
+// npm run bench [-- ledger|pipeline|scheduler|api|history-memory|scale]: runs the named benchmarks (all by default).
 import { benchLedger } from './ledger.js';
 import { benchPipeline } from './pipeline.js';
 import { benchScheduler } from './scheduler.js';
 import { benchApi } from './api.js';
 import { benchHistoryMemory } from './history-memory.js';
+import { benchScale } from './scale.js';
 
-const all: Record<string, () => Promise<void>> = { ledger: () => benchLedger(), pipeline: () => benchPipeline(), scheduler: () => benchScheduler(), api: () => benchApi(), 'history-memory': () => benchHistoryMemory() };
+const all: Record<string, () => Promise<void>> = { ledger: () => benchLedger(), pipeline: () => benchPipeline(), scheduler: () => benchScheduler(), api: () => benchApi(), 'history-memory': () => benchHistoryMemory(), scale: () => benchScale() };
 const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(all);
 for (const name of names) {
   const run = all[name];
