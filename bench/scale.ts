@@ -5,7 +5,8 @@
 // enqueues. Printed per setup: jobs per second from the first enqueue until every job is decided,
 // the Redis CPU per job of each node (INFO cpu deltas), and the Redis tier's capacity, 1 / the
 // busiest node's CPU per job: the jobs per second the tier could take if its busiest node had a
-// core of its own. A third setup prototypes spreading the queues (see below).
+// core of its own. A third setup prototypes spreading the queues (see below); a fourth, a cluster of
+// one node, shows what cluster mode itself costs.
 // Run: npm run bench -- scale   (BENCH_JOBS, BENCH_PROCS, BENCH_CONCURRENCY per process, BENCH_ROUNDS)
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -93,8 +94,20 @@ const ROUTER = join(dirname(fileURLToPath(import.meta.url)), 'scale-router.js');
 function startRouter(config: ScaleRouterConfig): Promise<ChildProcess> {
   const child = fork(ROUTER, [], { env: { ...process.env, VIDGATE_SCALE_ROUTER: JSON.stringify(config) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
-    child.once('message', (m: ScaleRouterMessage) => ('ready' in m ? resolve(child) : reject(new Error('router: unexpected first message'))));
-    child.once('exit', (code) => reject(new Error(`a router process exited (${code}) before it was ready`)));
+    // A router that cannot reach Redis retries for ever: give up on it instead of hanging the bench.
+    const stuck = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`a router process was not ready within 120 s (${JSON.stringify(config.target)})`));
+    }, 120_000);
+    child.once('message', (m: ScaleRouterMessage) => {
+      clearTimeout(stuck);
+      if ('ready' in m) resolve(child);
+      else reject(new Error('router: unexpected first message'));
+    });
+    child.once('exit', (code) => {
+      clearTimeout(stuck);
+      reject(new Error(`a router process exited (${code}) before it was ready`));
+    });
   });
 }
 
@@ -211,6 +224,38 @@ async function clusterRoles(cluster: OwnedCluster, prefixes: string[]): Promise<
   return new Map([...roles].map(([m, w]) => [m, w.join(', ')]));
 }
 
+/**
+ * A cluster of one master holding every slot: the cluster's client and server code paths (no
+ * auto-pipelining, a slot check per key) without spreading, so the cost of cluster mode itself and
+ * the cost of splitting one stream of commands over three servers can be told apart.
+ */
+async function startOneNodeCluster(): Promise<OwnedRedis> {
+  const dir = mkdtempSync(join(tmpdir(), 'vidgate-cluster1-'));
+  const node = await startRedisServer({ dir, ownDir: true, extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-announce-ip', '127.0.0.1'] });
+  const r = new Redis(node.port, '127.0.0.1');
+  try {
+    await r.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+    // A bounded poll: the node declares itself ok on its next cron tick.
+    for (let i = 0; !(await r.cluster('INFO')).includes('cluster_state:ok'); i++) {
+      if (i > 200) throw new Error('a one-node cluster did not come up');
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  } finally {
+    r.disconnect();
+  }
+  return node;
+}
+
+function oneNodeCluster(node: OwnedRedis): Setup {
+  return {
+    name: 'one-node cluster (cluster mode alone)',
+    target: { clusterNodes: [{ host: '127.0.0.1', port: node.port }] },
+    nodes: [node],
+    layout: async (base) => ({ prefixes: [base], prefixOf: () => base }),
+    roles: async () => new Map([[node, 'everything']]),
+  };
+}
+
 function clusterOneSlot(cluster: OwnedCluster): Setup {
   return {
     name: '3-master cluster',
@@ -267,9 +312,12 @@ export async function benchScale(
   // No persistence and no replicas on either side: the comparison is of the write path alone.
   const server = await startRedisServer();
   let cluster: OwnedCluster | undefined;
+  let single: OwnedRedis | undefined;
   try {
     cluster = await startRedisCluster({ persistence: 'none', replicas: 0 });
-    const setups = [oneRedis(server), clusterOneSlot(cluster), clusterSharded(cluster)];
+    single = await startOneNodeCluster();
+    // The first setup is the one the ratios are against.
+    const setups = [oneRedis(server), clusterOneSlot(cluster), clusterSharded(cluster), oneNodeCluster(single)];
     // What the nodes spend with nothing to do (the cluster's gossip among them), over 3 s.
     const nodes = [server, ...cluster.nodes];
     const idle0 = await Promise.all(nodes.map((n) => nodeStats(n.port)));
@@ -297,10 +345,13 @@ export async function benchScale(
       const busiest = median(rs.map((r) => Math.max(...r.redisPerJob)));
       const total = median(rs.map((r) => r.redisPerJob.reduce((a, b) => a + b, 0)));
       const share = median(rs.map((r) => Math.max(...r.redisPerJob) / r.redisPerJob.reduce((a, b) => a + b, 0)));
-      return { s, rate: median(rs.map((r) => r.jobsPerSecond)), busiest, total, share, capacity: median(rs.map((r) => 1e6 / Math.max(...r.redisPerJob))) };
+      // Everything a job costs this machine: Redis, the routers, the enqueue.
+      const all = median(rs.map((r) => r.redisPerJob.reduce((a, b) => a + b, 0) + r.nodePerJob.routers + r.nodePerJob.client));
+      return { s, rate: median(rs.map((r) => r.jobsPerSecond)), busiest, total, share, all, capacity: median(rs.map((r) => 1e6 / Math.max(...r.redisPerJob))) };
     });
     for (const x of summary) {
       say(`  ${x.s.name.padEnd(46)} ${x.rate.toFixed(0).padStart(6)} jobs/s; Redis CPU per job ${micros(x.total)} in all, busiest node ${micros(x.busiest)} (${(100 * x.share).toFixed(0)}% of the run's); Redis-tier capacity ${x.capacity.toFixed(0)} jobs/s`);
+      say(`    all CPU per job (Redis, routers, enqueue) ${micros(x.all)}: on ${cores} core${cores === 1 ? '' : 's'} of its own this setup could route at most ${((cores * 1e6) / x.all).toFixed(0)} jobs/s`);
     }
     // Ratios per round (runs close in time meet similar neighbours), then their median.
     const ratio = (a: Setup, f: (r: RunResult) => number) => median(results.get(a)!.map((r, i) => f(r) / f(results.get(setups[0]!)!.at(i)!)));
@@ -308,8 +359,11 @@ export async function benchScale(
     const capacity = (r: RunResult) => 1e6 / Math.max(...r.redisPerJob);
     say(`jobs/s, cluster / one Redis: ${ratio(setups[1]!, rate).toFixed(2)} (target at least 1.5); with the queues spread by team: ${ratio(setups[2]!, rate).toFixed(2)} (median of the rounds' ratios)`);
     say(`Redis-tier capacity, cluster / one Redis: ${ratio(setups[1]!, capacity).toFixed(2)}; with the queues spread by team: ${ratio(setups[2]!, capacity).toFixed(2)}`);
+    const redisTotal = (r: RunResult) => r.redisPerJob.reduce((a, b) => a + b, 0);
+    say(`Redis CPU per job, against one Redis: one-node cluster ${ratio(setups[3]!, redisTotal).toFixed(2)} (cluster mode itself), 3-master cluster ${ratio(setups[1]!, redisTotal).toFixed(2)} (cluster mode and the split over three servers)`);
   } finally {
     await cluster?.stop();
+    await single?.stop();
     await server.stop();
     rmSync(policiesDir, { recursive: true, force: true });
   }
