@@ -8,8 +8,8 @@ import type { RedisTarget } from '../src/redis-connection.js';
 export interface ScaleRouterConfig {
   target: RedisTarget;
   prefixes: string[];
-  /** Router concurrency per prefix. */
-  concurrency: number;
+  /** Router concurrency of each prefix (in the order of `prefixes`). */
+  concurrency: number[];
   /** Only the first process applies the policy files; the others read the policies from Redis. */
   policiesDir?: string;
 }
@@ -22,14 +22,14 @@ if (!config || !process.send) throw new Error('bench/scale-router runs as a chil
 const send = (m: ScaleRouterMessage) => process.send!(m);
 
 const running: RunningWorkers[] = [];
-for (const prefix of config.prefixes) {
+for (const [i, prefix] of config.prefixes.entries()) {
   running.push(
     await startWorkers({
       redisUrl: config.target,
       prefix,
       ...(config.policiesDir ? { policiesDir: config.policiesDir } : {}),
       generator: false,
-      concurrency: { router: config.concurrency },
+      concurrency: { router: config.concurrency[i]! },
       kling: { credentials: { apiKey: 'unused' } },
       watchPolicies: false,
       log: pino({ level: 'silent' }),

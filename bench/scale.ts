@@ -130,18 +130,19 @@ async function decided(queues: Queue[]): Promise<number> {
 
 async function runStorm(setup: Setup, base: string, policiesDir: string, o: { jobs: number; procs: number; concurrency: number }): Promise<RunResult> {
   const { prefixes, prefixOf } = await setup.layout(base);
-  // The router concurrency of a process is split over its prefixes: the same total in every setup.
-  const per = Math.max(1, Math.round(o.concurrency / prefixes.length));
-  const routers: ChildProcess[] = [await startRouter({ target: setup.target, prefixes, concurrency: per, policiesDir })];
-  routers.push(...(await Promise.all(Array.from({ length: o.procs - 1 }, () => startRouter({ target: setup.target, prefixes, concurrency: per })))));
-  const clients = new Map<string, VidgateClient>(prefixes.map((p) => [p, createClient({ redis: setup.target, prefix: p })]));
-  const counter: RedisConnection = openConnection(setup.target, { maxRetriesPerRequest: null });
-  const intakes = prefixes.map((p) => new Queue(QUEUE_INTAKE, { connection: counter, prefix: queuePrefix(p, setup.target) }));
   const byPrefix = new Map<string, JobInput[]>(prefixes.map((p) => [p, []]));
   for (let j = 0; j < o.jobs; j++) {
     const job = jobOf(j);
     byPrefix.get(prefixOf(job.team))!.push(job);
   }
+  // The router concurrency of a process is split over its prefixes by their share of the jobs:
+  // about the same total in every setup, and no prefix starved.
+  const concurrency = prefixes.map((p) => Math.max(1, Math.round((o.concurrency * byPrefix.get(p)!.length) / o.jobs)));
+  const routers: ChildProcess[] = [await startRouter({ target: setup.target, prefixes, concurrency, policiesDir })];
+  routers.push(...(await Promise.all(Array.from({ length: o.procs - 1 }, () => startRouter({ target: setup.target, prefixes, concurrency })))));
+  const clients = new Map<string, VidgateClient>(prefixes.map((p) => [p, createClient({ redis: setup.target, prefix: p })]));
+  const counter: RedisConnection = openConnection(setup.target, { maxRetriesPerRequest: null });
+  const intakes = prefixes.map((p) => new Queue(QUEUE_INTAKE, { connection: counter, prefix: queuePrefix(p, setup.target) }));
   try {
     const stats0 = await Promise.all(setup.nodes.map((n) => nodeStats(n.port)));
     for (const r of routers) r.send('mark' satisfies ScaleRouterCommand);
