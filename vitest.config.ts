@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 // The cluster project runs vidgate on a Redis Cluster (3 masters, 3 replicas, started by
 // test/helpers/global-cluster.ts): inside `npm test`, the core pipeline and the cluster's own
 // tests (slots, failovers); with VIDGATE_TEST_CLUSTER=all (`npm run test:cluster`), every
-// end-to-end test. (The chaos suite runs on its own redis-server, not on a cluster yet.)
+// end-to-end test. (The chaos suite starts its own Redis: a redis-server in test/chaos/chaos.test.ts,
+// a 3+3 cluster in test/chaos/chaos-cluster.test.ts; both run in the redis project.)
 const clusterFiles = process.env.VIDGATE_TEST_CLUSTER === 'all' ? ['test/e2e/**/*.test.ts', 'test/cluster/**/*.test.ts'] : ['test/e2e/pipeline.test.ts', 'test/cluster/**/*.test.ts'];
 
 export default defineConfig({

@@ -1,6 +1,6 @@
 // The auditor: after every job has ended and reconciliation has run, it holds the ledger to the
 // provider's own records (the local Kling server's task list, never vidgate's job results).
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../src/redis-connection.js';
 import { Ledger } from '../src/ledger/ledger.js';
 import { fromMicros, money, sumMoney, toMicros, type Money } from '../src/money.js';
 import { KlingAdapter } from '../src/providers/kling/adapter.js';

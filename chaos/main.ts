@@ -1,18 +1,28 @@
 // npm run chaos: several seeded chaos runs (CHAOS_SEED=N replays one), each audited; exits 1 on a
-// failed audit, printing its seed. `npm run chaos -- aof-crash`: what a Redis SIGKILL loses under
-// each appendfsync setting. See README "Chaos" and "Durability".
+// failed audit, printing its seed. `npm run chaos -- --cluster` (or CHAOS_TARGET=cluster): the same
+// on a private 3+3 Redis Cluster, where the Redis fault is a master's failover. `npm run chaos --
+// aof-crash`: what a Redis SIGKILL loses under each appendfsync setting. See README "Chaos" and
+// "Durability".
 import { randomInt } from 'node:crypto';
 import { reportAofCrash } from './aof-crash.js';
 import { runChaos, type ChaosReport } from './run.js';
 
-if (process.argv[2] === 'aof-crash') {
+const args = process.argv.slice(2);
+if (args[0] === 'aof-crash' && args.length === 1) {
   await reportAofCrash((line) => process.stdout.write(`${line}\n`));
   process.exit(0);
 }
-if (process.argv[2] !== undefined) {
-  process.stderr.write(`npm run chaos takes no argument but aof-crash, got "${process.argv[2]}"\n`);
+const unknown = args.filter((a) => a !== '--cluster');
+if (unknown.length) {
+  process.stderr.write(`npm run chaos takes aof-crash or --cluster, got "${unknown.join(' ')}"\n`);
   process.exit(2);
 }
+const target = process.env.CHAOS_TARGET;
+if (target !== undefined && target !== 'server' && target !== 'cluster') {
+  process.stderr.write(`CHAOS_TARGET must be server or cluster, got "${target}"\n`);
+  process.exit(2);
+}
+const onCluster = args.includes('--cluster') || target === 'cluster';
 
 function whole(name: string, fallback: number, max: number): number {
   const text = process.env[name];
@@ -28,6 +38,11 @@ const replay = process.env.CHAOS_SEED !== undefined;
 const seeds = replay ? [whole('CHAOS_SEED', 1, 1_000_000_000)] : Array.from({ length: whole('CHAOS_RUNS', 3, 100) }, () => randomInt(1, 1_000_000_000));
 const jobs = whole('CHAOS_JOBS', 300, 100_000);
 const redisUrl = process.env.CHAOS_REDIS_URL;
+if (redisUrl && onCluster) {
+  process.stderr.write('CHAOS_REDIS_URL and --cluster exclude each other: the cluster run starts a cluster of its own\n');
+  process.exit(2);
+}
+const replayCommand = (seed: number) => `CHAOS_SEED=${seed} npm run chaos${onCluster ? ' -- --cluster' : ''}`;
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 const reports: ChaosReport[] = [];
@@ -38,7 +53,7 @@ for (const seed of seeds) {
     faults: whole('CHAOS_FAULTS', 8, 100),
     faultRate: 0.35,
     window: 40,
-    redis: redisUrl ? { kind: 'url', url: redisUrl } : { kind: 'private' },
+    redis: redisUrl ? { kind: 'url', url: redisUrl } : onCluster ? { kind: 'cluster' } : { kind: 'private' },
     klingLatencyMs: 400,
     klingTimeoutMs: 3000,
     say,
@@ -47,7 +62,7 @@ for (const seed of seeds) {
     return null;
   });
   if (!report) {
-    say(`FAILED: seed ${seed}; replay with CHAOS_SEED=${seed} npm run chaos`);
+    say(`FAILED: seed ${seed}; replay with ${replayCommand(seed)}`);
     process.exitCode = 1;
     continue;
   }
@@ -57,7 +72,7 @@ for (const seed of seeds) {
   if (report.ok) say(`chaos seed ${seed}: audit passed (${report.audit.tasks} provider tasks)`);
   else {
     for (const f of report.findings) say(`  FINDING: ${f}`);
-    say(`FAILED: seed ${seed}; replay with CHAOS_SEED=${seed} npm run chaos (logs, Kling state and AOF kept in ${report.workDir})`);
+    say(`FAILED: seed ${seed}; replay with ${replayCommand(seed)} (logs, Kling state and AOF kept in ${report.workDir})`);
     process.exitCode = 1;
   }
 }

@@ -31,7 +31,15 @@ export interface PlannedFault {
   kind: ProcessFault;
   /** For kill-worker: which of the two workers. */
   worker: 0 | 1;
+  /**
+   * For restart-redis on a cluster: whose master is killed (its replica takes over), the one
+   * serving the queues' slot or the one serving a team's ledger slot. One server ignores it.
+   */
+  shard: Shard;
 }
+
+/** A hash slot the run writes to: the queues' (`{prefix}`), or a team's ledger (`{team}`). */
+export type Shard = 'queues' | keyof typeof TEAMS;
 
 export interface PlannedJob {
   input: JobInput & { id: string; team: string; project: string };
@@ -140,6 +148,10 @@ export function makePlan(o: PlanOptions): ChaosPlan {
   const kinds: ProcessFault[] = Array.from({ length: o.faults }, (_, i) => PROCESS_FAULTS[i] ?? pick(PROCESS_FAULTS));
   const faults = kinds
     .map((kind) => ({ kind, atJob: Math.floor(o.jobs * (0.1 + random() * 0.75)), worker: (random() < 0.5 ? 0 : 1) as 0 | 1 }))
-    .sort((a, b) => a.atJob - b.atJob);
+    .sort((a, b) => a.atJob - b.atJob)
+    .map((f) => ({ ...f, shard: 'queues' as Shard }));
+  // Drawn last, so the jobs and the faults' points of an older plan of the same seed stay as they were.
+  const shards: Shard[] = ['queues', ...teams];
+  for (const f of faults) f.shard = pick(shards);
   return { seed: o.seed, policies: policies(o.jobs), jobs, faults };
 }

@@ -1,11 +1,16 @@
-// The chaos run's processes: its own redis-server (AOF, appendfsync always), the local Kling
-// server with a state file, and two `vidgate worker` processes; each can be killed and restarted.
+// The chaos run's processes: its own redis-server (AOF, appendfsync always) or its own Redis
+// Cluster (3 masters, 3 replicas, each AOF appendfsync always), the local Kling server with a state
+// file, and two `vidgate worker` processes; each can be killed and restarted.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import calculateSlot from 'cluster-key-slot';
+import { startRedisCluster, type OwnedCluster } from '../scripts/redis-cluster.js';
 import { freePort, startRedisServer, type OwnedRedis } from '../scripts/redis-server.js';
+import type { RedisTarget } from '../src/redis-connection.js';
+import type { Shard } from './plan.js';
 
 /** The repository's root, from the sources (tsx, vitest) or from dist/ (npm run chaos). */
 function repoRoot(): string {
@@ -45,11 +50,11 @@ export interface StackOptions {
   seed: number;
   workDir: string;
   /**
-   * Where Redis is: a private redis-server (AOF, appendfsync always) this run owns and restarts,
-   * or the URL of one it does not own (then Redis is never restarted). The one place to change
-   * for another target (a cluster).
+   * Where Redis is: a private redis-server (AOF, appendfsync always) this run owns and restarts;
+   * a private cluster of 3 masters and 3 replicas (each AOF, appendfsync always) whose masters it
+   * kills (a replica takes over); or the URL of one it does not own (then Redis is never touched).
    */
-  redis: { kind: 'private' } | { kind: 'url'; url: string };
+  redis: { kind: 'private' } | { kind: 'cluster' } | { kind: 'url'; url: string };
   prefix: string;
   klingLatencyMs: number;
   klingTimeoutMs: number;
@@ -58,13 +63,15 @@ export interface StackOptions {
 /** The running system under test, and the faults that can be done to it. */
 export class ChaosStack {
   private redisServer: OwnedRedis | null = null;
+  private cluster: OwnedCluster | null = null;
   private kling!: Proc;
   private readonly workers: Proc[] = [];
   private klingPort = 0;
   private readonly callbackPorts: number[] = [];
   readonly policiesDir: string;
   readonly stateFile: string;
-  redisUrl = '';
+  /** Where every process of the run finds Redis: the server's URL, or the cluster's nodes. */
+  redisTarget: RedisTarget = '';
   klingUrl = '';
   private readonly log: WriteStream;
 
@@ -87,9 +94,14 @@ export class ChaosStack {
         const dir = join(o.workDir, 'redis');
         mkdirSync(dir, { recursive: true });
         s.redisServer = await startRedisServer({ appendonly: true, dir });
-        s.redisUrl = s.redisServer.url;
+        s.redisTarget = s.redisServer.url;
+      } else if (o.redis.kind === 'cluster') {
+        const dir = join(o.workDir, 'redis');
+        mkdirSync(dir, { recursive: true });
+        s.cluster = await startRedisCluster({ persistence: 'aof-always', baseDir: dir });
+        s.redisTarget = s.cluster.target;
       } else {
-        s.redisUrl = o.redis.url;
+        s.redisTarget = o.redis.url;
       }
       s.klingPort = await freePort();
       await s.startKling();
@@ -103,7 +115,17 @@ export class ChaosStack {
   }
 
   get ownsRedis(): boolean {
-    return this.redisServer !== null;
+    return this.redisServer !== null || this.cluster !== null;
+  }
+
+  /** The environment a vidgate process finds this run's Redis in. */
+  redisEnv(): Record<string, string> {
+    return this.cluster ? { REDIS_CLUSTER_NODES: this.cluster.nodesText, REDIS_URL: '' } : { REDIS_URL: this.redisTarget as string, REDIS_CLUSTER_NODES: '' };
+  }
+
+  /** The same as a vidgate command's flags. */
+  redisArgs(): string[] {
+    return this.cluster ? ['--redis-cluster', this.cluster.nodesText] : ['--redis', this.redisTarget as string];
   }
 
   get logPath(): string {
@@ -131,7 +153,7 @@ export class ChaosStack {
     // BullMQ fails a job that stalls twice. A short lease: the reaper works throughout the run,
     // and must give back nothing a job still needs.
     args.push('--lock-ms', '10000', '--lease-ms', '8000', '--callback-port', String(port), '--callback-url', `http://127.0.0.1:${port}/callbacks/kling`);
-    const w = startVidgate(args, { REDIS_URL: this.redisUrl, VIDGATE_LOG_LEVEL: 'warn', ...this.klingEnv() }, this.log);
+    const w = startVidgate(args, { ...this.redisEnv(), VIDGATE_LOG_LEVEL: 'warn', ...this.klingEnv() }, this.log);
     this.workers[i] = w;
     await w.ready;
   }
@@ -142,12 +164,30 @@ export class ChaosStack {
     await this.startWorker(i);
   }
 
-  /** SIGKILL redis-server and start it again on its port and data directory (AOF replayed). */
-  async restartRedis(): Promise<void> {
+  /**
+   * One server: SIGKILL redis-server and start it again on its port and data directory (AOF
+   * replayed). A cluster: SIGKILL the master serving `shard`'s slot, wait until its replica has
+   * taken over, then start the dead node again (it rejoins as the new master's replica).
+   * Returns what was done, for the run's log.
+   */
+  async restartRedis(shard: Shard): Promise<string> {
+    if (this.cluster) {
+      const slot = calculateSlot(shard === 'queues' ? this.o.prefix : shard); // the hash tags: {prefix} and {team}
+      const { master, replicas } = await this.cluster.masterOf(slot);
+      const heir = replicas[0];
+      if (!heir) throw new Error(`the master of slot ${slot} (${shard}) has no replica to take over`);
+      await master.kill();
+      // Generous: on a loaded machine the election takes a few node timeouts.
+      await this.cluster.waitUntilOk({ slot, master: heir, timeoutMs: 90_000 });
+      await this.cluster.restart(master);
+      await this.cluster.waitUntilOk({ timeoutMs: 90_000 });
+      return `master :${master.port} of slot ${slot} (${shard === 'queues' ? 'the queues' : `team ${shard}'s ledger`}) killed, replica :${heir.port} took over, the old master rejoined as its replica`;
+    }
     if (!this.redisServer) throw new Error('Redis is not this run\'s own: it cannot be restarted');
     const { port, dir } = this.redisServer;
     await this.redisServer.kill();
     this.redisServer = await startRedisServer({ appendonly: true, port, dir });
+    return 'redis-server restarted from its AOF';
   }
 
   /** SIGKILL the local Kling server and start it again on its port with its state file. */
@@ -161,6 +201,8 @@ export class ChaosStack {
     if (this.kling) await kill(this.kling, 'SIGTERM');
     if (this.redisServer) await this.redisServer.kill();
     this.redisServer = null;
+    if (this.cluster) await this.cluster.stop();
+    this.cluster = null;
     await new Promise<void>((resolve) => this.log.end(resolve));
   }
 }

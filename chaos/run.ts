@@ -5,11 +5,11 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { KlingAdapter } from '../src/providers/kling/adapter.js';
 import { createClient } from '../src/queue/client.js';
 import { internalJobId } from '../src/queue/names.js';
 import { UnsettledJobs } from '../src/queue/unsettled.js';
+import { openConnection } from '../src/redis-connection.js';
 import { audit, providerSettled, type AuditReport, type Ended } from './audit.js';
 import { makePlan, type ChaosPlan, type PlanOptions, type PlannedFault } from './plan.js';
 import { BIN, ChaosStack, type StackOptions } from './processes.js';
@@ -39,8 +39,8 @@ export interface ChaosReport {
 
 /** Runs `vidgate reconcile --apply --json` against the run's Redis and Kling, as an operator would. */
 async function reconcileApply(stack: ChaosStack, prefix: string): Promise<ChaosReport['reconcile']> {
-  const child = spawn(process.execPath, [BIN, 'reconcile', '--apply', '--json', '--redis', stack.redisUrl, '--prefix', prefix], {
-    env: { ...process.env, ...stack.klingEnv() },
+  const child = spawn(process.execPath, [BIN, 'reconcile', '--apply', '--json', ...stack.redisArgs(), '--prefix', prefix], {
+    env: { ...process.env, ...stack.redisEnv(), ...stack.klingEnv() },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -52,18 +52,23 @@ async function reconcileApply(stack: ChaosStack, prefix: string): Promise<ChaosR
   return JSON.parse(out) as ChaosReport['reconcile'];
 }
 
-function describeFault(f: PlannedFault): string {
-  return f.kind === 'kill-worker' ? `SIGKILL worker ${f.worker} and restart it` : f.kind === 'restart-redis' ? 'SIGKILL redis-server and restart it (AOF)' : 'SIGKILL the Kling server and restart it (state file)';
+function describeFault(f: PlannedFault, cluster: boolean): string {
+  if (f.kind === 'kill-worker') return `SIGKILL worker ${f.worker} and restart it`;
+  if (f.kind === 'restart-kling') return 'SIGKILL the Kling server and restart it (state file)';
+  if (!cluster) return 'SIGKILL redis-server and restart it (AOF)';
+  return `SIGKILL the master of ${f.shard === 'queues' ? "the queues' slot" : `team ${f.shard}'s ledger slot`}; its replica takes over`;
 }
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const plan: ChaosPlan = makePlan({ ...o, klingTimeoutMs: o.klingTimeoutMs });
   const prefix = `chaos-${o.seed}-${randomUUID().slice(0, 6)}`;
   const workDir = join(tmpdir(), prefix);
-  const faults = plan.faults.filter((f) => f.kind !== 'restart-redis' || o.redis.kind === 'private');
-  o.say(`chaos seed ${o.seed}: ${plan.jobs.length} jobs (${plan.jobs.filter((j) => j.fault).length} meet a provider failure), faults: ${faults.map((f) => `${f.kind}@${f.atJob}`).join(', ') || 'none'}; replay with CHAOS_SEED=${o.seed}`);
+  const faults = plan.faults.filter((f) => f.kind !== 'restart-redis' || o.redis.kind !== 'url');
+  const cluster = o.redis.kind === 'cluster';
+  const show = (f: PlannedFault) => (cluster && f.kind === 'restart-redis' ? `failover-${f.shard}` : f.kind);
+  o.say(`chaos seed ${o.seed}${cluster ? ' on a 3+3 Redis Cluster' : ''}: ${plan.jobs.length} jobs (${plan.jobs.filter((j) => j.fault).length} meet a provider failure), faults: ${faults.map((f) => `${show(f)}@${f.atJob}`).join(', ') || 'none'}; replay with CHAOS_SEED=${o.seed}`);
   const stack = await ChaosStack.start({ seed: o.seed, workDir, redis: o.redis, prefix, klingLatencyMs: o.klingLatencyMs, klingTimeoutMs: o.klingTimeoutMs }, plan.policies);
-  const client = createClient({ redis: stack.redisUrl, prefix });
+  const client = createClient({ redis: stack.redisTarget, prefix });
   const ended = new Map<string, Ended>();
   const faultsStruck: string[] = [];
   let report: ChaosReport | undefined;
@@ -74,10 +79,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     let fi = 0;
     let striking: Promise<void> | null = null;
     const strike = async (f: PlannedFault) => {
-      o.say(`  job ${f.atJob}, ${ended.size}/${plan.jobs.length} ended: ${describeFault(f)}`);
+      o.say(`  job ${f.atJob}, ${ended.size}/${plan.jobs.length} ended: ${describeFault(f, cluster)}`);
       faultsStruck.push(`${f.kind}@${f.atJob}`);
       if (f.kind === 'kill-worker') await stack.killWorker(f.worker);
-      else if (f.kind === 'restart-redis') await stack.restartRedis();
+      else if (f.kind === 'restart-redis') o.say(`    ${await stack.restartRedis(f.shard)}`);
       else await stack.restartKling();
     };
     const dueFaults = async (at: number) => {
@@ -116,7 +121,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       const j = byInternal.get(f.jobId);
       o.say(`    ${f.kind}: job ${j?.input.id ?? f.jobId} (${j?.input.model ?? '?'}, provider failure: ${j?.fault ?? 'none'}; internal id ${f.jobId})`);
     }
-    const redis = new Redis(stack.redisUrl, { maxRetriesPerRequest: null });
+    const redis = openConnection(stack.redisTarget, { maxRetriesPerRequest: null });
     try {
       const result = await audit(plan, ended, redis, prefix, kling);
       const held = await new UnsettledJobs(redis, prefix).list();

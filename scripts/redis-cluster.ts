@@ -1,5 +1,6 @@
 // A private Redis Cluster (3 masters, 3 replicas) on free ports: for the tests that run vidgate on a
-// cluster, and its failovers. Each node is a redis-server this run owns, in a temp dir of its own.
+// cluster, its failovers, the chaos suite on a cluster, and bench/scale. Each node is a
+// redis-server this run owns, in a directory of its own.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,24 +61,34 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
   }
 }
 
-function startNode(port: number, dir: string, persistence: Persistence): Promise<OwnedRedis> {
+function startNode(port: number, dir: string, persistence: Persistence, ownDir: boolean): Promise<OwnedRedis> {
   const extraArgs = ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', String(NODE_TIMEOUT_MS), ...persistenceArgs(persistence)];
-  return startRedisServer({ port, dir, ownDir: true, extraArgs });
+  return startRedisServer({ port, dir, ownDir, extraArgs });
 }
 
-/** Starts 3 masters and 3 replicas with `persistence`, joins them with `redis-cli --cluster create`, and waits until every node serves every slot. */
-export async function startRedisCluster(opts: { persistence?: Persistence } = {}): Promise<OwnedCluster> {
+export interface ClusterOptions {
+  persistence?: Persistence;
+  /** Replicas per master: 1 (the default, for failovers), or 0 (masters only, as a benchmark compares with one server). */
+  replicas?: 0 | 1;
+  /** Each node's data directory goes here and stays after stop() (a failed run's post-mortem); by default a temp dir stop() removes. */
+  baseDir?: string;
+}
+
+/** Starts 3 masters (and a replica of each) with `persistence`, joins them with `redis-cli --cluster create`, and waits until every node serves every slot. */
+export async function startRedisCluster(opts: ClusterOptions = {}): Promise<OwnedCluster> {
   const persistence = opts.persistence ?? 'none';
+  const replicas = opts.replicas ?? 1;
+  const ownDir = opts.baseDir === undefined;
   const nodes: OwnedRedis[] = [];
   const stop = async () => {
     await Promise.all(nodes.map((n) => n.stop()));
   };
   try {
-    for (let i = 0; i < 6; i++) {
-      const dir = mkdtempSync(join(tmpdir(), 'vidgate-cluster-'));
-      nodes.push(await startNode(await freePort(), dir, persistence));
+    for (let i = 0; i < 3 * (1 + replicas); i++) {
+      const dir = mkdtempSync(opts.baseDir === undefined ? join(tmpdir(), 'vidgate-cluster-') : join(opts.baseDir, 'node-'));
+      nodes.push(await startNode(await freePort(), dir, persistence, ownDir));
     }
-    const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'], { encoding: 'utf8', timeout: 60_000 });
+    const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'], { encoding: 'utf8', timeout: 60_000 });
     if (create.status !== 0) throw new Error(`redis-cli --cluster create failed (${create.status}): ${create.stderr || create.stdout}`);
   } catch (err) {
     await stop();
@@ -132,7 +143,7 @@ export async function startRedisCluster(opts: { persistence?: Persistence } = {}
       );
     },
     async restart(node) {
-      const again = await startNode(node.port, node.dir, persistence);
+      const again = await startNode(node.port, node.dir, persistence, ownDir);
       nodes[nodes.indexOf(node)] = again;
       return again;
     },
