@@ -140,7 +140,7 @@ async function loadFromChild(url: string, key: string, perSecond: number, n: num
 }
 
 /** The router in a child process (as deployed beside `vidgate serve`); resolves once it takes jobs. */
-async function routerChild(url: string, prefix: string, dir: string): Promise<{ close(): Promise<number> }> {
+async function routerChild(url: string, prefix: string, dir: string): Promise<{ close(): Promise<number>; kill(): void }> {
   const child = spawn(process.execPath, [fileURLToPath(new URL('./router-child.js', import.meta.url))], { env: { ...process.env, REDIS_URL: url, BENCH_PREFIX: prefix, BENCH_POLICIES: dir }, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const next = () => new Promise<string>((resolve, reject) => {
@@ -155,6 +155,8 @@ async function routerChild(url: string, prefix: string, dir: string): Promise<{ 
       child.kill('SIGTERM');
       return Number(/^cpu (\d+)$/.exec(await said)?.[1] ?? NaN);
     },
+    // A run that failed: the child must not outlive the bench (a no-op once it has exited).
+    kill: () => void child.kill('SIGKILL'),
   };
 }
 
@@ -200,7 +202,7 @@ export async function benchApi(
       const t = traces.get(h.id);
       if (!t) return h;
       t.enqueued = at;
-      return { ...h, decision: () => h.decision().then((d) => ((t.resolved ??= now()), d)) };
+      return { ...h, decision: (opts) => h.decision(opts).then((d) => ((t.resolved ??= now()), d)) };
     });
   };
   const ours = await service.listen({ port: 0, host: '127.0.0.1' });
@@ -280,6 +282,7 @@ export async function benchApi(
         const perJob = (us: number, count: number) => `${(us / count).toFixed(0)} µs`;
         process.stdout.write(`  cpu per job: ${['service', routerIn === 'inline' ? 'router' : '', loadIn === 'inline' ? 'load generator' : ''].filter(Boolean).join(' + ')} ${perJob(cpu1.user + cpu1.system, jobs)}${child ? `, router ${perJob(routerCpu, jobs + waitRate)} (warm-up included)` : ''}, Redis ${perJob(redis1 - redis0, jobs)} (shared server: rough)\n`);
       } finally {
+        child?.kill();
         await inline?.close();
         await intake.close();
       }

@@ -139,7 +139,14 @@ async function runStorm(setup: Setup, base: string, policiesDir: string, o: { jo
   // about the same total in every setup, and no prefix starved.
   const concurrency = prefixes.map((p) => Math.max(1, Math.round((o.concurrency * byPrefix.get(p)!.length) / o.jobs)));
   const routers: ChildProcess[] = [await startRouter({ target: setup.target, prefixes, concurrency, policiesDir })];
-  routers.push(...(await Promise.all(Array.from({ length: o.procs - 1 }, () => startRouter({ target: setup.target, prefixes, concurrency })))));
+  const more = await Promise.allSettled(Array.from({ length: o.procs - 1 }, () => startRouter({ target: setup.target, prefixes, concurrency })));
+  for (const m of more) if (m.status === 'fulfilled') routers.push(m.value);
+  const failed = more.find((m) => m.status === 'rejected');
+  if (failed) {
+    // None of the started ones may outlive the bench.
+    for (const r of routers) r.kill('SIGKILL');
+    throw failed.reason;
+  }
   const clients = new Map<string, VidgateClient>(prefixes.map((p) => [p, createClient({ redis: setup.target, prefix: p })]));
   const counter: RedisConnection = openConnection(setup.target, { maxRetriesPerRequest: null });
   const intakes = prefixes.map((p) => new Queue(QUEUE_INTAKE, { connection: counter, prefix: queuePrefix(p, setup.target) }));

@@ -83,8 +83,8 @@ export function describeTarget(target: RedisTarget): string {
 }
 
 /** A second connection like `redis` (a blocking reader or a subscriber needs its own), of the same kind. */
-export function duplicateConnection(redis: RedisConnection): RedisConnection {
-  return isCluster(redis) ? redis.duplicate() : redis.duplicate();
+export function duplicateConnection(redis: RedisConnection, extra: RedisOptions = {}): RedisConnection {
+  return isCluster(redis) ? redis.duplicate(undefined, { redisOptions: { ...redis.options.redisOptions, ...extra } }) : redis.duplicate(extra);
 }
 
 /**

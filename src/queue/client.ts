@@ -27,12 +27,20 @@ export interface JobHandle {
   result(): Promise<FinalResult>;
 }
 
-/** Rejects with the signal's reason once it aborts. */
-const abortOf = (signal: AbortSignal) =>
-  new Promise<never>((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+/** `work`, or the signal's reason once it aborts first; the abort listener goes when either ends. */
+async function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted();
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
 
 /** A job as `show` finds it; `internalId` is its reservation id and the core of its provider task id. */
 export interface JobView {
@@ -136,7 +144,7 @@ export class VidgateClient {
       decision: (opts) => {
         const signal = opts?.signal;
         if (!signal) return decision();
-        if (decided) return Promise.race([decided, abortOf(signal)]);
+        if (decided) return untilAborted(decided, signal);
         return this.waitFor('intake', internal, id, signal).then((stored) => readDecision(stored as StoredDecision));
       },
       result: async () => {
@@ -203,7 +211,9 @@ export class VidgateClient {
 
   /** The process's one reader of the queues' events (made at the first wait), on its own connection. */
   private jobEvents(): JobEvents {
-    this.events ??= new JobEvents(quietOnReconnect(duplicateConnection(this.redis)), this.redis, { intake: this.intake, generate: this.generate }, this.opts.stateCheckMs ? { checkMs: this.opts.stateCheckMs, maxCheckMs: Math.max(this.opts.stateCheckMs, DEFAULTS.maxStateCheckMs) } : {});
+    // A blocking read abandoned when its connection is reset must not be sent again after the
+    // reconnect: the next read would queue behind it and be abandoned too, and so on.
+    this.events ??= new JobEvents(quietOnReconnect(duplicateConnection(this.redis, { autoResendUnfulfilledCommands: false })), this.redis, { intake: this.intake, generate: this.generate }, this.opts.stateCheckMs ? { checkMs: this.opts.stateCheckMs, maxCheckMs: Math.max(this.opts.stateCheckMs, DEFAULTS.maxStateCheckMs) } : {});
     return this.events;
   }
 

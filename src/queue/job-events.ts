@@ -51,6 +51,7 @@ export class JobEvents {
   private started: Promise<void> | undefined;
   private reading: Promise<void> | undefined;
   private sweep: NodeJS.Timeout | undefined;
+  private sweeping = false;
   private closed = false;
 
   /** `blocking` is this reader's own connection (closed with it); `redis` answers the state checks. */
@@ -77,7 +78,11 @@ export class JobEvents {
         this.lastIds[q] = last?.[0] ?? '0-0';
       }
       this.reading = this.read();
-    })();
+    })().catch((err: unknown) => {
+      // Redis away at the start (a failover, a refused command): the next wait tries again.
+      this.started = undefined;
+      throw err;
+    });
     return this.started;
   }
 
@@ -113,6 +118,7 @@ export class JobEvents {
 
   /** Calls `onEvent` at each event of internal job `id` in either queue, until the returned function is called. */
   async watch(id: string, onEvent: () => void): Promise<() => void> {
+    if (this.closed) throw new Error('the job event reader is closed');
     await this.ready();
     const set = this.watchers.get(id) ?? new Set();
     this.watchers.set(id, set);
@@ -198,7 +204,12 @@ export class JobEvents {
 
   private armSweep(): void {
     if (this.sweep || this.closed) return;
-    this.sweep = setInterval(() => void this.lookAtDue(), this.checkMs);
+    this.sweep = setInterval(() => {
+      // One sweep at a time: after a read error every waiter is due at once.
+      if (this.sweeping) return;
+      this.sweeping = true;
+      void this.lookAtDue().finally(() => (this.sweeping = false));
+    }, this.checkMs);
     this.sweep.unref();
   }
 
@@ -206,10 +217,14 @@ export class JobEvents {
     for (const waiting of Object.values(this.waiters)) for (const set of waiting.values()) for (const w of set) w.nextCheck = 0;
   }
 
-  /** The safety net: each waiter whose time has come looks at its job's state, then waits twice as long. */
+  /**
+   * The safety net: each waiter whose time has come looks at its job's state, then waits twice as
+   * long. The jobs are read a hundred at a time (one connection pipelines them).
+   */
   private async lookAtDue(): Promise<void> {
     const now = Date.now();
     let any = false;
+    const looks: (() => Promise<void>)[] = [];
     for (const queue of ['intake', 'generate'] as const) {
       for (const [id, set] of this.waiters[queue]) {
         any = true;
@@ -219,10 +234,13 @@ export class JobEvents {
           w.every = Math.min(w.every * 2, this.maxCheckMs);
           w.nextCheck = now + w.every;
         }
-        const e = await this.check(queue, id).catch(() => null);
-        if (e) for (const w of due) if (set.has(w)) w.settle(e);
+        looks.push(async () => {
+          const e = await this.check(queue, id).catch(() => null);
+          if (e) for (const w of due) if (set.has(w)) w.settle(e);
+        });
       }
     }
+    for (let i = 0; i < looks.length && !this.closed; i += 100) await Promise.all(looks.slice(i, i + 100).map((look) => look()));
     if (!any && this.sweep) {
       clearInterval(this.sweep);
       this.sweep = undefined;
@@ -234,6 +252,7 @@ export class JobEvents {
     this.closed = true;
     if (this.sweep) clearInterval(this.sweep);
     for (const waiting of Object.values(this.waiters)) for (const set of waiting.values()) for (const w of [...set]) w.fail(new Error('the client was closed before the job ended'));
+    this.watchers.clear();
     this.blocking.disconnect();
     await this.reading?.catch(() => {});
   }

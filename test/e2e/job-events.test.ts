@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { JobInput } from '../../src/job.js';
 import { createClient, type VidgateClient } from '../../src/queue/client.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
-import { redisTarget } from '../helpers/redis.js';
+import { bullPrefix, connect, redisTarget } from '../helpers/redis.js';
 
 const policy = `team: t1\nbudgets:\n  projects:\n    main: { limit: "100.00", period: monthly }\n`;
 const job = (id: string): JobInput => ({ id, team: 't1', project: 'main', model: 'kling-3.0', resolution: '720p', audio: 'none', durationSeconds: 5, prompt: 'a fox' });
@@ -76,4 +76,26 @@ it('a job removed while it waits (cancelled before any router took it) ends its 
   const ended = expect(h.decision()).rejects.toThrow(/no intake job removed/);
   expect(await c.cancel('t1', 'removed')).toMatchObject({ outcome: 'cancelled' });
   await ended;
+});
+
+it('a reader whose start failed (Redis refused its first read) starts again at the next wait', async () => {
+  const router = await p.startMoreWorkers({}); // none runs since the bounded-wait test
+  await (await p.client.enqueue(job('before-refusal'))).decision(); // the stream is there
+  const c = freshClient();
+  const redis = connect();
+  // The intake queue's event stream made unreadable for a moment: a string where a stream should be.
+  const events = `${bullPrefix(p.prefix)}:intake:events`;
+  const aside = `${events}-aside`; // the same hash tag on a cluster
+  await redis.rename(events, aside);
+  await redis.set(events, 'not a stream');
+  try {
+    await expect(c.watch('t1', 'refused', () => {})).rejects.toThrow(/WRONGTYPE/);
+  } finally {
+    await redis.del(events);
+    await redis.rename(aside, events);
+  }
+  const h = await c.enqueue(job('after-refusal'));
+  expect(await h.decision()).toMatchObject({ id: 'after-refusal', outcome: 'admit' });
+  redis.disconnect();
+  await router.close();
 });

@@ -92,8 +92,14 @@ export function dashboardRoutes(app: FastifyInstance, ctx: RouteContext, session
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    await streamOverview(ctx, team, res, async () => (await sessions.get(sid)) !== null, (err) => req.log.warn({ err }, 'dashboard live overview failed'));
-    res.end();
+    try {
+      await streamOverview(ctx, team, res, async () => (await sessions.get(sid)) !== null, (err) => req.log.warn({ err }, 'dashboard live overview failed'));
+    } catch (err) {
+      // Hijacked: Fastify no longer answers for us, so a failure is logged and the stream ends.
+      req.log.warn({ err }, 'dashboard live stream ended by an error');
+    } finally {
+      res.end();
+    }
   });
 
   const policyView = async (req: FastifyRequest<{ Params: { team: string } }>, reply: FastifyReply, quote?: QuoteShown, status = 200) => {

@@ -58,14 +58,20 @@ async function statusOf(ctx: RouteContext, team: string, id: string): Promise<Jo
   return jobStatus(gone, 'cancelled', null);
 }
 
-/** Each job's decision once it lands, or null for those still undecided after `ms` (their waits end then). */
-async function decisionsWithin(handles: JobHandle[], ms: number): Promise<(DecisionRecord | null)[]> {
+/**
+ * Each job's decision once it lands, or null for those still undecided after `ms` or once the
+ * caller has gone (`gone` closes): their waits end then.
+ */
+async function decisionsWithin(handles: JobHandle[], ms: number, gone: NodeJS.EventEmitter): Promise<(DecisionRecord | null)[]> {
   const bound = new AbortController();
   const timer = setTimeout(() => bound.abort(), ms);
+  const leave = () => bound.abort();
+  gone.once('close', leave);
   try {
     return await Promise.all(handles.map((h) => h.decision({ signal: bound.signal }).catch(() => null)));
   } finally {
     clearTimeout(timer);
+    gone.off('close', leave);
   }
 }
 
@@ -96,7 +102,7 @@ export function jobRoutes(app: TypedApp, ctx: RouteContext): void {
       try {
         const handles = await ctx.client.enqueueMany(jobs);
         // The router may decide while the index is written: the waits start now (none fails).
-        const deciding = req.query.wait === 'decision' ? decisionsWithin(handles, ctx.decisionWaitMs ?? DEFAULTS.serviceDecisionWaitMs) : null;
+        const deciding = req.query.wait === 'decision' ? decisionsWithin(handles, ctx.decisionWaitMs ?? DEFAULTS.serviceDecisionWaitMs, req.raw.socket) : null;
         const byTeam = new Map<string, string[]>();
         for (const h of handles) byTeam.set(h.team, [...(byTeam.get(h.team) ?? []), h.id]);
         for (const [team, ids] of byTeam) await ctx.index.add(team, ids);
