@@ -10,7 +10,7 @@ import { AccountScheduler } from '../../src/queue/scheduler/account.js';
 import { startFakeKling } from '../../src/providers/fake-kling/server.js';
 import { BIN } from '../helpers/cli.js';
 import { policyDir, startPipeline } from '../helpers/pipeline.js';
-import { startNode } from '../helpers/processes.js';
+import { startWorkerProcess } from '../helpers/processes.js';
 import { connect, uniquePrefix } from '../helpers/redis.js';
 import { readEvents, replay, slotShare } from '../helpers/schedule-log.js';
 
@@ -72,22 +72,17 @@ describe('fair share through the workers', () => {
     const dir = policyDir({ 'a.yaml': policy('a'), 'b.yaml': policy('b', 'scheduling: { share: 3, maxConcurrent: 2 }\n') });
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const prefix = uniquePrefix('fair-crash');
-    const worker = () => {
-      const w = startNode(BIN, ['worker', '--policies', dir, '--prefix', prefix, '--poll-ms', '20', '--concurrency', '8', '--account-concurrency', '4', '--slot-lease-ms', '10000', '--lock-ms', '3000'], {
-        REDIS_URL: redisServer.url,
-        KLING_API_KEY: 'fair',
-        KLING_BASE_URL: kling.url,
-        KLING_UNIT_PRICE: '1',
-        VIDGATE_LOG_LEVEL: 'error',
+    const worker = () =>
+      startWorkerProcess({
+        bin: BIN,
+        policiesDir: dir,
+        prefix,
+        redis: { REDIS_URL: redisServer.url },
+        kling: { url: kling.url, apiKey: 'fair' },
+        args: ['--poll-ms', '20', '--concurrency', '8', '--account-concurrency', '4', '--slot-lease-ms', '10000', '--lock-ms', '3000'],
+        cleanups,
       });
-      cleanups.push(async () => {
-        if (w.child.exitCode === null && w.child.signalCode === null) {
-          w.child.kill('SIGTERM');
-          await w.exited;
-        }
-      });
-      return w;
-    };
+
     const first = worker();
     const second = worker();
     await Promise.all([first.firstLine, second.firstLine]);

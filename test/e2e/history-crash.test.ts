@@ -12,7 +12,7 @@ import { historyBalances, Ledger } from '../../src/ledger/index.js';
 import { startRedisServer } from '../../scripts/redis-server.js';
 import { BIN } from '../helpers/cli.js';
 import { policyDir } from '../helpers/pipeline.js';
-import { startNode } from '../helpers/processes.js';
+import { startWorkerProcess } from '../helpers/processes.js';
 import { connect, uniquePrefix } from '../helpers/redis.js';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -53,22 +53,18 @@ it('history counts survive a worker killed mid-storm and a Redis restart with AO
   cleanups.push(() => kling.close());
   const dir = policyDir({ 'hist.yaml': POLICY });
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const worker = (lockMs: number) => {
-    const w = startNode(BIN, ['worker', '--policies', dir, '--prefix', prefix, '--poll-ms', '20', '--concurrency', '30', '--model-concurrency', '100', '--lock-ms', String(lockMs)], {
-      REDIS_URL: redis.url,
-      KLING_API_KEY: 'hist',
-      KLING_BASE_URL: kling.url,
-      KLING_UNIT_PRICE: '1',
-      VIDGATE_LOG_LEVEL: 'silent',
+  const worker = (lockMs: number) =>
+    startWorkerProcess({
+      bin: BIN,
+      policiesDir: dir,
+      prefix,
+      redis: { REDIS_URL: redis.url },
+      kling: { url: kling.url, apiKey: 'hist' },
+      args: ['--poll-ms', '20', '--concurrency', '30', '--model-concurrency', '100', '--lock-ms', String(lockMs)],
+      logLevel: 'silent',
+      cleanups,
     });
-    cleanups.push(async () => {
-      if (w.child.exitCode === null && w.child.signalCode === null) {
-        w.child.kill('SIGTERM');
-        await w.exited;
-      }
-    });
-    return w;
-  };
+
 
   const first = worker(3000);
   await first.firstLine;

@@ -11,7 +11,7 @@ import { externalTaskId, internalJobId } from '../../src/queue/names.js';
 import type { ModelId } from '../../src/catalog.js';
 import { BIN } from '../helpers/cli.js';
 import { policyDir } from '../helpers/pipeline.js';
-import { startNode } from '../helpers/processes.js';
+import { startWorkerProcess } from '../helpers/processes.js';
 import { connect, redisEnv, redisTarget, uniquePrefix } from '../helpers/redis.js';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -27,20 +27,8 @@ function policies(files: Record<string, string>): string {
 }
 
 function worker(prefix: string, dir: string, kling: FakeKling, extra: string[] = []) {
-  const w = startNode(BIN, ['worker', '--policies', dir, '--prefix', prefix, '--poll-ms', '20', '--concurrency', '40', '--model-concurrency', '100', ...extra], {
-    ...redisEnv(),
-    KLING_API_KEY: 'storm',
-    KLING_BASE_URL: kling.url,
-    KLING_UNIT_PRICE: '1',
-    VIDGATE_LOG_LEVEL: 'error',
-  });
-  cleanups.push(async () => {
-    if (w.child.exitCode === null && w.child.signalCode === null) {
-      w.child.kill('SIGTERM');
-      await w.exited;
-    }
-  });
-  return w;
+  const args = ['--poll-ms', '20', '--concurrency', '40', '--model-concurrency', '100', ...extra];
+  return startWorkerProcess({ bin: BIN, policiesDir: dir, prefix, redis: redisEnv(), kling: { url: kling.url, apiKey: 'storm' }, args, cleanups });
 }
 
 const MODELS = [
