@@ -26,8 +26,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)) do
   if v then member, since = heldSince(v) end
   if since then redis.call('HSET', KEYS[2], id, member) end
   local team = member and teamOf(member)
-  -- A slot taken before the jobs hash carried its start time is also in KEYS[4].
-  if not since then team = teamOf(redis.call('HGET', KEYS[4], id) or '') or team; redis.call('HDEL', KEYS[4], id) end
+  if not since then team = legacyHolding(id) or team end
   if team then count(KEYS[5], team, -1) end
   if member and redis.call('ZADD', KEYS[1], 0, member) == 1 then count(KEYS[6], teamOf(member), 1) end
   if team then reorder(team) end

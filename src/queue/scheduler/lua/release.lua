@@ -26,11 +26,8 @@ if redis.call('ZREM', KEYS[3], id) == 1 then
   redis.call('HDEL', KEYS[2], id)
   local team = teamOf(member)
   if not since then
-    -- Taken before the jobs hash carried its start time: that is in KEYS[4].
-    local h = redis.call('HGET', KEYS[4], id) or ''
-    redis.call('HDEL', KEYS[4], id)
     local oldTeam
-    oldTeam, since = string.match(h, '^([^|]*)|(%d+)$')
+    oldTeam, since = legacyHolding(id)
     team = team or oldTeam
   end
   if team then

@@ -54,6 +54,15 @@ local function heldSince(v)
   return v, nil
 end
 
+-- A slot taken before the jobs hash carried its start time is in KEYS[4] as "<team>|<ms>":
+-- its team and start (nil, nil if it is not there), the entry deleted.
+local function legacyHolding(id)
+  local h = redis.call('HGET', KEYS[4], id)
+  if not h then return nil, nil end
+  redis.call('HDEL', KEYS[4], id)
+  return string.match(h, '^([^|]*)|(%d+)$')
+end
+
 -- Hands up to `room` free slots to waiting jobs: each to the head of the line of the team first in
 -- order (the fewest slots held per unit of share; ties to the team served longest ago), which then
 -- takes its new place. ARGV-free: the caller passes the time, the lease and the events' length
