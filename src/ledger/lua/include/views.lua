@@ -24,18 +24,23 @@ local function splitBalances(text)
   return num(limit), num(spent), num(reserved)
 end
 
--- One scope's view as reserve replies it, without JSON: "kind|name|window|limit|spent|reserved|available".
-local function viewText(kind, name, window, limit, spent, reserved)
-  local v = viewObject(kind, name, window, limit, spent, reserved)
-  return table.concat({ v.scope, v.name, v.window, v.limit, v.spent, v.reserved, v.available }, '|')
+-- One scope's view as reserve replies it, without JSON: "kind|name|window|limit|spent|reserved|available"
+-- (amounts as texts already, the available amount a number).
+local function viewLine(kind, name, window, limitText, spentText, reservedText, avail)
+  return kind .. '|' .. name .. '|' .. window .. '|' .. limitText .. '|' .. spentText .. '|' .. reservedText .. '|' .. fmt(avail)
 end
 
+local function viewText(kind, name, window, limit, spent, reserved)
+  return viewLine(kind, name, window, fmt(limit), fmt(spent), fmt(reserved), available(limit, spent, reserved))
+end
+
+-- The scopes' views as reserve first answers them: their balances' texts as read (no formatting again).
 local function encodeViews(scopes)
   local parts = {}
   for i, s in ipairs(scopes) do
     local spent, reserved = balance(s)
     local limitText, spentText, reservedText = balanceTexts(s)
-    parts[i] = s.kind .. '|' .. s.name .. '|' .. s.window .. '|' .. limitText .. '|' .. spentText .. '|' .. reservedText .. '|' .. fmt(available(s.limit, spent, reserved))
+    parts[i] = viewLine(s.kind, s.name, s.window, limitText, spentText, reservedText, available(s.limit, spent, reserved))
   end
   return table.concat(parts, ';')
 end
