@@ -69,18 +69,24 @@ describe('failover of a master', () => {
     expect(results.filter((r) => r.state === 'failed')).toEqual([]);
   });
 
+  /**
+   * kill -9 of the master holding `slot`; true once its replica serves the slot. The old master
+   * then comes back as a replica of the new one (its AOF is replaced by a full sync).
+   */
+  async function killMasterOf(slot: number): Promise<boolean> {
+    const { master, replicas } = await cluster.masterOf(slot);
+    await master.kill();
+    await cluster.waitUntilOk({ slot, master: replicas[0]! });
+    await cluster.restart(master);
+    await cluster.waitUntilOk();
+    return true;
+  }
+
   it('forced (kill -9 of the master holding the team’s ledger keys): the replica takes over, every job ends, the money holds', async () => {
     const team = 'forced';
     let promoted = false;
     await runThrough(team, async () => {
-      const slot = slotOfTeam(team);
-      const { master, replicas } = await cluster.masterOf(slot);
-      await master.kill();
-      await cluster.waitUntilOk({ slot, master: replicas[0]! });
-      promoted = true;
-      // The old master comes back as a replica of the new one (its AOF is replaced by a full sync).
-      await cluster.restart(master);
-      await cluster.waitUntilOk();
+      promoted = await killMasterOf(slotOfTeam(team));
     });
     expect(promoted).toBe(true);
   });
@@ -90,13 +96,7 @@ describe('failover of a master', () => {
   it.runIf(process.env.VIDGATE_TEST_CLUSTER === 'all')('forced (kill -9 of the master holding the queues): the replica takes over, every job ends, the money holds', async () => {
     let promoted = false;
     await runThrough('forced-queues', async (p) => {
-      const slot = calculateSlot(p.prefix);
-      const { master, replicas } = await cluster.masterOf(slot);
-      await master.kill();
-      await cluster.waitUntilOk({ slot, master: replicas[0]! });
-      promoted = true;
-      await cluster.restart(master);
-      await cluster.waitUntilOk();
+      promoted = await killMasterOf(calculateSlot(p.prefix));
     });
     expect(promoted).toBe(true);
   });
