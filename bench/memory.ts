@@ -76,8 +76,7 @@ export function kindOf(key: string): string {
 /** How long a kind of record stays (ms; null: bounded by a count, not an age), and the setting. */
 function keptFor(kind: string): { ms: number | null; label: string } {
   const d = (ms: number, setting: string) => ({ ms, label: `${ms / 86_400_000} d (${setting})` });
-  if (/^intake (job|completed)/.test(kind)) return d(DEFAULTS.completedJobRetentionMs, 'completedJobRetentionMs; failed: failedJobRetentionMs');
-  if (/^generate (job|completed)/.test(kind)) return d(DEFAULTS.reservationRetentionMs, 'reservationRetentionMs: reconciliation prices from the admission');
+  if (/^(intake|generate) (job|completed)/.test(kind)) return d(DEFAULTS.completedJobRetentionMs, 'completedJobRetentionMs; failed: failedJobRetentionMs');
   if (/events stream$/.test(kind)) return { ms: null, label: `last ${DEFAULTS.queueEventsMaxLen} entries (queueEventsMaxLen)` };
   if (kind === 'reservation records' || kind === 'reservation locators') return d(DEFAULTS.reservationRetentionMs, 'reservationRetentionMs');
   if (kind === 'cancel gates') return d(DEFAULTS.cancelGateRetentionMs, 'cancelGateRetentionMs');

@@ -139,7 +139,10 @@ export const DEFAULTS = {
   webhookJobRetentionMs: 7 * 24 * 60 * MINUTE,
   /**
    * A job's cancel-or-sent claim (src/queue/cancel-gate.ts) is kept longer than any finished or
-   * failed job: a cancelled job shows as cancelled for as long as any record of it is shown.
+   * failed job: a cancelled job shows as cancelled for as long as any record of it is shown. A
+   * `sent` claim also keeps the terms reconciliation prices the job's tasks by: a job ends within
+   * hours of its first send (a held one keeps its terms with its hold), so the claim outlives the
+   * reservation that reconciliation settles.
    */
   cancelGateRetentionMs: 9 * 24 * 60 * MINUTE,
   /** The service: port, host, request body limit, how long `?wait=decision` waits at most. */

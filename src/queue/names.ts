@@ -15,13 +15,12 @@ export const DEFAULT_PREFIX = DEFAULTS.prefix;
 export const QUEUE_OPTIONS = { streams: { events: { maxLen: DEFAULTS.queueEventsMaxLen } } };
 
 /**
- * How long BullMQ keeps a finished intake job (seconds, and a count), by how it ended: a completed
- * one a day, a failed one a week; and a generate job, however it ended, as long as its reservation,
- * since reconciliation prices its task from its admission (DEFAULTS says why).
+ * How long BullMQ keeps a finished job of either queue (seconds, and a count), by how it ended: a
+ * completed one a day, a failed one a week. Reconciliation, which may come later, prices a job's
+ * tasks by the terms its `sent` claim keeps (cancel-gate.ts), not from the generate job.
  */
 export const KEEP_COMPLETED = { age: DEFAULTS.completedJobRetentionMs / 1000, count: DEFAULTS.finishedJobsKept };
 export const KEEP_FAILED = { age: DEFAULTS.failedJobRetentionMs / 1000, count: DEFAULTS.finishedJobsKept };
-export const KEEP_ADMISSION = { age: DEFAULTS.reservationRetentionMs / 1000, count: DEFAULTS.finishedJobsKept };
 
 /** Where the callback endpoint publishes verified provider callbacks for every generator. */
 export const callbackChannel = (prefix: string) => `${prefix}:callbacks`;

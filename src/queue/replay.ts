@@ -5,6 +5,7 @@ import { describeVariant } from '../policy/decision.js';
 import { pricerFor } from '../policy/pricer.js';
 import type { Ladder, LadderCandidate } from '../policy/types.js';
 import type { RateCard } from '../pricing/rate-card-schema.js';
+import type { CancelGate } from './cancel-gate.js';
 import type { DecisionCode, GenerateData } from './records.js';
 
 /** The variant a router step goes on with: an index into `ladder`, and what is reserved for it. */
@@ -14,6 +15,8 @@ export interface Choice {
   reserved: string;
   /** Already on the generate queue (by an earlier attempt). */
   forwarded: boolean;
+  /** Forwarded, and ended since: it needs no place in the account's line either. */
+  ended?: boolean;
   reasons: string[];
   /** Set when a policy reload changed what the replayed reservation stands for. */
   code?: DecisionCode;
@@ -24,20 +27,29 @@ export type ReplayedChoice = Choice | { rejected: string[]; code: DecisionCode }
 const RELOADED = "the team's policy was reloaded after this job's reservation was made";
 
 /**
- * A retried router step (BullMQ delivers at least once) finds its reservation made: the ledger
- * replays the candidate index it reserved. Under the same policy that index names the same
- * variant. If the policy was reloaded in between, it may name another, dearer or cheaper one.
- * Then what was already forwarded stands; if nothing was, the most faithful variant of the
- * current ladder that the reservation covers goes on, or the cheapest one if the reservation
- * can be topped up to it; failing both, the reservation goes back and the job is rejected.
+ * A retried router step (BullMQ delivers at least once), or the same job enqueued again while its
+ * reservation is kept, finds its reservation made: the ledger replays the candidate index it
+ * reserved. Under the same policy that index names the same variant. If the policy was reloaded
+ * in between, it may name another, dearer or cheaper one. Then what was already forwarded
+ * stands; if nothing was, the most faithful variant of the current ladder that the reservation
+ * covers goes on, or the cheapest one if the reservation can be topped up to it; failing both,
+ * the reservation goes back and the job is rejected.
  */
 export async function replayedChoice(
-  deps: { ledger: Ledger; generate: Queue<GenerateData>; cardFor: (team: string, ref: string) => Promise<RateCard> },
+  deps: { ledger: Ledger; generate: Queue<GenerateData>; gate: CancelGate; cardFor: (team: string, ref: string) => Promise<RateCard> },
+  team: string,
   id: string,
   l: Ladder,
   replay: { candidate: number; amount: string },
 ): Promise<ReplayedChoice> {
   const sent = (await deps.generate.getJob(id))?.data;
+  if (!sent && (await deps.gate.read(team, id)) !== null) {
+    // Forwarded, sent to the provider (or cancelled) and ended, and its generate job, kept a day,
+    // is gone: it never goes on again. The decision names what the reservation stands for now.
+    const same = l.candidates[replay.candidate];
+    if (same && toMicros(same.reserve, 'up') === toMicros(money(replay.amount), 'up')) return { ladder: l, index: replay.candidate, reserved: replay.amount, forwarded: true, ended: true, reasons: [] };
+    return { ladder: l, index: 0, reserved: replay.amount, forwarded: true, ended: true, code: 'reloaded-forwarded-stands', reasons: [`${RELOADED}; it had already been forwarded (what as is no longer kept), which stands`] };
+  }
   if (sent) {
     const index = l.candidates.findIndex((c) => describeVariant(c.job) === describeVariant(sent.variant));
     if (index >= 0) return { ladder: l, index, reserved: sent.reserved, forwarded: true, reasons: [] };

@@ -16,17 +16,20 @@ import { RouterRejection } from '../ledger/history.js';
 import { ModelId } from '../catalog.js';
 import { Name } from '../names.js';
 import { describeIssues } from '../validation.js';
-import { internalJobId, KEEP_ADMISSION } from './names.js';
+import { internalJobId, KEEP_COMPLETED, KEEP_FAILED } from './names.js';
 import type { ActivePolicy } from './policy-store.js';
 import { decisionRecord, headroom, storeDecision, writeMoney, type Admission, type DecisionCode, type DecisionContext, type GenerateData, type StoredDecision } from './records.js';
 import { replayedChoice, type Choice } from './replay.js';
 import type { AccountScheduler } from './scheduler/account.js';
+import type { CancelGate } from './cancel-gate.js';
 
 export interface RouterDeps {
   ledger: Ledger;
   generate: Queue<GenerateData>;
   /** The provider account's fair scheduler: admitted jobs wait in their team's line there. */
   scheduler: AccountScheduler;
+  /** A job's cancel-or-sent claim: a replay whose generate job is gone learns from it that it went on. */
+  gate: CancelGate;
   /** How long an admitted job sleeps in generate's delayed set unless the dispatcher wakes it at its turn. */
   parkMs?: number;
   policyFor: (team: string) => ActivePolicy | undefined;
@@ -155,7 +158,7 @@ export function createRouter(deps: RouterDeps) {
     }
     let choice: Choice = { ladder: l, index: r.candidate, reserved: r.amount, forwarded: false, reasons: [] };
     if (r.replayed) {
-      const replayed = await replayedChoice(deps, id, l, r);
+      const replayed = await replayedChoice(deps, job.team, id, l, r);
       if ('rejected' in replayed) return reject(replayed.code, replayed.rejected, l, r.scopes);
       choice = replayed;
     }
@@ -165,9 +168,9 @@ export function createRouter(deps: RouterDeps) {
       await deps.generate.add('generate', admissionOf(id, choice, loaded), {
         jobId: id,
         delay: deps.parkMs ?? DEFAULTS.parkMs,
-        // Reconciliation prices the task from this admission while its reservation can be settled.
-        removeOnComplete: KEEP_ADMISSION,
-        removeOnFail: KEEP_ADMISSION,
+        // Kept as the decision is: reconciliation prices its tasks by the terms the claim keeps.
+        removeOnComplete: KEEP_COMPLETED,
+        removeOnFail: KEEP_FAILED,
         attempts: deps.generateAttempts?.attempts ?? DEFAULTS.generateAttempts,
         backoff: { type: 'exponential', delay: deps.generateAttempts?.backoffMs ?? DEFAULTS.generateBackoffMs },
       });
@@ -175,7 +178,7 @@ export function createRouter(deps: RouterDeps) {
     // Also on a retried step, which may have stopped between the two (a job the account knows is left as it is).
     const variant = choice.ladder.candidates[choice.index]!.job;
     const scheduling = loaded.policy.scheduling;
-    await deps.scheduler.enqueue({ id, team: job.team, stage: variant.stage, priority: variant.priority, share: scheduling?.share ?? DEFAULTS.teamShare, maxConcurrent: scheduling?.maxConcurrent });
+    if (!choice.ended) await deps.scheduler.enqueue({ id, team: job.team, stage: variant.stage, priority: variant.priority, share: scheduling?.share ?? DEFAULTS.teamShare, maxConcurrent: scheduling?.maxConcurrent });
     const decision = decisionOf(choice.ladder, choice.index);
     const code: DecisionCode = choice.code ?? (decision.outcome === 'downgrade' ? 'downgraded' : 'admitted');
     const record = decisionRecord(ctx, code, decision, { reasons: choice.reasons, scopes: r.scopes });

@@ -9,6 +9,8 @@ import { externalTaskId, parseExternalTaskId } from '../queue/names.js';
 import type { ModelId } from '../catalog.js';
 import { KLING_ROUTES } from '../providers/kling/models.js';
 import type { GenerateData } from '../queue/records.js';
+import { pricingTermsOf, type PricingTerms } from '../queue/records/admission.js';
+import type { CancelGate } from '../queue/cancel-gate.js';
 import type { RateCard } from '../pricing/rate-card-schema.js';
 import { actualCost } from '../queue/generate/settle.js';
 import type { UnsettledJobs } from '../queue/unsettled.js';
@@ -18,8 +20,12 @@ export interface ReconcileOptions {
   provider: KlingAdapter;
   ledger: Ledger;
   unsettled: UnsettledJobs;
-  /** The generate queue: the admission of each job (its card and variant) prices a task without a unit price. */
+  /**
+   * What prices a task without a billing record: the job's admission while its generate job is
+   * kept (a day), else the terms its hold or its `sent` claim kept.
+   */
   generate: Queue<GenerateData>;
+  gate: CancelGate;
   /** The card an admission names (built-in, or stored with its team's policy version). */
   cardFor: (team: string, ref: string) => Promise<RateCard>;
   /** Only tasks created at or after this time (ms since the epoch). */
@@ -88,25 +94,35 @@ async function allTasksOf(o: ReconcileOptions, jobId: string, known: Map<string,
 }
 
 /** What the provider billed for a task: its billing record, or its output priced as settlement does. */
-async function billedFor(o: ReconcileOptions, jobId: string, task: TaskState): Promise<Money | null> {
+async function billedFor(o: ReconcileOptions, jobId: string, team: string | null, task: TaskState): Promise<Money | null> {
   if (task.status !== 'succeeded') return money('0');
   // Compared in the ledger's own unit, rounded as a commit rounds it.
   if (task.billing) return fromMicros(toMicros(task.billing.amount, 'up'));
-  const admission = (await o.generate.getJob(jobId))?.data;
-  if (!admission) return null;
-  const parsed = parseExternalTaskId(task.handle.externalId)!;
-  return fromMicros(toMicros((await actualCost(admission, { ...admission.variant, model: parsed.model }, task, o.log, o.cardFor)).actual, 'up'));
+  const priced = await pricingOf(o, jobId, team);
+  if (!priced) return null;
+  const model = parseExternalTaskId(task.handle.externalId)!.model;
+  const terms = { ...priced.terms, request: { ...priced.terms.request, model } };
+  return fromMicros(toMicros((await actualCost({ id: jobId, team: priced.team }, terms, task, o.log, o.cardFor)).actual, 'up'));
 }
 
-async function sideOf(o: ReconcileOptions, jobId: string, tasks: TaskState[]): Promise<ProviderSide> {
+/** How a job's tasks are priced, from the newest record of it still kept; null when none is. */
+async function pricingOf(o: ReconcileOptions, jobId: string, team: string | null): Promise<{ team: string; terms: PricingTerms } | null> {
+  const admission = (await o.generate.getJob(jobId))?.data;
+  if (admission) return { team: admission.variant.team, terms: pricingTermsOf(admission) };
+  if (team === null) return null;
+  const terms = (await o.unsettled.terms(jobId)) ?? (await o.gate.terms(team, jobId));
+  return terms && { team, terms };
+}
+
+async function sideOf(o: ReconcileOptions, jobId: string, team: string | null, tasks: TaskState[]): Promise<ProviderSide> {
   const side: ProviderSide = { jobId, tasks: [] };
-  for (const t of tasks) side.tasks.push({ externalId: t.handle.externalId, status: t.status, billed: await billedFor(o, jobId, t) });
+  for (const t of tasks) side.tasks.push({ externalId: t.handle.externalId, status: t.status, billed: await billedFor(o, jobId, team, t) });
   return side;
 }
 
-async function ledgerSide(o: ReconcileOptions, jobId: string): Promise<LedgerSide> {
+async function ledgerSide(o: ReconcileOptions, jobId: string): Promise<LedgerSide & { team: string | null }> {
   const r = await o.ledger.inspect(jobId);
-  return { status: r?.status ?? 'unknown', charged: money(r?.recorded ?? '0'), held: await o.unsettled.has(jobId) };
+  return { status: r?.status ?? 'unknown', charged: money(r?.recorded ?? '0'), held: await o.unsettled.has(jobId), team: r?.team ?? null };
 }
 
 /**
@@ -125,9 +141,9 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileReport> {
   const settled: Settlement[] = [];
   for (const [jobId, tasks] of byJob) {
     const ledger = await ledgerSide(o, jobId);
-    let finding = compare(await sideOf(o, jobId, [...tasks.values()]), ledger);
+    let finding = compare(await sideOf(o, jobId, ledger.team, [...tasks.values()]), ledger);
     // Before money moves, the job's every task: the list may have shown only some.
-    if (finding) finding = compare(await sideOf(o, jobId, await allTasksOf(o, jobId, tasks)), ledger);
+    if (finding) finding = compare(await sideOf(o, jobId, ledger.team, await allTasksOf(o, jobId, tasks)), ledger);
     if (!finding) continue;
     findings.push(finding);
     if (o.apply) settled.push(await settle(o, finding, ledger.held));

@@ -6,9 +6,11 @@ import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
 import { Job } from '../../src/job.js';
 import { KlingAdapter } from '../../src/providers/kling/adapter.js';
-import { QUEUE_GENERATE, externalTaskId } from '../../src/queue/names.js';
+import { QUEUE_GENERATE, externalTaskId, internalJobId } from '../../src/queue/names.js';
+import { formatMoney, money } from '../../src/money.js';
 import type { GenerateData } from '../../src/queue/records.js';
 import { reconcile } from '../../src/reconcile/reconciler.js';
+import { CancelGate } from '../../src/queue/cancel-gate.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import { bullPrefix, connect } from '../helpers/redis.js';
 
@@ -28,12 +30,13 @@ async function setup(workers: Parameters<typeof startPipeline>[0]['workers'] = {
   const generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection: redis, prefix: bullPrefix(p.prefix) });
   open.push(generate);
   const provider = new KlingAdapter({ baseUrl: p.kling.url, credentials: { apiKey: 'e2e' }, unitPrice: '1' });
-  const run = (apply: boolean) => reconcile({ provider, ledger: p.workers.ledger, unsettled: p.workers.unsettled, generate, cardFor: (team, ref) => p.workers.cards.load(team, ref), apply, log: pino({ level: 'silent' }) });
+  // `by`: another provider account (one without a unit price gives tasks no billing record).
+  const run = (apply: boolean, by = provider) => reconcile({ provider: by, ledger: p.workers.ledger, unsettled: p.workers.unsettled, generate, gate: new CancelGate(redis, p.prefix), cardFor: (team, ref) => p.workers.cards.load(team, ref), apply, log: pino({ level: 'silent' }) });
   const budget = async () => p.client.budgets.show({ team: 'rc', project: 'main' });
   /** Waits until the local server says the task has ended (its bill is then final). */
   const ended = async (externalId: string) =>
     expect.poll(async () => (await provider.findByExternalId(externalId, Job.parse(job())))?.status, { timeout: 60_000, interval: 20 }).toBe('succeeded');
-  return { p, provider, run, budget, ended };
+  return { p, provider, generate, run, budget, ended };
 }
 
 it('a job whose polls ran out while its task ran is held, then committed from the bill', async () => {
@@ -43,6 +46,8 @@ it('a job whose polls ran out while its task ran is held, then committed from th
   expect(r).toMatchObject({ state: 'failed', settlement: 'held-for-reconciliation' });
   const [held] = await p.workers.unsettled.list();
   expect(held).toBeDefined();
+  // The hold keeps what prices the task, for a reconciliation after the generate job is gone.
+  expect(await p.workers.unsettled.terms(held!.id)).toMatchObject({ request: { model: 'kling-3.0', resolution: '720p', durationSeconds: 5, audio: false } });
   expect(await budget()).toMatchObject({ reserved: '0.375', spent: '0.00' });
   await ended(held!.externalId!);
 
@@ -93,6 +98,29 @@ it('a task billed after its reservation went back is charged; a commit that diff
   expect((await run(true)).findings).toEqual([]);
   expect(await budget()).toMatchObject({ spent: '0.75' }); // and a second run charges nothing twice
   expect((await ledger.audit('rc')).filter((e) => e.op === 'reconcile').map((e) => e.fields.amount).sort()).toEqual(['0.275', '0.375']);
+});
+
+it("after a job's generate job aged out, its tasks are priced by the terms its claim (or its hold) kept", async () => {
+  const { p, generate, run, budget } = await setup();
+  // A provider account without a unit price: its tasks carry no billing record, so they are priced.
+  const provider = new KlingAdapter({ baseUrl: p.kling.url, credentials: { apiKey: 'e2e' } });
+  const handle = await p.client.enqueue(job({ id: 'aged-1', durationSeconds: 7 }));
+  expect(await handle.result()).toMatchObject({ state: 'completed', actualCost: '0.525' });
+  const id = internalJobId('rc', 'aged-1');
+  // A second task of the job: the fallback model's create whose answer never came back, billed all the same.
+  const orphan = externalTaskId(id, 'kling-o3');
+  const o3 = Job.parse(job({ model: 'kling-o3', durationSeconds: 7 }));
+  await provider.submit(o3, orphan);
+  await expect.poll(async () => (await provider.findByExternalId(orphan, o3))?.status, { timeout: 60_000, interval: 20 }).toBe('succeeded');
+  // A day later BullMQ has removed the generate job, and with it the admission.
+  await (await generate.getJob(id))!.remove();
+  const report = await run(true, provider);
+  expect(report.findings).toEqual([{ kind: 'amount-differs', jobId: id, billed: expect.any(String), charged: '0.525' }]);
+  const billed = money(report.findings[0]!.kind === 'amount-differs' ? report.findings[0]!.billed : '0');
+  // 0.525 for the job's own task, and the orphan priced on kling-o3's card: more than nothing.
+  expect(billed.gt(money('0.525'))).toBe(true);
+  expect(await budget()).toMatchObject({ spent: formatMoney(billed) });
+  expect((await run(true, provider)).findings).toEqual([]);
 });
 
 it('jobs settled normally agree with the provider: nothing to reconcile', async () => {

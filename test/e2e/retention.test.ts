@@ -32,30 +32,30 @@ afterAll(async () => {
 
 const completed = { age: DEFAULTS.completedJobRetentionMs / 1000, count: DEFAULTS.finishedJobsKept };
 const failed = { age: DEFAULTS.failedJobRetentionMs / 1000, count: DEFAULTS.finishedJobsKept };
-const admission = { age: DEFAULTS.reservationRetentionMs / 1000, count: DEFAULTS.finishedJobsKept };
 
 /** A key's TTL in ms (negative: none, or no key). */
 const ttl = (key: string) => redis.pttl(key);
 
 describe('retention of a finished job', () => {
-  it('an admitted job: its intake job removed a day after completing (a week after failing), its generate job, reservation and locator after eight days; the claim longer than any', async () => {
+  it('an admitted job: its intake and generate jobs removed a day after completing (a week after failing), its reservation and locator after eight days; the claim, with the terms its tasks are priced by, longer than any', async () => {
     const r = await (await p.client.enqueue({ ...job, id: 'kept-1', project: 'main' })).result();
     expect(r.state).toBe('completed');
     const id = internalJobId('keep', 'kept-1');
     const decided = (await BullJob.fromId(intake, id))!;
     expect([decided.opts.removeOnComplete, decided.opts.removeOnFail]).toEqual([completed, failed]);
-    // Reconciliation prices the task from the generate job's admission while the reservation can be settled.
     const generated = (await BullJob.fromId(generate, id))!;
-    expect([generated.opts.removeOnComplete, generated.opts.removeOnFail]).toEqual([admission, admission]);
+    expect([generated.opts.removeOnComplete, generated.opts.removeOnFail]).toEqual([completed, failed]);
     expect(completed.age).toBe(86_400);
     const keys = p.workers.ledger.keys;
     for (const key of [keys.reservation('keep', id), keys.locator(id)]) {
       const left = await ttl(key);
       expect([key, left > DEFAULTS.reservationRetentionMs - 60_000 && left <= DEFAULTS.reservationRetentionMs]).toEqual([key, true]);
     }
-    // The claim outlives the longest-kept record of the job (its generate job's, its reservation's).
+    // The claim outlives the longest-kept record of the job (its failed jobs', its reservation's),
+    // and reconciliation prices the job's tasks by the terms it keeps once the generate job is gone.
     const gate = await ttl(`${p.prefix}:{keep}:gate:${id}`);
     expect(gate > DEFAULTS.reservationRetentionMs && gate > DEFAULTS.failedJobRetentionMs && gate <= DEFAULTS.cancelGateRetentionMs).toBe(true);
+    expect(await redis.get(`${p.prefix}:{keep}:gate:${id}`)).toBe(`sent kling-3.0|text-to-video|720p|0|5|||${generated.data.rateCard}`);
     expect(DEFAULTS.reservationRetentionMs).toBe(8 * 86_400_000);
   });
 

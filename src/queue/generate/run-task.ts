@@ -3,6 +3,7 @@ import type { Job } from '../../job.js';
 import { followTask } from '../../providers/poll.js';
 import type { TaskHandle } from '../../providers/provider.js';
 import type { GenerateData } from '../records.js';
+import { pricingTermsOf } from '../records/admission.js';
 import type { GeneratorDeps } from './deps.js';
 import type { StepEvent } from './next-step.js';
 
@@ -70,7 +71,7 @@ async function findOrCreate(deps: GeneratorDeps, run: TaskRun, job: Job, externa
   // the submit.
   await hold(deps, d.id, 'submit');
   // A cancel that came first wins: the job was never sent, and the failure path releases its money.
-  if ((await deps.gate.claim(job.team, d.id, 'sent')) === 'cancelled') throw new NotHeld('cancelled');
+  if ((await deps.gate.claim(job.team, d.id, 'sent', pricingTermsOf(d))) === 'cancelled') throw new NotHeld('cancelled');
   if (!resuming) await run.save({ current: { model: job.model, externalId } });
   const callbackUrl = deps.callbackUrlFor?.(externalId);
   submitting();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ModelId } from '../../catalog.js';
-import { Job } from '../../job.js';
+import { Job, PriceRequest, priceRequestOf } from '../../job.js';
 import { AmountText } from './money-text.js';
 
 /** Which models an admitted job may move to when its own is unavailable. */
@@ -37,3 +37,40 @@ export const Progress = z.object({
 /** The generate queue's job data: the admission and the generator's progress on it. */
 export const GenerateData = Admission.extend(Progress.shape);
 export type GenerateData = z.infer<typeof GenerateData>;
+
+/**
+ * What prices a job's tasks once its generate job is gone: the card its admission names and the
+ * admitted request (a task's own model replaces the request's). The generator's `sent` claim
+ * (cancel-gate.ts) and a hold for reconciliation (unsettled.ts) keep them, for reconciliation.
+ */
+export const PricingTerms = z.object({ card: z.string(), request: PriceRequest });
+export type PricingTerms = z.infer<typeof PricingTerms>;
+
+export const pricingTermsOf = (a: Pick<Admission, 'rateCard' | 'variant'>): PricingTerms => ({ card: a.rateCard, request: priceRequestOf(a.variant) });
+
+/**
+ * Terms as one short line (every job that reaches the provider keeps it for days, so bytes
+ * count): "<model>|<mode>|<resolution>|<audio 1/0>|<seconds>|<reference orientation>|<reference
+ * seconds>|<card>", empty where a field is unset. The card (a built-in id or a path) comes last,
+ * so it may hold any character.
+ */
+export function writePricingTerms({ card, request: r }: PricingTerms): string {
+  return [r.model, r.mode ?? '', r.resolution, r.audio ? '1' : '0', String(r.durationSeconds), r.reference?.orientation ?? '', r.reference ? String(r.reference.videoSeconds) : '', card].join('|');
+}
+
+/** Terms from their line, or null when the text does not read as terms. */
+export function readPricingTerms(text: string | null | undefined): PricingTerms | null {
+  const f = text?.split('|');
+  if (!f || f.length < 8) return null;
+  const [model, mode, resolution, audio, seconds, orientation, videoSeconds] = f;
+  const request = {
+    model,
+    ...(mode ? { mode } : {}),
+    resolution,
+    audio: audio === '1',
+    durationSeconds: Number(seconds),
+    ...(orientation ? { reference: { orientation, videoSeconds: Number(videoSeconds) } } : {}),
+  };
+  const parsed = PricingTerms.safeParse({ card: f.slice(7).join('|'), request });
+  return parsed.success ? parsed.data : null;
+}

@@ -14,6 +14,7 @@ import { internalJobId, QUEUE_GENERATE, QUEUE_INTAKE } from '../../../src/queue/
 import { AccountScheduler } from '../../../src/queue/scheduler/account.js';
 import { activePolicy } from '../../../src/queue/policy-store.js';
 import type { GenerateData } from '../../../src/queue/records.js';
+import { CancelGate } from '../../../src/queue/cancel-gate.js';
 import { createRouter } from '../../../src/queue/router.js';
 import { testLedger } from '../../helpers/ledger.js';
 import { connect } from '../../helpers/redis.js';
@@ -30,7 +31,7 @@ async function setup() {
   const intake = new Queue(QUEUE_INTAKE, { connection: redis, prefix });
   const generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection: redis, prefix });
   await ledger.setBudget({ team: 'studio', project: 'main', limit: '10.00', period: 'monthly' });
-  const route = createRouter({ ledger, generate, scheduler: new AccountScheduler(redis, prefix), cardFor: async (_team, ref) => loadRateCard(ref), policyFor: (team) => (team === 'studio' ? activePolicy(policy) : undefined), leaseMs: 60_000, log: pino({ level: 'silent' }) });
+  const route = createRouter({ ledger, generate, scheduler: new AccountScheduler(redis, prefix), gate: new CancelGate(redis, prefix), cardFor: async (_team, ref) => loadRateCard(ref), policyFor: (team) => (team === 'studio' ? activePolicy(policy) : undefined), leaseMs: 60_000, log: pino({ level: 'silent' }) });
   return { ledger, intake, generate, route, close: async () => (await intake.close(), await generate.close(), await ledger.close(), redis.quit()) };
 }
 beforeAll(async () => (t = await setup()));

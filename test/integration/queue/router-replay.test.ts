@@ -11,6 +11,7 @@ import { AccountScheduler } from '../../../src/queue/scheduler/account.js';
 import { readDecision, type GenerateData } from '../../../src/queue/records.js';
 import { activePolicy } from '../../../src/queue/policy-store.js';
 import { createRouter } from '../../../src/queue/router.js';
+import { CancelGate } from '../../../src/queue/cancel-gate.js';
 import { testLedger } from '../../helpers/ledger.js';
 import { connect } from '../../helpers/redis.js';
 
@@ -38,12 +39,15 @@ async function setup(limit: string) {
   let current: LoadedPolicy = parsePolicy(policyText(limit, LADDER), 'studio.yaml');
   const scheduler = new AccountScheduler(redis, prefix);
   closers.unshift(() => redis.del(...scheduler.keys.all)); // before the connection closes
-  const route = createRouter({ ledger, generate, scheduler, cardFor: async (_team, ref) => loadRateCard(ref), policyFor: () => activePolicy(current), leaseMs: 60_000, log: pino({ level: 'silent' }) });
+  const gate = new CancelGate(redis, prefix);
+  closers.unshift(() => redis.del(`${prefix}:{studio}:gate:${R1}`));
+  const route = createRouter({ ledger, generate, scheduler, gate, cardFor: async (_team, ref) => loadRateCard(ref), policyFor: () => activePolicy(current), leaseMs: 60_000, log: pino({ level: 'silent' }) });
   const job = await intake.add('job', { ...JOB, id: 'r-1' }, { jobId: R1 });
   return {
     ledger,
     generate,
     scheduler,
+    gate,
     // What a reader gets of the router's stored decision.
     run: async () => readDecision(await route(job)),
     reload: (rules: string) => (current = parsePolicy(policyText(limit, rules), 'studio.yaml')),
@@ -73,6 +77,27 @@ it('a job already forwarded keeps the variant it was forwarded as, even if the n
   expect(again).toMatchObject({ outcome: 'downgrade', chosen: { resolution: '720p', reserve: '0.75' } });
   expect(again.code).toBe('reloaded-forwarded-stands');
   expect(await t.forwarded()).toMatchObject({ variant: { resolution: '720p' }, reserved: '0.75' });
+  expect(await t.reserved()).toBe('0.75');
+});
+
+it('a job enqueued again after it went to the provider and its generate job aged out is not forwarded again', async () => {
+  const t = await setup('1.05');
+  const first = await t.run();
+  const ageOut = async () => {
+    await (await t.generate.getJob(R1))!.remove();
+    await t.scheduler.release(R1);
+  };
+  // Lost before the generator claimed it for the provider: it never went on, so it goes on now.
+  await ageOut();
+  await t.run();
+  expect(await t.forwarded()).toMatchObject({ variant: { resolution: '720p' } });
+  // Claimed for the provider, ended, and removed a day later: the same decision, nothing sent again.
+  await t.gate.claim('studio', R1, 'sent');
+  await ageOut();
+  const again = await t.run();
+  expect({ ...again, decidedAt: '' }).toEqual({ ...first, decidedAt: '' });
+  expect(await t.forwarded()).toBeUndefined();
+  expect((await t.scheduler.usage()).waiting).toEqual(new Map());
   expect(await t.reserved()).toBe('0.75');
 });
 

@@ -2,9 +2,9 @@ import { pino } from 'pino';
 import { loadRateCard } from '../../../src/pricing/rate-cards.js';
 import { expect, it } from 'vitest';
 import { Job } from '../../../src/job.js';
+import { pricingTermsOf } from '../../../src/queue/records/admission.js';
 import type { TaskState } from '../../../src/providers/provider.js';
 import { actualCost } from '../../../src/queue/generate/settle.js';
-import type { GenerateData } from '../../../src/queue/records.js';
 
 const log = pino({ level: 'silent' });
 const task = (seconds: string | null): TaskState => ({
@@ -22,9 +22,10 @@ const cardFor = async (_team: string, ref: string) => loadRateCard(ref);
 it("Motion Control without a billing record is priced on the video's real length, not the length the job stated", async () => {
   // The job said its reference video runs 3 s; the provider made (and bills) 30.04 s.
   const variant = Job.parse({ team: 't', project: 'p', model: 'kling-motion-control', resolution: '1080p', audio: 'none', reference: { orientation: 'video', videoSeconds: 3 } });
-  const d = { id: 'j', variant, rateCard: 'hf-forum-2026-04' } as GenerateData;
-  expect(await actualCost(d, variant, task('30.04'), log, cardFor)).toMatchObject({ billing: 'duration' });
-  expect((await actualCost(d, variant, task('30.04'), log, cardFor)).actual.toString()).toBe('4.53'); // 0.151/s × 30 s
+  const terms = pricingTermsOf({ variant, rateCard: 'hf-forum-2026-04' });
+  const job = { id: 'j', team: 't' };
+  expect(await actualCost(job, terms, task('30.04'), log, cardFor)).toMatchObject({ billing: 'duration' });
+  expect((await actualCost(job, terms, task('30.04'), log, cardFor)).actual.toString()).toBe('4.53'); // 0.151/s × 30 s
   // With no length reported, the length asked: 0.151 × 3.
-  expect((await actualCost(d, variant, task(null), log, cardFor)).actual.toString()).toBe('0.453');
+  expect((await actualCost(job, terms, task(null), log, cardFor)).actual.toString()).toBe('0.453');
 });
