@@ -23,7 +23,8 @@ export const DEFAULTS = {
    * A finished or rejected reservation (and its locator) is kept this long. Idempotency needs it
    * only while a retry can come: intake retries (seconds), generate retries and stalled
    * re-deliveries (at most hours: attempts × the poll timeout), a lease (15 min), and a job enqueued
-   * again while its finished jobs are kept (its reservation replays instead of reserving twice).
+   * again (its reservation replays instead of reserving twice; once its generate job is gone, the
+   * router rejects it as already run: the claim or the hold says it went on).
    * Reconciliation needs more: it settles a committed job whose bill differs, and a held one,
    * only while its reservation (found by its locator) is there, so eight days cover a weekly
    * `vidgate reconcile` run with a day to spare. Reports read the spend history, not these.
@@ -85,9 +86,9 @@ export const DEFAULTS = {
   completedJobRetentionMs: 24 * 60 * MINUTE,
   finishedJobsKept: 500_000,
   /**
-   * A failed intake job stays a week: failures are few, and people look into them. (A generate
-   * job, completed or failed, stays as long as its reservation: reconciliation prices a task from
-   * its admission, and a job held for reconciliation completes in BullMQ with a failed outcome.)
+   * A failed job (of either queue) stays a week: failures are few, and people look into them. A
+   * generate job is kept as its decision is; reconciliation, which may come later, prices a job's
+   * tasks by the terms its `sent` claim (or its hold) keeps.
    */
   failedJobRetentionMs: 7 * 24 * 60 * MINUTE,
   /** Intake (router) attempts and the first backoff, doubling. */

@@ -46,6 +46,14 @@ export class CancelGate {
     return parseClaim(await this.redis.get(key))?.claim ?? claim;
   }
 
+  /**
+   * Writes a `sent` claim with `terms` again, for another full retention: only for a job known
+   * to have gone to the provider (a hold is made only after a create was sent).
+   */
+  async remember(team: string, internalId: string, terms: PricingTerms): Promise<void> {
+    await this.redis.set(this.key(team, internalId), `sent ${writePricingTerms(terms)}`, 'PX', DEFAULTS.cancelGateRetentionMs);
+  }
+
   async read(team: string, internalId: string): Promise<GateClaim | null> {
     return parseClaim(await this.redis.get(this.key(team, internalId)))?.claim ?? null;
   }

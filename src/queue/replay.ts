@@ -15,8 +15,6 @@ export interface Choice {
   reserved: string;
   /** Already on the generate queue (by an earlier attempt). */
   forwarded: boolean;
-  /** Forwarded, and ended since: it needs no place in the account's line either. */
-  ended?: boolean;
   reasons: string[];
   /** Set when a policy reload changed what the replayed reservation stands for. */
   code?: DecisionCode;
@@ -25,6 +23,13 @@ export interface Choice {
 export type ReplayedChoice = Choice | { rejected: string[]; code: DecisionCode };
 
 const RELOADED = "the team's policy was reloaded after this job's reservation was made";
+
+/** How a job whose generate job is gone went on before, if it did: to the provider, or cancelled. */
+async function ranBefore(deps: { gate: CancelGate; held: (id: string) => Promise<boolean> }, team: string, id: string): Promise<string | null> {
+  if (await deps.held(id)) return 'went to the provider (its money is held for reconciliation)';
+  const claim = await deps.gate.read(team, id);
+  return claim === 'sent' ? 'went to the provider' : claim === 'cancelled' ? 'was cancelled' : null;
+}
 
 /**
  * A retried router step (BullMQ delivers at least once), or the same job enqueued again while its
@@ -36,19 +41,19 @@ const RELOADED = "the team's policy was reloaded after this job's reservation wa
  * the reservation goes back and the job is rejected.
  */
 export async function replayedChoice(
-  deps: { ledger: Ledger; generate: Queue<GenerateData>; gate: CancelGate; cardFor: (team: string, ref: string) => Promise<RateCard> },
+  deps: { ledger: Ledger; generate: Queue<GenerateData>; gate: CancelGate; held: (id: string) => Promise<boolean>; cardFor: (team: string, ref: string) => Promise<RateCard> },
   team: string,
   id: string,
   l: Ladder,
   replay: { candidate: number; amount: string },
 ): Promise<ReplayedChoice> {
   const sent = (await deps.generate.getJob(id))?.data;
-  if (!sent && (await deps.gate.read(team, id)) !== null) {
-    // Forwarded, sent to the provider (or cancelled) and ended, and its generate job, kept a day,
-    // is gone: it never goes on again. The decision names what the reservation stands for now.
-    const same = l.candidates[replay.candidate];
-    if (same && toMicros(same.reserve, 'up') === toMicros(money(replay.amount), 'up')) return { ladder: l, index: replay.candidate, reserved: replay.amount, forwarded: true, ended: true, reasons: [] };
-    return { ladder: l, index: 0, reserved: replay.amount, forwarded: true, ended: true, code: 'reloaded-forwarded-stands', reasons: [`${RELOADED}; it had already been forwarded (what as is no longer kept), which stands`] };
+  if (!sent) {
+    // The same job enqueued again after its generate job (kept a day after it ends) is gone:
+    // one that reached the provider (its claim says so for nine days, its hold for as long as
+    // it is held) or was cancelled must never go on again.
+    const ran = await ranBefore(deps, team, id);
+    if (ran) return { code: 'already-ran', rejected: [`this job ${ran} and has ended; its decision and result were kept a day after it ended. Enqueue it under a new id to run it again`] };
   }
   if (sent) {
     const index = l.candidates.findIndex((c) => describeVariant(c.job) === describeVariant(sent.variant));

@@ -78,7 +78,7 @@ export async function startRouter(w: Wiring): Promise<Worker> {
   await w.policies.start();
   const generate = quietErrors(new Queue<GenerateData>(QUEUE_GENERATE, { ...QUEUE_OPTIONS, connection: w.connection, prefix: w.queuePrefix }));
   w.closers.push(() => generate.close());
-  const route = createRouter({ ledger: w.ledger, generate, scheduler: w.scheduler, gate: new CancelGate(w.ledgerRedis, w.prefix), parkMs: w.cfg.parkMs, policyFor: (t) => w.policies.get(t), cardFor: (t, ref) => w.cards.load(t, ref), leaseMs: w.leaseMs, generateAttempts: w.cfg.generateAttempts, log: w.log });
+  const route = createRouter({ ledger: w.ledger, generate, scheduler: w.scheduler, gate: new CancelGate(w.ledgerRedis, w.prefix), held: (id) => w.unsettled.has(id), parkMs: w.cfg.parkMs, policyFor: (t) => w.policies.get(t), cardFor: (t, ref) => w.cards.load(t, ref), leaseMs: w.leaseMs, generateAttempts: w.cfg.generateAttempts, log: w.log });
   return new Worker<unknown, StoredDecision>(QUEUE_INTAKE, route, workerOptions(w, w.cfg.concurrency?.router ?? DEFAULTS.routerConcurrency));
 }
 

@@ -28,8 +28,9 @@ export interface RouterDeps {
   generate: Queue<GenerateData>;
   /** The provider account's fair scheduler: admitted jobs wait in their team's line there. */
   scheduler: AccountScheduler;
-  /** A job's cancel-or-sent claim: a replay whose generate job is gone learns from it that it went on. */
+  /** A job's cancel-or-sent claim, and whether it is held for reconciliation: a replay whose generate job is gone learns from them that it went on. */
   gate: CancelGate;
+  held: (id: string) => Promise<boolean>;
   /** How long an admitted job sleeps in generate's delayed set unless the dispatcher wakes it at its turn. */
   parkMs?: number;
   policyFor: (team: string) => ActivePolicy | undefined;
@@ -178,7 +179,7 @@ export function createRouter(deps: RouterDeps) {
     // Also on a retried step, which may have stopped between the two (a job the account knows is left as it is).
     const variant = choice.ladder.candidates[choice.index]!.job;
     const scheduling = loaded.policy.scheduling;
-    if (!choice.ended) await deps.scheduler.enqueue({ id, team: job.team, stage: variant.stage, priority: variant.priority, share: scheduling?.share ?? DEFAULTS.teamShare, maxConcurrent: scheduling?.maxConcurrent });
+    await deps.scheduler.enqueue({ id, team: job.team, stage: variant.stage, priority: variant.priority, share: scheduling?.share ?? DEFAULTS.teamShare, maxConcurrent: scheduling?.maxConcurrent });
     const decision = decisionOf(choice.ladder, choice.index);
     const code: DecisionCode = choice.code ?? (decision.outcome === 'downgrade' ? 'downgraded' : 'admitted');
     const record = decisionRecord(ctx, code, decision, { reasons: choice.reasons, scopes: r.scopes });

@@ -154,23 +154,34 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileReport> {
   return { tasksRead, jobs: byJob.size, findings, settled };
 }
 
+/**
+ * Lifts a settled job's hold. Its reservation stays eight more days, and a later run prices the
+ * job's tasks again: the terms its hold kept go back beside its claim, which may have expired
+ * while it was held.
+ */
+async function liftHold(o: ReconcileOptions, jobId: string): Promise<void> {
+  const [terms, team] = await Promise.all([o.unsettled.terms(jobId), o.ledger.inspect(jobId).then((r) => r?.team)]);
+  if (terms && team) await o.gate.remember(team, jobId, terms);
+  await o.unsettled.remove(jobId);
+}
+
 async function settle(o: ReconcileOptions, f: Finding, held: boolean): Promise<Settlement> {
   switch (f.kind) {
     case 'held-already-settled':
-      await o.unsettled.remove(f.jobId);
+      await liftHold(o, f.jobId);
       return { jobId: f.jobId, action: 'cleared', amount: '0' };
     case 'billed-outside-ledger':
     case 'amount-differs': {
       const r = await o.ledger.reconcile({ reservationId: f.jobId, billed: f.billed });
       // The ledger now holds the bill: a hold on the job has nothing left to wait for.
-      if (held && r.status !== 'unknown' && r.status !== 'reserved') await o.unsettled.remove(f.jobId);
+      if (held && r.status !== 'unknown' && r.status !== 'reserved') await liftHold(o, f.jobId);
       const delta = money(r.delta ?? '0');
       return { jobId: f.jobId, action: delta.isZero() ? 'none' : delta.isNegative() ? 'refunded' : 'charged', amount: delta.abs().toString() };
     }
     case 'held-task-ended': {
       const billed = money(f.billed);
       const r = billed.isZero() ? await o.ledger.release({ reservationId: f.jobId, reason: 'reconciled: the provider billed nothing' }) : await o.ledger.commit({ reservationId: f.jobId, actual: billed });
-      await o.unsettled.remove(f.jobId);
+      await liftHold(o, f.jobId);
       o.log.info({ job: f.jobId, status: r.status }, 'held job settled by reconciliation');
       return { jobId: f.jobId, action: billed.isZero() ? 'released' : 'committed', amount: f.billed };
     }

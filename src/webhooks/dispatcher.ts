@@ -173,7 +173,11 @@ export class Dispatcher {
     if (q === 'intake') return f.completed ? decisionEvent(entryId, f.jobId, readDecision(JSON.parse(fields.get('returnvalue') ?? 'null'))) : null;
     // The team is in the admission: read it only for a finished generate job.
     const data = await this.o.redis.hget(this.keys.queueJob('generate', f.jobId), 'data');
-    if (data === null) return null;
+    if (data === null) {
+      // Removed a day after it ended: a dispatcher that far behind cannot tell whose job it was.
+      this.o.log.warn({ entry: entryId, job: f.jobId }, 'webhook dispatcher: a job outcome older than its generate job (kept a day) is skipped');
+      return null;
+    }
     const admission = JSON.parse(data);
     return outcomeEvent(entryId, f.jobId, admission, f.completed ? JSON.parse(fields.get('returnvalue') ?? 'null') : { failedReason: fields.get('failedReason') ?? 'failed' });
   }

@@ -36,12 +36,12 @@ async function setup(workers: Parameters<typeof startPipeline>[0]['workers'] = {
   /** Waits until the local server says the task has ended (its bill is then final). */
   const ended = async (externalId: string) =>
     expect.poll(async () => (await provider.findByExternalId(externalId, Job.parse(job())))?.status, { timeout: 60_000, interval: 20 }).toBe('succeeded');
-  return { p, provider, generate, run, budget, ended };
+  return { p, provider, generate, redis, run, budget, ended };
 }
 
 it('a job whose polls ran out while its task ran is held, then committed from the bill', async () => {
   // The task takes 1.5 s; the generator gives up polling after 50 ms, twice.
-  const { p, run, budget, ended } = await setup({ poll: { intervalMs: 10, maxIntervalMs: 20, timeoutMs: 50 }, generateAttempts: { attempts: 2, backoffMs: 10 } }, 1500);
+  const { p, redis, run, budget, ended } = await setup({ poll: { intervalMs: 10, maxIntervalMs: 20, timeoutMs: 50 }, generateAttempts: { attempts: 2, backoffMs: 10 } }, 1500);
   const r = await (await p.client.enqueue(job({ id: 'slow-1' }))).result();
   expect(r).toMatchObject({ state: 'failed', settlement: 'held-for-reconciliation' });
   const [held] = await p.workers.unsettled.list();
@@ -50,12 +50,18 @@ it('a job whose polls ran out while its task ran is held, then committed from th
   expect(await p.workers.unsettled.terms(held!.id)).toMatchObject({ request: { model: 'kling-3.0', resolution: '720p', durationSeconds: 5, audio: false } });
   expect(await budget()).toMatchObject({ reserved: '0.375', spent: '0.00' });
   await ended(held!.externalId!);
+  // Held past its claim's nine days: the claim, and the terms beside it, are gone.
+  const gate = new CancelGate(redis, p.prefix);
+  await redis.del(`${p.prefix}:{rc}:gate:${held!.id}`);
 
   const found = await run(true);
   expect(found.findings).toEqual([{ kind: 'held-task-ended', jobId: held!.id, billed: '0.375' }]);
   expect(found.settled).toEqual([{ jobId: held!.id, action: 'committed', amount: '0.375' }]);
   expect(await budget()).toMatchObject({ reserved: '0.00', spent: '0.375' });
   expect(await p.workers.unsettled.list()).toEqual([]);
+  // Lifting the hold put its terms back beside a fresh claim: later runs still price the task.
+  expect(await gate.terms('rc', held!.id)).toMatchObject({ request: { model: 'kling-3.0', durationSeconds: 5 } });
+  expect(await gate.read('rc', held!.id)).toBe('sent');
   expect((await run(true)).findings).toEqual([]);
 });
 

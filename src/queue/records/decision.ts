@@ -19,7 +19,8 @@ export type DecisionCode =
   | 'reloaded-forwarded-stands'
   | 'reloaded-reservation-covers'
   | 'reloaded-topped-up'
-  | 'reloaded-top-up-failed';
+  | 'reloaded-top-up-failed'
+  | 'already-ran';
 
 /** The explanation of a job that never reached pricing: every field there, empty. */
 const UNEXPLAINED: Omit<Explanation, 'outcome' | 'reasons'> = {

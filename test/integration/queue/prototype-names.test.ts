@@ -31,7 +31,7 @@ async function setup() {
   const intake = new Queue(QUEUE_INTAKE, { connection: redis, prefix });
   const generate = new Queue<GenerateData>(QUEUE_GENERATE, { connection: redis, prefix });
   await ledger.setBudget({ team: 'studio', project: 'main', limit: '10.00', period: 'monthly' });
-  const route = createRouter({ ledger, generate, scheduler: new AccountScheduler(redis, prefix), gate: new CancelGate(redis, prefix), cardFor: async (_team, ref) => loadRateCard(ref), policyFor: (team) => (team === 'studio' ? activePolicy(policy) : undefined), leaseMs: 60_000, log: pino({ level: 'silent' }) });
+  const route = createRouter({ ledger, generate, scheduler: new AccountScheduler(redis, prefix), gate: new CancelGate(redis, prefix), held: async () => false, cardFor: async (_team, ref) => loadRateCard(ref), policyFor: (team) => (team === 'studio' ? activePolicy(policy) : undefined), leaseMs: 60_000, log: pino({ level: 'silent' }) });
   return { ledger, intake, generate, route, close: async () => (await intake.close(), await generate.close(), await ledger.close(), redis.quit()) };
 }
 beforeAll(async () => (t = await setup()));

@@ -40,14 +40,16 @@ async function setup(limit: string) {
   const scheduler = new AccountScheduler(redis, prefix);
   closers.unshift(() => redis.del(...scheduler.keys.all)); // before the connection closes
   const gate = new CancelGate(redis, prefix);
+  const heldIds = new Set<string>();
   closers.unshift(() => redis.del(`${prefix}:{studio}:gate:${R1}`));
-  const route = createRouter({ ledger, generate, scheduler, gate, cardFor: async (_team, ref) => loadRateCard(ref), policyFor: () => activePolicy(current), leaseMs: 60_000, log: pino({ level: 'silent' }) });
+  const route = createRouter({ ledger, generate, scheduler, gate, held: async (id) => heldIds.has(id), cardFor: async (_team, ref) => loadRateCard(ref), policyFor: () => activePolicy(current), leaseMs: 60_000, log: pino({ level: 'silent' }) });
   const job = await intake.add('job', { ...JOB, id: 'r-1' }, { jobId: R1 });
   return {
     ledger,
     generate,
     scheduler,
     gate,
+    heldIds,
     // What a reader gets of the router's stored decision.
     run: async () => readDecision(await route(job)),
     reload: (rules: string) => (current = parsePolicy(policyText(limit, rules), 'studio.yaml')),
@@ -80,9 +82,9 @@ it('a job already forwarded keeps the variant it was forwarded as, even if the n
   expect(await t.reserved()).toBe('0.75');
 });
 
-it('a job enqueued again after it went to the provider and its generate job aged out is not forwarded again', async () => {
+it('a job enqueued again after it went to the provider and its generate job aged out is rejected as already run, not sent again', async () => {
   const t = await setup('1.05');
-  const first = await t.run();
+  await t.run();
   const ageOut = async () => {
     await (await t.generate.getJob(R1))!.remove();
     await t.scheduler.release(R1);
@@ -91,13 +93,18 @@ it('a job enqueued again after it went to the provider and its generate job aged
   await ageOut();
   await t.run();
   expect(await t.forwarded()).toMatchObject({ variant: { resolution: '720p' } });
-  // Claimed for the provider, ended, and removed a day later: the same decision, nothing sent again.
-  await t.gate.claim('studio', R1, 'sent');
+  // Held for reconciliation (its claim may have expired): never sent again.
   await ageOut();
+  t.heldIds.add(R1);
+  expect(await t.run()).toMatchObject({ outcome: 'reject', code: 'already-ran', reasons: [expect.stringMatching(/^this job went to the provider \(its money is held for reconciliation\) and has ended/)] });
+  t.heldIds.clear();
+  // Claimed for the provider, ended, and removed a day later: the same, by its claim.
+  await t.gate.claim('studio', R1, 'sent');
   const again = await t.run();
-  expect({ ...again, decidedAt: '' }).toEqual({ ...first, decidedAt: '' });
+  expect(again).toMatchObject({ outcome: 'reject', code: 'already-ran', reasons: [expect.stringMatching(/^this job went to the provider and has ended; .* Enqueue it under a new id to run it again$/)] });
   expect(await t.forwarded()).toBeUndefined();
   expect((await t.scheduler.usage()).waiting).toEqual(new Map());
+  // Its money is as it was: a rejection here writes nothing to the ledger.
   expect(await t.reserved()).toBe('0.75');
 });
 
