@@ -17,7 +17,6 @@ import { KlingAdapter } from '../src/providers/kling/adapter.js';
 import { QUEUE_GENERATE, QUEUE_OPTIONS } from '../src/queue/names.js';
 import type { GenerateData } from '../src/queue/records.js';
 import { reconcile } from '../src/reconcile/reconciler.js';
-import { CancelGate } from '../src/queue/cancel-gate.js';
 import { cliConnection, DEFAULT_REDIS_URL, safeUrl } from '../src/queue/connection.js';
 import { startWorkers } from '../src/queue/runtime.js';
 import { Ledger } from '../src/ledger/ledger.js';
@@ -180,7 +179,7 @@ async function reconcileWithProvider(url: string, prefix: string, klingUrl: stri
   const generate = new Queue<GenerateData>(QUEUE_GENERATE, { ...QUEUE_OPTIONS, connection: redis, prefix });
   try {
     const provider = new KlingAdapter({ baseUrl: klingUrl, credentials: { apiKey: 'demo' }, unitPrice: '1' });
-    const r = await reconcile({ provider, ledger: workers.ledger, unsettled: workers.unsettled, generate, gate: new CancelGate(redis, prefix), cardFor: (team, ref) => workers.cards.load(team, ref), apply: true, log: pino({ level: 'silent' }) });
+    const r = await reconcile({ provider, ledger: workers.ledger, unsettled: workers.unsettled, generate, cardFor: (team, ref) => workers.cards.load(team, ref), apply: true, log: pino({ level: 'silent' }) });
     out(`\nReconciliation (\`vidgate reconcile --apply\`): ${r.tasksRead} provider tasks of ${r.jobs} jobs compared with the ledger, ${r.findings.length} differences`);
     for (const f of r.findings) out(`  ${f.jobId}: ${f.kind}`);
     for (const x of r.settled) if (x.action !== 'none') out(`  ${x.jobId}: ${x.action} ${x.amount}`);

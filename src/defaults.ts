@@ -23,11 +23,12 @@ export const DEFAULTS = {
    * A finished or rejected reservation (and its locator) is kept this long. Idempotency needs it
    * only while a retry can come: intake retries (seconds), generate retries and stalled
    * re-deliveries (at most hours: attempts × the poll timeout), a lease (15 min), and a job enqueued
-   * again (its reservation replays instead of reserving twice; once its generate job is gone, the
-   * router rejects it as already run: the claim or the hold says it went on).
-   * Reconciliation needs more: it settles a committed job whose bill differs, and a held one,
-   * only while its reservation (found by its locator) is there, so eight days cover a weekly
-   * `vidgate reconcile` run with a day to spare. Reports read the spend history, not these.
+   * again (its reservation replays instead of reserving twice; once its generate job is gone, a
+   * job that ended is rejected as `already-ended`). Reconciliation needs more: it settles a
+   * committed job whose bill differs, and a held one, only while its reservation (found by its
+   * locator) is there, and prices its tasks by the terms the generator kept in it, so eight days
+   * cover a weekly `vidgate reconcile` run with a day to spare. Reports read the spend history,
+   * not these.
    */
   reservationRetentionMs: 8 * 24 * 60 * MINUTE,
   /**
@@ -76,10 +77,10 @@ export const DEFAULTS = {
   /** Times a generate job may be handed back by BullMQ's stalled check (its worker died) before BullMQ fails it. */
   generateMaxStalledCount: 10,
   /**
-   * A completed intake job (its decision) stays in BullMQ this long,
-   * and at most this many of each: what `vidgate jobs show`, GET /v1/jobs/{id}, the dashboard and a
-   * client's handles read, what a retried router step reads to know it forwarded already, and what
-   * the webhook dispatcher reads to name a finished job's team. A pipeline reads its results as
+   * A completed job of either queue (its decision; its admission and result) stays in BullMQ this
+   * long, and at most this many of each: what `vidgate jobs show`, GET /v1/jobs/{id}, the dashboard
+   * and a client's handles read, what a retried router step reads to know it forwarded already, and
+   * what the webhook dispatcher reads to name a finished job's team. A pipeline reads its results as
    * they finish and a person looks the next morning: a day. After it, the job's money is in the
    * spend history and the audit stream, and its id answers "not found".
    */
@@ -88,7 +89,7 @@ export const DEFAULTS = {
   /**
    * A failed job (of either queue) stays a week: failures are few, and people look into them. A
    * generate job is kept as its decision is; reconciliation, which may come later, prices a job's
-   * tasks by the terms its `sent` claim (or its hold) keeps.
+   * tasks by the terms its reservation keeps.
    */
   failedJobRetentionMs: 7 * 24 * 60 * MINUTE,
   /** Intake (router) attempts and the first backoff, doubling. */
@@ -140,10 +141,7 @@ export const DEFAULTS = {
   webhookJobRetentionMs: 7 * 24 * 60 * MINUTE,
   /**
    * A job's cancel-or-sent claim (src/queue/cancel-gate.ts) is kept longer than any finished or
-   * failed job: a cancelled job shows as cancelled for as long as any record of it is shown. A
-   * `sent` claim also keeps the terms reconciliation prices the job's tasks by: a job ends within
-   * hours of its first send (a held one keeps its terms with its hold), so the claim outlives the
-   * reservation that reconciliation settles.
+   * failed job: a cancelled job shows as cancelled for as long as any record of it is shown.
    */
   cancelGateRetentionMs: 9 * 24 * 60 * MINUTE,
   /** The service: port, host, request body limit, how long `?wait=decision` waits at most. */

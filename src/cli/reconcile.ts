@@ -8,7 +8,6 @@ import { cliConnection, queuePrefix, redisTargetFromEnv } from '../queue/connect
 import { QUEUE_GENERATE, QUEUE_OPTIONS } from '../queue/names.js';
 import type { GenerateData } from '../queue/records.js';
 import { UnsettledJobs } from '../queue/unsettled.js';
-import { CancelGate } from '../queue/cancel-gate.js';
 import { reconcile, type ReconcileReport } from '../reconcile/reconciler.js';
 import type { Finding } from '../reconcile/compare.js';
 import { recordReconciliation } from '../reconcile/metrics.js';
@@ -75,7 +74,6 @@ export function reconcileCommand(): Command {
             ledger,
             unsettled: new UnsettledJobs(redis, f.prefix),
             generate,
-            gate: new CancelGate(redis, f.prefix),
             cardFor: (team, ref) => cards.load(team, ref),
             ...(f.since !== undefined ? { since: f.since } : {}),
             apply: f.apply,

@@ -140,11 +140,11 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
     const e = parseOrThrow(ExtendInput, input, 'extend');
     const team = await this.locations.teamOf(e.reservationId);
     if (!team) return { status: 'unknown', reservationId: e.reservationId, extended: false };
-    return this.extendIn(team, e.reservationId, e.leaseMs);
+    return this.extendIn(team, e.reservationId, e.leaseMs, e.terms);
   }
 
-  private async extendIn(team: string, id: string, leaseMs: number): Promise<ExtendResult> {
-    return decodeExtend(await this.json('extend', extendCall(this.ctx, team, id, this.clock.sample(), leaseMs)));
+  private async extendIn(team: string, id: string, leaseMs: number, terms?: readonly [string, string]): Promise<ExtendResult> {
+    return decodeExtend(await this.json('extend', extendCall(this.ctx, team, id, this.clock.sample(), leaseMs, terms)));
   }
 
   /**

@@ -49,10 +49,11 @@ export class Locations {
   async inspect(id: string): Promise<ReservationView | null> {
     const team = await this.teamOf(id);
     if (!team) return null;
-    const fields = await this.redis.hmget(this.keys.reservation(team, id), 'status', 'project', 'amount', 'charged', 'overrun', 'rc');
+    const fields = await this.redis.hmget(this.keys.reservation(team, id), 'status', 'project', 'amount', 'charged', 'overrun', 'rc', 'pr', 'pc');
     if (!fields[0]) return null;
-    const [status, project, amount, charged, overrun, rc] = fields.map((f) => f ?? '0') as string[];
+    const [pr, pc] = fields.slice(6);
+    const [status, project, amount, charged, overrun, rc] = fields.slice(0, 6).map((f) => f ?? '0') as string[];
     const total = (...parts: string[]) => formatMoney(parts.reduce((sum, p) => sum.plus(micros.toMoney(p)), micros.toMoney('0')));
-    return { reservationId: id, status: status as ReservationView['status'], team, project: project!, amount: micros.decode(amount!), charged: total(charged!, rc!), recorded: total(charged!, overrun!, rc!) };
+    return { reservationId: id, status: status as ReservationView['status'], team, project: project!, amount: micros.decode(amount!), charged: total(charged!, rc!), recorded: total(charged!, overrun!, rc!), terms: pr ? [pr, pc ?? ''] : null };
   }
 }

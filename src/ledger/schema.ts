@@ -98,6 +98,8 @@ export interface ReservationView {
   amount: string;
   /** What the ledger charged for it in all: the commit's charge and any reconciliation since. */
   charged: string;
+  /** The terms an extend kept with it, if any. */
+  terms: [string, string] | null;
   /**
    * What the ledger knows the provider billed for it: the charge, plus what a commit could not
    * charge within the budget (its overrun, reported then, not charged later), plus reconciliation.
@@ -105,7 +107,12 @@ export interface ReservationView {
   recorded: string;
 }
 
-export const ExtendInput = z.strictObject({ reservationId: ReservationId, leaseMs: z.number().int().positive() });
+/**
+ * `terms`: two texts the caller keeps with the record from now on, for as long as the record is
+ * kept (vidgate keeps the job's pricing terms there for reconciliation). Kept short by the caller:
+ * within Redis's compact hash value size (64 bytes) the record keeps its small encoding.
+ */
+export const ExtendInput = z.strictObject({ reservationId: ReservationId, leaseMs: z.number().int().positive(), terms: z.tuple([z.string().min(1), z.string()]).optional() });
 export type ExtendInput = z.input<typeof ExtendInput>;
 
 /** A scope's balances after an operation; amounts are decimal strings. */

@@ -6,7 +6,6 @@ import { nextStep, type Step, type StepEvent, type StepState } from './generate/
 import { runTask } from './generate/run-task.js';
 import { settle } from './generate/settle.js';
 import { externalTaskId } from './names.js';
-import { pricingTermsOf } from './records/admission.js';
 import { failedOutcome, writeMoney, type GenerateData, type GenerationResult } from './records.js';
 
 export type { GeneratorDeps } from './generate/deps.js';
@@ -48,7 +47,7 @@ export function createGenerator(deps: GeneratorDeps) {
     const finish = async (step: Failure): Promise<GenerationResult> => {
       if (step.account) deps.log.error({ job: d.id }, `provider account problem: ${step.reason}. Every job will fail until it is fixed.`);
       if (step.settlement === 'release') await deps.ledger.release({ reservationId: d.id, reason: step.reason });
-      else await deps.holdForReconciliation(d.id, d.current?.externalId, step.reason, pricingTermsOf(d));
+      else await deps.holdForReconciliation(d.id, d.current?.externalId, step.reason);
       deps.log.warn({ job: d.id, model, reason: step.reason, settlement: step.settlement }, 'generation failed');
       return failedOutcome(d, model, step.reason, { fellBackFrom: tried, settlement: step.settlement === 'release' ? 'released' : 'held-for-reconciliation' });
     };

@@ -1,5 +1,4 @@
 import type { Queue } from 'bullmq';
-import { Admission, pricingTermsOf, type PricingTerms } from './records/admission.js';
 
 /** States after which BullMQ will not run a job again (`unknown`: removed, or never added). */
 const ENDED = new Set(['completed', 'failed', 'unknown']);
@@ -37,14 +36,13 @@ interface MaybeSent {
  * that bill outside every budget. Such a job is held for reconciliation instead, which settles it
  * from the provider's own record; one that never got as far as a create is left to expire.
  */
-export function heldWhenQueueFailed(generate: Queue, hold: (id: string, externalId: string, reason: string, terms?: PricingTerms) => Promise<void>): (id: string) => Promise<boolean> {
+export function heldWhenQueueFailed(generate: Queue, hold: (id: string, externalId: string, reason: string) => Promise<void>): (id: string) => Promise<boolean> {
   return async (id) => {
     const job = await generate.getJob(id);
     if (!job || (await job.getState()) !== 'failed') return false;
     const externalId = (job.data as MaybeSent | undefined)?.current?.externalId;
     if (!externalId) return false;
-    const admitted = Admission.pick({ rateCard: true, variant: true }).safeParse(job.data);
-    await hold(id, externalId, `the queue ended the job (${job.failedReason || 'no reason given'}) after a create was sent; the provider's bill is unknown`, admitted.success ? pricingTermsOf(admitted.data) : undefined);
+    await hold(id, externalId, `the queue ended the job (${job.failedReason || 'no reason given'}) after a create was sent; the provider's bill is unknown`);
     return true;
   };
 }

@@ -24,11 +24,18 @@ export type ReplayedChoice = Choice | { rejected: string[]; code: DecisionCode }
 
 const RELOADED = "the team's policy was reloaded after this job's reservation was made";
 
-/** How a job whose generate job is gone went on before, if it did: to the provider, or cancelled. */
-async function ranBefore(deps: { gate: CancelGate; held: (id: string) => Promise<boolean> }, team: string, id: string): Promise<string | null> {
+/**
+ * How a job whose generate job is gone ended before, if it did: at the provider (its claim says
+ * so for nine days, its hold for as long as it is held), cancelled, or otherwise with its
+ * reservation settled. Null: it never went on (a step that stopped between reserve and forward).
+ */
+async function endedBefore(deps: { ledger: Ledger; gate: CancelGate; held: (id: string) => Promise<boolean> }, team: string, id: string): Promise<string | null> {
   if (await deps.held(id)) return 'went to the provider (its money is held for reconciliation)';
   const claim = await deps.gate.read(team, id);
-  return claim === 'sent' ? 'went to the provider' : claim === 'cancelled' ? 'was cancelled' : null;
+  if (claim === 'sent') return 'went to the provider and has ended';
+  if (claim === 'cancelled') return 'was cancelled';
+  const status = (await deps.ledger.inspect(id))?.status;
+  return status && status !== 'reserved' ? `ended before it reached the provider (its reservation was ${status})` : null;
 }
 
 /**
@@ -49,11 +56,10 @@ export async function replayedChoice(
 ): Promise<ReplayedChoice> {
   const sent = (await deps.generate.getJob(id))?.data;
   if (!sent) {
-    // The same job enqueued again after its generate job (kept a day after it ends) is gone:
-    // one that reached the provider (its claim says so for nine days, its hold for as long as
-    // it is held) or was cancelled must never go on again.
-    const ran = await ranBefore(deps, team, id);
-    if (ran) return { code: 'already-ran', rejected: [`this job ${ran} and has ended; its decision and result were kept a day after it ended. Enqueue it under a new id to run it again`] };
+    // The same job enqueued again after its generate job (kept a day after it ends) is gone: one
+    // that went on and ended never goes on again.
+    const ended = await endedBefore(deps, team, id);
+    if (ended) return { code: 'already-ended', rejected: [`this job ${ended}; a job's decision and result are kept a day after it ends. Enqueue it under a new id to run it again`] };
   }
   if (sent) {
     const index = l.candidates.findIndex((c) => describeVariant(c.job) === describeVariant(sent.variant));

@@ -119,7 +119,7 @@ export async function startGenerator(w: Wiring): Promise<Worker> {
     poll: { intervalMs: DEFAULTS.pollIntervalMs, maxIntervalMs: DEFAULTS.pollMaxIntervalMs, timeoutMs: DEFAULTS.pollTimeoutMs, ...cfg.poll },
     ...(callbacks ? { callbackUrlFor: callbacks.urlFor, wake: callbacks.wake } : {}),
     cardFor: (team, ref) => w.cards.load(team, ref),
-    holdForReconciliation: (id, externalId, reason, terms) => unsettled.add(id, externalId, reason, terms),
+    holdForReconciliation: (id, externalId, reason) => unsettled.add(id, externalId, reason),
     gate: new CancelGate(w.ledgerRedis, w.prefix),
     log,
     metrics: w.metrics,
@@ -129,7 +129,7 @@ export async function startGenerator(w: Wiring): Promise<Worker> {
   const queued = [QUEUE_INTAKE, QUEUE_GENERATE].map((name) => quietErrors(new Queue(name, { ...QUEUE_OPTIONS, connection: w.ledgerRedis, prefix: w.queuePrefix })));
   const reaper = startReaper(ledger, {
     intervalMs: cfg.reaperIntervalMs ?? DEFAULTS.reaperIntervalMs,
-    keep: keepWhile(pendingIn(queued), (id) => unsettled.has(id), heldWhenQueueFailed(queued[1]!, (id, externalId, reason, terms) => unsettled.add(id, externalId, reason, terms))),
+    keep: keepWhile(pendingIn(queued), (id) => unsettled.has(id), heldWhenQueueFailed(queued[1]!, (id, externalId, reason) => unsettled.add(id, externalId, reason))),
     leaseMs: w.leaseMs,
     onExpired: (r) => log.warn({ reservation: r.reservationId }, 'reservation expired: its job can no longer run'),
     onError: (err) => log.error({ err }, 'reaper failed'),

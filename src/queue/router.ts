@@ -79,7 +79,7 @@ function admissionOf(id: string, choice: Choice, loaded: ActivePolicy): Admissio
  * ledger (reservation id = the internal job id) and forward the chosen variant to `generate` under the same id,
  * or finish with a rejection that says why. A retry returns the same decision: the reservation
  * replays, and what was already forwarded is not sent again (see replay.ts for a policy reloaded
- * between the two).
+ * between the two, and for a job enqueued again after it ended).
  */
 export function createRouter(deps: RouterDeps) {
   return async (bull: BullJob): Promise<StoredDecision> => {

@@ -1,5 +1,4 @@
 import type { RedisConnection as Redis } from '../redis-connection.js';
-import { readPricingTerms, writePricingTerms, type PricingTerms } from './records/admission.js';
 
 /** A job whose provider task may have billed, while its outcome is unknown to vidgate. */
 export interface UnsettledJob {
@@ -7,8 +6,6 @@ export interface UnsettledJob {
   externalId: string | null;
   reason: string;
   at: string;
-  /** How to price the job's tasks, as a line (records/admission.ts; holds made before the terms were kept have none). */
-  terms?: string;
 }
 
 /**
@@ -24,17 +21,8 @@ export class UnsettledJobs {
     this.key = `${prefix}:unsettled`;
   }
 
-  /** `terms` stay with the hold: reconciliation may come after the job's admission is gone. */
-  async add(id: string, externalId: string | undefined, reason: string, terms?: PricingTerms): Promise<void> {
-    await this.redis.hset(this.key, id, JSON.stringify({ externalId: externalId ?? null, reason, at: new Date().toISOString(), ...(terms ? { terms: writePricingTerms(terms) } : {}) }));
-  }
-
-  /** The pricing terms kept with a job's hold, if it is held and they were kept. */
-  async terms(id: string): Promise<PricingTerms | null> {
-    const text = await this.redis.hget(this.key, id);
-    if (!text) return null;
-    const { terms } = JSON.parse(text) as { terms?: unknown };
-    return typeof terms === 'string' ? readPricingTerms(terms) : null;
+  async add(id: string, externalId: string | undefined, reason: string): Promise<void> {
+    await this.redis.hset(this.key, id, JSON.stringify({ externalId: externalId ?? null, reason, at: new Date().toISOString() }));
   }
 
   async has(id: string): Promise<boolean> {

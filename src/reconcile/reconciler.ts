@@ -9,8 +9,7 @@ import { externalTaskId, parseExternalTaskId } from '../queue/names.js';
 import type { ModelId } from '../catalog.js';
 import { KLING_ROUTES } from '../providers/kling/models.js';
 import type { GenerateData } from '../queue/records.js';
-import { pricingTermsOf, type PricingTerms } from '../queue/records/admission.js';
-import type { CancelGate } from '../queue/cancel-gate.js';
+import { pricingTermsOf, readPricingTerms, type PricingTerms } from '../queue/records/admission.js';
 import type { RateCard } from '../pricing/rate-card-schema.js';
 import { actualCost } from '../queue/generate/settle.js';
 import type { UnsettledJobs } from '../queue/unsettled.js';
@@ -22,10 +21,9 @@ export interface ReconcileOptions {
   unsettled: UnsettledJobs;
   /**
    * What prices a task without a billing record: the job's admission while its generate job is
-   * kept (a day), else the terms its hold or its `sent` claim kept.
+   * kept (a day), else the terms the generator kept with its reservation.
    */
   generate: Queue<GenerateData>;
-  gate: CancelGate;
   /** The card an admission names (built-in, or stored with its team's policy version). */
   cardFor: (team: string, ref: string) => Promise<RateCard>;
   /** Only tasks created at or after this time (ms since the epoch). */
@@ -94,35 +92,37 @@ async function allTasksOf(o: ReconcileOptions, jobId: string, known: Map<string,
 }
 
 /** What the provider billed for a task: its billing record, or its output priced as settlement does. */
-async function billedFor(o: ReconcileOptions, jobId: string, team: string | null, task: TaskState): Promise<Money | null> {
+async function billedFor(o: ReconcileOptions, jobId: string, kept: Kept, task: TaskState): Promise<Money | null> {
   if (task.status !== 'succeeded') return money('0');
   // Compared in the ledger's own unit, rounded as a commit rounds it.
   if (task.billing) return fromMicros(toMicros(task.billing.amount, 'up'));
-  const priced = await pricingOf(o, jobId, team);
+  const priced = await pricingOf(o, jobId, kept);
   if (!priced) return null;
   const model = parseExternalTaskId(task.handle.externalId)!.model;
   const terms = { ...priced.terms, request: { ...priced.terms.request, model } };
   return fromMicros(toMicros((await actualCost({ id: jobId, team: priced.team }, terms, task, o.log, o.cardFor)).actual, 'up'));
 }
 
-/** How a job's tasks are priced, from the newest record of it still kept; null when none is. */
-async function pricingOf(o: ReconcileOptions, jobId: string, team: string | null): Promise<{ team: string; terms: PricingTerms } | null> {
+/** What the reservation record keeps of a job: its team, and the terms the generator kept with it. */
+type Kept = { team: string; terms: [string, string] | null } | null;
+
+/** How a job's tasks are priced: by its admission while its generate job is kept, else by its reservation's terms; null when neither is. */
+async function pricingOf(o: ReconcileOptions, jobId: string, kept: Kept): Promise<{ team: string; terms: PricingTerms } | null> {
   const admission = (await o.generate.getJob(jobId))?.data;
   if (admission) return { team: admission.variant.team, terms: pricingTermsOf(admission) };
-  if (team === null) return null;
-  const terms = (await o.unsettled.terms(jobId)) ?? (await o.gate.terms(team, jobId));
-  return terms && { team, terms };
+  const terms = readPricingTerms(kept?.terms);
+  return kept && terms && { team: kept.team, terms };
 }
 
-async function sideOf(o: ReconcileOptions, jobId: string, team: string | null, tasks: TaskState[]): Promise<ProviderSide> {
+async function sideOf(o: ReconcileOptions, jobId: string, kept: Kept, tasks: TaskState[]): Promise<ProviderSide> {
   const side: ProviderSide = { jobId, tasks: [] };
-  for (const t of tasks) side.tasks.push({ externalId: t.handle.externalId, status: t.status, billed: await billedFor(o, jobId, team, t) });
+  for (const t of tasks) side.tasks.push({ externalId: t.handle.externalId, status: t.status, billed: await billedFor(o, jobId, kept, t) });
   return side;
 }
 
-async function ledgerSide(o: ReconcileOptions, jobId: string): Promise<LedgerSide & { team: string | null }> {
+async function ledgerSide(o: ReconcileOptions, jobId: string): Promise<LedgerSide & { kept: Kept }> {
   const r = await o.ledger.inspect(jobId);
-  return { status: r?.status ?? 'unknown', charged: money(r?.recorded ?? '0'), held: await o.unsettled.has(jobId), team: r?.team ?? null };
+  return { status: r?.status ?? 'unknown', charged: money(r?.recorded ?? '0'), held: await o.unsettled.has(jobId), kept: r && { team: r.team, terms: r.terms } };
 }
 
 /**
@@ -141,9 +141,9 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileReport> {
   const settled: Settlement[] = [];
   for (const [jobId, tasks] of byJob) {
     const ledger = await ledgerSide(o, jobId);
-    let finding = compare(await sideOf(o, jobId, ledger.team, [...tasks.values()]), ledger);
+    let finding = compare(await sideOf(o, jobId, ledger.kept, [...tasks.values()]), ledger);
     // Before money moves, the job's every task: the list may have shown only some.
-    if (finding) finding = compare(await sideOf(o, jobId, ledger.team, await allTasksOf(o, jobId, tasks)), ledger);
+    if (finding) finding = compare(await sideOf(o, jobId, ledger.kept, await allTasksOf(o, jobId, tasks)), ledger);
     if (!finding) continue;
     findings.push(finding);
     if (o.apply) settled.push(await settle(o, finding, ledger.held));
@@ -154,34 +154,23 @@ export async function reconcile(o: ReconcileOptions): Promise<ReconcileReport> {
   return { tasksRead, jobs: byJob.size, findings, settled };
 }
 
-/**
- * Lifts a settled job's hold. Its reservation stays eight more days, and a later run prices the
- * job's tasks again: the terms its hold kept go back beside its claim, which may have expired
- * while it was held.
- */
-async function liftHold(o: ReconcileOptions, jobId: string): Promise<void> {
-  const [terms, team] = await Promise.all([o.unsettled.terms(jobId), o.ledger.inspect(jobId).then((r) => r?.team)]);
-  if (terms && team) await o.gate.remember(team, jobId, terms);
-  await o.unsettled.remove(jobId);
-}
-
 async function settle(o: ReconcileOptions, f: Finding, held: boolean): Promise<Settlement> {
   switch (f.kind) {
     case 'held-already-settled':
-      await liftHold(o, f.jobId);
+      await o.unsettled.remove(f.jobId);
       return { jobId: f.jobId, action: 'cleared', amount: '0' };
     case 'billed-outside-ledger':
     case 'amount-differs': {
       const r = await o.ledger.reconcile({ reservationId: f.jobId, billed: f.billed });
       // The ledger now holds the bill: a hold on the job has nothing left to wait for.
-      if (held && r.status !== 'unknown' && r.status !== 'reserved') await liftHold(o, f.jobId);
+      if (held && r.status !== 'unknown' && r.status !== 'reserved') await o.unsettled.remove(f.jobId);
       const delta = money(r.delta ?? '0');
       return { jobId: f.jobId, action: delta.isZero() ? 'none' : delta.isNegative() ? 'refunded' : 'charged', amount: delta.abs().toString() };
     }
     case 'held-task-ended': {
       const billed = money(f.billed);
       const r = billed.isZero() ? await o.ledger.release({ reservationId: f.jobId, reason: 'reconciled: the provider billed nothing' }) : await o.ledger.commit({ reservationId: f.jobId, actual: billed });
-      await liftHold(o, f.jobId);
+      await o.unsettled.remove(f.jobId);
       o.log.info({ job: f.jobId, status: r.status }, 'held job settled by reconciliation');
       return { jobId: f.jobId, action: billed.isZero() ? 'released' : 'committed', amount: f.billed };
     }

@@ -4,13 +4,14 @@
 import { Queue } from 'bullmq';
 import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
-import { Job } from '../../src/job.js';
+import { Job, priceRequestOf } from '../../src/job.js';
+import { price } from '../../src/pricing/price.js';
 import { KlingAdapter } from '../../src/providers/kling/adapter.js';
 import { QUEUE_GENERATE, externalTaskId, internalJobId } from '../../src/queue/names.js';
 import { formatMoney, money } from '../../src/money.js';
+import { readPricingTerms } from '../../src/queue/records/admission.js';
 import type { GenerateData } from '../../src/queue/records.js';
 import { reconcile } from '../../src/reconcile/reconciler.js';
-import { CancelGate } from '../../src/queue/cancel-gate.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import { bullPrefix, connect } from '../helpers/redis.js';
 
@@ -31,7 +32,7 @@ async function setup(workers: Parameters<typeof startPipeline>[0]['workers'] = {
   open.push(generate);
   const provider = new KlingAdapter({ baseUrl: p.kling.url, credentials: { apiKey: 'e2e' }, unitPrice: '1' });
   // `by`: another provider account (one without a unit price gives tasks no billing record).
-  const run = (apply: boolean, by = provider) => reconcile({ provider: by, ledger: p.workers.ledger, unsettled: p.workers.unsettled, generate, gate: new CancelGate(redis, p.prefix), cardFor: (team, ref) => p.workers.cards.load(team, ref), apply, log: pino({ level: 'silent' }) });
+  const run = (apply: boolean, by = provider) => reconcile({ provider: by, ledger: p.workers.ledger, unsettled: p.workers.unsettled, generate, cardFor: (team, ref) => p.workers.cards.load(team, ref), apply, log: pino({ level: 'silent' }) });
   const budget = async () => p.client.budgets.show({ team: 'rc', project: 'main' });
   /** Waits until the local server says the task has ended (its bill is then final). */
   const ended = async (externalId: string) =>
@@ -41,27 +42,21 @@ async function setup(workers: Parameters<typeof startPipeline>[0]['workers'] = {
 
 it('a job whose polls ran out while its task ran is held, then committed from the bill', async () => {
   // The task takes 1.5 s; the generator gives up polling after 50 ms, twice.
-  const { p, redis, run, budget, ended } = await setup({ poll: { intervalMs: 10, maxIntervalMs: 20, timeoutMs: 50 }, generateAttempts: { attempts: 2, backoffMs: 10 } }, 1500);
+  const { p, run, budget, ended } = await setup({ poll: { intervalMs: 10, maxIntervalMs: 20, timeoutMs: 50 }, generateAttempts: { attempts: 2, backoffMs: 10 } }, 1500);
   const r = await (await p.client.enqueue(job({ id: 'slow-1' }))).result();
   expect(r).toMatchObject({ state: 'failed', settlement: 'held-for-reconciliation' });
   const [held] = await p.workers.unsettled.list();
   expect(held).toBeDefined();
-  // The hold keeps what prices the task, for a reconciliation after the generate job is gone.
-  expect(await p.workers.unsettled.terms(held!.id)).toMatchObject({ request: { model: 'kling-3.0', resolution: '720p', durationSeconds: 5, audio: false } });
+  // The reservation keeps what prices the task, for a reconciliation after the generate job is gone.
+  expect(readPricingTerms((await p.workers.ledger.inspect(held!.id))!.terms)).toMatchObject({ request: { model: 'kling-3.0', resolution: '720p', durationSeconds: 5, audio: false } });
   expect(await budget()).toMatchObject({ reserved: '0.375', spent: '0.00' });
   await ended(held!.externalId!);
-  // Held past its claim's nine days: the claim, and the terms beside it, are gone.
-  const gate = new CancelGate(redis, p.prefix);
-  await redis.del(`${p.prefix}:{rc}:gate:${held!.id}`);
 
   const found = await run(true);
   expect(found.findings).toEqual([{ kind: 'held-task-ended', jobId: held!.id, billed: '0.375' }]);
   expect(found.settled).toEqual([{ jobId: held!.id, action: 'committed', amount: '0.375' }]);
   expect(await budget()).toMatchObject({ reserved: '0.00', spent: '0.375' });
   expect(await p.workers.unsettled.list()).toEqual([]);
-  // Lifting the hold put its terms back beside a fresh claim: later runs still price the task.
-  expect(await gate.terms('rc', held!.id)).toMatchObject({ request: { model: 'kling-3.0', durationSeconds: 5 } });
-  expect(await gate.read('rc', held!.id)).toBe('sent');
   expect((await run(true)).findings).toEqual([]);
 });
 
@@ -106,7 +101,7 @@ it('a task billed after its reservation went back is charged; a commit that diff
   expect((await ledger.audit('rc')).filter((e) => e.op === 'reconcile').map((e) => e.fields.amount).sort()).toEqual(['0.275', '0.375']);
 });
 
-it("after a job's generate job aged out, its tasks are priced by the terms its claim (or its hold) kept", async () => {
+it("after a job's generate job aged out, its tasks are priced by the terms its reservation kept", async () => {
   const { p, generate, run, budget } = await setup();
   // A provider account without a unit price: its tasks carry no billing record, so they are priced.
   const provider = new KlingAdapter({ baseUrl: p.kling.url, credentials: { apiKey: 'e2e' } });
@@ -123,7 +118,15 @@ it("after a job's generate job aged out, its tasks are priced by the terms its c
   const report = await run(true, provider);
   expect(report.findings).toEqual([{ kind: 'amount-differs', jobId: id, billed: expect.any(String), charged: '0.525' }]);
   const billed = money(report.findings[0]!.kind === 'amount-differs' ? report.findings[0]!.billed : '0');
-  // 0.525 for the job's own task, and the orphan priced on kling-o3's card: more than nothing.
+  // Each task priced on the job's card by the output length the provider reports: the job's own
+  // (kling-3.0) and the orphan (kling-o3, the task's own model).
+  const card = await p.workers.cards.load('rc', readPricingTerms((await p.workers.ledger.inspect(id))!.terms)!.card);
+  const cost = async (externalId: string, j: Job) => {
+    const output = (await provider.findByExternalId(externalId, j))!.outputs[0]!;
+    return price({ ...priceRequestOf(j), durationSeconds: output.durationSeconds! }, card).cost;
+  };
+  const expected = (await cost(externalTaskId(id, 'kling-3.0'), Job.parse(job({ durationSeconds: 7 })))).plus(await cost(orphan, o3));
+  expect([billed.toString(), billed.eq(expected)]).toEqual([billed.toString(), true]);
   expect(billed.gt(money('0.525'))).toBe(true);
   expect(await budget()).toMatchObject({ spent: formatMoney(billed) });
   expect((await run(true, provider)).findings).toEqual([]);

@@ -4,6 +4,8 @@
 -- KEYS[1] reservation hash   KEYS[2] lease set   KEYS[3] audit stream
 -- ARGV[1] reservation id   ARGV[2] now (ms; empty: Redis's TIME)   ARGV[3] audit stream max length
 -- ARGV[4] actor   ARGV[5] lease (ms)
+-- ARGV[6], ARGV[7] (optional) the caller's terms for the record, two short texts kept as "pr" and
+-- "pc" for as long as the record is (vidgate's pricing terms: the request and the card)
 -- Returns JSON: { status = 'reserved', leaseUntil }, or the reservation's status when it is no
 -- longer pending (nothing changes then), or { status = 'unknown' }
 --@include clock.lua
@@ -23,6 +25,7 @@ end
 local now = clockNow(nowArg)
 local leaseUntil = now + leaseMs
 redis.call('HSET', reservationKey, 'leaseUntil', fmt(leaseUntil))
+if ARGV[6] and ARGV[6] ~= '' then redis.call('HSET', reservationKey, 'pr', ARGV[6], 'pc', ARGV[7]) end
 redis.call('ZADD', leasesKey, fmt(leaseUntil), id)
 audit(auditKey, auditMax, { 'op', 'extend', 'at', fmt(now), 'id', id, 'project', res.project,
   'actor', actor, 'leaseUntil', fmt(leaseUntil) })

@@ -5,7 +5,6 @@ import type { WorkerMetrics } from '../../metrics/worker-metrics.js';
 import type { RateCard } from '../../pricing/rate-card-schema.js';
 import type { Provider } from '../../providers/provider.js';
 import type { CancelGate } from '../cancel-gate.js';
-import type { PricingTerms } from '../records/admission.js';
 import type { AccountScheduler } from '../scheduler/account.js';
 import type { ModelSlots } from '../slots.js';
 
@@ -26,8 +25,8 @@ export interface GeneratorDeps {
   callbackUrlFor?: (externalId: string) => string | undefined;
   /** Wakes the poll loop of the task with this external id when a callback arrives. */
   wake?: (externalId: string, now: () => void) => () => void;
-  /** Jobs whose reservation is held for reconciliation (the provider's bill is unknown), with what prices their tasks. */
-  holdForReconciliation: (id: string, externalId: string | undefined, reason: string, terms: PricingTerms) => Promise<void>;
+  /** Jobs whose reservation is held for reconciliation (the provider's bill is unknown). */
+  holdForReconciliation: (id: string, externalId: string | undefined, reason: string) => Promise<void>;
   /** Claimed just before a job first goes to the provider: a job cancelled first is never sent. */
   gate: CancelGate;
   /** The card an admission names (built-in, or stored with the policy version that admitted the job). */

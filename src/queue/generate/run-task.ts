@@ -3,7 +3,7 @@ import type { Job } from '../../job.js';
 import { followTask } from '../../providers/poll.js';
 import type { TaskHandle } from '../../providers/provider.js';
 import type { GenerateData } from '../records.js';
-import { pricingTermsOf } from '../records/admission.js';
+import { pricingTermsOf, writePricingTerms, type PricingTerms } from '../records/admission.js';
 import type { GeneratorDeps } from './deps.js';
 import type { StepEvent } from './next-step.js';
 
@@ -47,8 +47,9 @@ export async function runTask(deps: GeneratorDeps, run: TaskRun, job: Job, exter
  * task's bill and then lost its job's completion (a Redis restart, a lapsed lock), so BullMQ runs
  * it again; the task is followed to its end and the commit replays its first answer.
  */
-async function hold(deps: GeneratorDeps, id: string, during: 'submit' | 'follow'): Promise<void> {
-  const held = await deps.ledger.extend({ reservationId: id, leaseMs: deps.leaseMs });
+/** `terms` (at the submit) stay with the reservation: reconciliation prices the job's tasks by them once the generate job is gone. */
+async function hold(deps: GeneratorDeps, id: string, during: 'submit' | 'follow', terms?: PricingTerms): Promise<void> {
+  const held = await deps.ledger.extend({ reservationId: id, leaseMs: deps.leaseMs, ...(terms ? { terms: writePricingTerms(terms) } : {}) });
   if (held.status === 'reserved' || (held.status === 'committed' && during === 'follow')) return;
   throw new NotHeld(held.status);
 }
@@ -69,9 +70,9 @@ async function findOrCreate(deps: GeneratorDeps, run: TaskRun, job: Job, externa
   // Nothing goes to the provider unless the money is still held: a reservation given back while
   // the job waited would leave the provider's bill outside every budget. The fresh lease covers
   // the submit.
-  await hold(deps, d.id, 'submit');
+  await hold(deps, d.id, 'submit', pricingTermsOf(d));
   // A cancel that came first wins: the job was never sent, and the failure path releases its money.
-  if ((await deps.gate.claim(job.team, d.id, 'sent', pricingTermsOf(d))) === 'cancelled') throw new NotHeld('cancelled');
+  if ((await deps.gate.claim(job.team, d.id, 'sent')) === 'cancelled') throw new NotHeld('cancelled');
   if (!resuming) await run.save({ current: { model: job.model, externalId } });
   const callbackUrl = deps.callbackUrlFor?.(externalId);
   submitting();

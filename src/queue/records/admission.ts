@@ -40,8 +40,8 @@ export type GenerateData = z.infer<typeof GenerateData>;
 
 /**
  * What prices a job's tasks once its generate job is gone: the card its admission names and the
- * admitted request (a task's own model replaces the request's). The generator's `sent` claim
- * (cancel-gate.ts) and a hold for reconciliation (unsettled.ts) keep them, for reconciliation.
+ * admitted request (a task's own model replaces the request's). The generator keeps them with the
+ * job's reservation just before its first send (Ledger.extend), for reconciliation.
  */
 export const PricingTerms = z.object({ card: z.string(), request: PriceRequest });
 export type PricingTerms = z.infer<typeof PricingTerms>;
@@ -49,19 +49,29 @@ export type PricingTerms = z.infer<typeof PricingTerms>;
 export const pricingTermsOf = (a: Pick<Admission, 'rateCard' | 'variant'>): PricingTerms => ({ card: a.rateCard, request: priceRequestOf(a.variant) });
 
 /**
- * Terms as one short line (every job that reaches the provider keeps it for days, so bytes
- * count): "<model>|<mode>|<resolution>|<audio 1/0>|<seconds>|<reference orientation>|<reference
- * seconds>|<card>", empty where a field is unset. The card (a built-in id or a path) comes last,
- * so it may hold any character.
+ * A stored card's ref (`sha256:` and 64 hex digits) is kept as `#` and its digest in base64url: 44
+ * characters, not 71. Any other card starting with `#` gets one more in front.
  */
-export function writePricingTerms({ card, request: r }: PricingTerms): string {
-  return [r.model, r.mode ?? '', r.resolution, r.audio ? '1' : '0', String(r.durationSeconds), r.reference?.orientation ?? '', r.reference ? String(r.reference.videoSeconds) : '', card].join('|');
+const STORED_REF = /^sha256:([0-9a-f]{64})$/;
+
+/**
+ * Terms as the reservation record keeps them: two texts, each within Redis's compact hash value
+ * size (64 bytes), since every job that reaches the provider keeps them for days. The request is
+ * "<model>|<mode>|<resolution>|<audio 1/0>|<seconds>|<reference orientation>|<reference seconds>",
+ * empty where unset; then the card.
+ */
+export function writePricingTerms({ card, request: r }: PricingTerms): [string, string] {
+  const line = [r.model, r.mode ?? '', r.resolution, r.audio ? '1' : '0', String(r.durationSeconds), r.reference?.orientation ?? '', r.reference ? String(r.reference.videoSeconds) : ''].join('|');
+  const stored = STORED_REF.exec(card);
+  return [line, stored ? `#${Buffer.from(stored[1]!, 'hex').toString('base64url')}` : card.startsWith('#') ? `#${card}` : card];
 }
 
-/** Terms from their line, or null when the text does not read as terms. */
-export function readPricingTerms(text: string | null | undefined): PricingTerms | null {
-  const f = text?.split('|');
-  if (!f || f.length < 8) return null;
+/** Terms from their texts, or null when they do not read as terms. */
+export function readPricingTerms(texts: readonly [string, string] | null | undefined): PricingTerms | null {
+  if (!texts) return null;
+  const [line, cardText] = texts;
+  const f = line.split('|');
+  if (f.length !== 7) return null;
   const [model, mode, resolution, audio, seconds, orientation, videoSeconds] = f;
   const request = {
     model,
@@ -71,6 +81,7 @@ export function readPricingTerms(text: string | null | undefined): PricingTerms 
     durationSeconds: Number(seconds),
     ...(orientation ? { reference: { orientation, videoSeconds: Number(videoSeconds) } } : {}),
   };
-  const parsed = PricingTerms.safeParse({ card: f.slice(7).join('|'), request });
+  const card = cardText.startsWith('##') ? cardText.slice(1) : cardText.startsWith('#') ? `sha256:${Buffer.from(cardText.slice(1), 'base64url').toString('hex')}` : cardText;
+  const parsed = PricingTerms.safeParse({ card, request });
   return parsed.success ? parsed.data : null;
 }

@@ -20,7 +20,7 @@ export type DecisionCode =
   | 'reloaded-reservation-covers'
   | 'reloaded-topped-up'
   | 'reloaded-top-up-failed'
-  | 'already-ran';
+  | 'already-ended';
 
 /** The explanation of a job that never reached pricing: every field there, empty. */
 const UNEXPLAINED: Omit<Explanation, 'outcome' | 'reasons'> = {

@@ -82,7 +82,7 @@ it('a job already forwarded keeps the variant it was forwarded as, even if the n
   expect(await t.reserved()).toBe('0.75');
 });
 
-it('a job enqueued again after it went to the provider and its generate job aged out is rejected as already run, not sent again', async () => {
+it('a job enqueued again after it went to the provider and its generate job aged out is rejected as already ended, never sent again', async () => {
   const t = await setup('1.05');
   await t.run();
   const ageOut = async () => {
@@ -96,16 +96,31 @@ it('a job enqueued again after it went to the provider and its generate job aged
   // Held for reconciliation (its claim may have expired): never sent again.
   await ageOut();
   t.heldIds.add(R1);
-  expect(await t.run()).toMatchObject({ outcome: 'reject', code: 'already-ran', reasons: [expect.stringMatching(/^this job went to the provider \(its money is held for reconciliation\) and has ended/)] });
+  expect(await t.run()).toMatchObject({ outcome: 'reject', code: 'already-ended', reasons: [expect.stringMatching(/^this job went to the provider \(its money is held for reconciliation\); a job's decision/)] });
   t.heldIds.clear();
   // Claimed for the provider, ended, and removed a day later: the same, by its claim.
   await t.gate.claim('studio', R1, 'sent');
   const again = await t.run();
-  expect(again).toMatchObject({ outcome: 'reject', code: 'already-ran', reasons: [expect.stringMatching(/^this job went to the provider and has ended; .* Enqueue it under a new id to run it again$/)] });
+  expect(again).toMatchObject({ outcome: 'reject', code: 'already-ended', reasons: [expect.stringMatching(/^this job went to the provider and has ended; .* Enqueue it under a new id to run it again$/)] });
   expect(await t.forwarded()).toBeUndefined();
   expect((await t.scheduler.usage()).waiting).toEqual(new Map());
   // Its money is as it was: a rejection here writes nothing to the ledger.
   expect(await t.reserved()).toBe('0.75');
+});
+
+it('enqueued again after its generate job aged out: one cancelled, or released before it reached the provider, is rejected too', async () => {
+  for (const [how, end, reason] of [
+    ['cancelled', async (t: Awaited<ReturnType<typeof setup>>) => void (await t.gate.claim('studio', R1, 'cancelled')), /^this job was cancelled; /],
+    ['released', async (t: Awaited<ReturnType<typeof setup>>) => void (await t.ledger.release({ reservationId: R1, reason: 'lease expired' })), /^this job ended before it reached the provider \(its reservation was released\); /],
+  ] as const) {
+    const t = await setup('1.05');
+    await t.run();
+    await (await t.generate.getJob(R1))!.remove();
+    await t.scheduler.release(R1);
+    await end(t);
+    expect([how, await t.run()]).toMatchObject([how, { outcome: 'reject', code: 'already-ended', reasons: [expect.stringMatching(reason)] }]);
+    expect(await t.forwarded()).toBeUndefined();
+  }
 });
 
 it('not yet forwarded: the replayed index is not trusted across a reload; the reservation is topped up to the new variant', async () => {

@@ -37,7 +37,7 @@ it('a task listed twice (the pages shifted under the read) is one bill', async (
   await ledger.reserve({ reservationId: 'dup-1', team: 'd', project: 'p', candidates: [{ cost: '0.35' }] });
   await ledger.commit({ reservationId: 'dup-1', actual: '0.35' });
   const provider = new KlingAdapter({ baseUrl: url, credentials: { apiKey: 'k' }, unitPrice: '1', retry: { attempts: 1 } });
-  const report = await reconcile({ provider, ledger, unsettled: new UnsettledJobs(redis, prefix), generate: null as never, gate: null as never, cardFor: (team, ref) => new PolicyCards(redis, prefix).load(team, ref), apply: true, log: pino({ level: 'silent' }) });
+  const report = await reconcile({ provider, ledger, unsettled: new UnsettledJobs(redis, prefix), generate: null as never, cardFor: (team, ref) => new PolicyCards(redis, prefix).load(team, ref), apply: true, log: pino({ level: 'silent' }) });
   expect(report).toMatchObject({ tasksRead: LIST_PAGE_SIZE + 1, jobs: 1, findings: [], settled: [] });
   await redis.quit();
 });

@@ -1,4 +1,4 @@
-// The pricing terms a job's claim and hold keep for reconciliation, as their short line: every
+// The pricing terms a job's reservation keeps for reconciliation, as their two short texts: every
 // request pricing can take reads back as itself, whatever the card's name holds.
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
@@ -32,12 +32,19 @@ it('every terms line reads back as the terms written', () => {
   );
 });
 
-it('a card name with the separator in it is kept whole', () => {
-  const t = { card: '/cards/a|b.yaml', request: { model: 'kling-3.0', resolution: '720p', audio: false, durationSeconds: 5 } } as const;
-  expect(writePricingTerms(t)).toBe('kling-3.0||720p|0|5|||/cards/a|b.yaml');
-  expect(readPricingTerms(writePricingTerms(t))).toEqual(t);
+it("a card's name is kept whole; a stored card's ref in 44 characters, so both texts stay within a compact hash value", () => {
+  const request = { model: 'kling-motion-control', mode: 'motion-control', resolution: '1080p', audio: true, durationSeconds: 30, reference: { orientation: 'video', videoSeconds: 30 } } as const;
+  const path = { card: '/cards/a|b.yaml', request };
+  expect(writePricingTerms(path)).toEqual(['kling-motion-control|motion-control|1080p|1|30|video|30', '/cards/a|b.yaml']);
+  expect(readPricingTerms(writePricingTerms(path))).toEqual(path);
+  const stored = { card: `sha256:${'0123456789abcdef'.repeat(4)}`, request };
+  const texts = writePricingTerms(stored);
+  expect(texts.map((t) => t.length <= 64)).toEqual([true, true]);
+  expect(readPricingTerms(texts)).toEqual(stored);
 });
 
-it('what does not read as terms is none: an older claim, a damaged line, an unknown model', () => {
-  for (const text of [null, '', 'sent', 'kling-3.0|720p', 'kling-9|text-to-video|720p|0|5|||card', 'kling-3.0||720p|0|abc|||card']) expect(readPricingTerms(text)).toBeNull();
+it('what does not read as terms is none: none kept, a damaged line, an unknown model', () => {
+  const card = 'hf-forum-2026-04';
+  for (const line of ['', 'kling-3.0|720p', 'kling-9|text-to-video|720p|0|5||', 'kling-3.0||720p|0|abc||', 'kling-3.0||720p|0|5|||extra']) expect(readPricingTerms([line, card])).toBeNull();
+  expect(readPricingTerms(null)).toBeNull();
 });
