@@ -17,7 +17,7 @@ export const QUEUE_OPTIONS = { streams: { events: { maxLen: DEFAULTS.queueEvents
 /**
  * How long BullMQ keeps a finished job of either queue (seconds, and a count), by how it ended: a
  * completed one a day, a failed one a week. Reconciliation, which may come later, prices a job's
- * tasks by the terms its `sent` claim keeps (cancel-gate.ts), not from the generate job.
+ * tasks by the terms the generator keeps in its reservation, not from the generate job.
  */
 export const KEEP_COMPLETED = { age: DEFAULTS.completedJobRetentionMs / 1000, count: DEFAULTS.finishedJobsKept };
 export const KEEP_FAILED = { age: DEFAULTS.failedJobRetentionMs / 1000, count: DEFAULTS.finishedJobsKept };

@@ -59,7 +59,7 @@ export async function replayedChoice(
     // The same job enqueued again after its generate job (kept a day after it ends) is gone: one
     // that went on and ended never goes on again.
     const ended = await endedBefore(deps, team, id);
-    if (ended) return { code: 'already-ended', rejected: [`this job ${ended}; a job's decision and result are kept a day after it ends. Enqueue it under a new id to run it again`] };
+    if (ended) return { code: 'already-ended', rejected: [`this job ${ended}; a job's decision and result are kept a day after it completes (a week after it fails). Enqueue it under a new id to run it again`] };
   }
   if (sent) {
     const index = l.candidates.findIndex((c) => describeVariant(c.job) === describeVariant(sent.variant));

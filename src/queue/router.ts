@@ -169,7 +169,7 @@ export function createRouter(deps: RouterDeps) {
       await deps.generate.add('generate', admissionOf(id, choice, loaded), {
         jobId: id,
         delay: deps.parkMs ?? DEFAULTS.parkMs,
-        // Kept as the decision is: reconciliation prices its tasks by the terms the claim keeps.
+        // Kept as the decision is: reconciliation prices its tasks by the terms its reservation keeps.
         removeOnComplete: KEEP_COMPLETED,
         removeOnFail: KEEP_FAILED,
         attempts: deps.generateAttempts?.attempts ?? DEFAULTS.generateAttempts,

@@ -52,7 +52,7 @@ describe('retention of a finished job', () => {
       expect([key, left > DEFAULTS.reservationRetentionMs - 60_000 && left <= DEFAULTS.reservationRetentionMs]).toEqual([key, true]);
     }
     // Reconciliation prices the job's tasks by the terms its reservation keeps once the generate job is gone.
-    expect(await redis.hmget(keys.reservation('keep', id), 'pr', 'pc')).toEqual(['kling-3.0|text-to-video|720p|0|5||', generated.data.rateCard]);
+    expect(await redis.hmget(keys.reservation('keep', id), 'pr', 'pc')).toEqual(['3|t|720p|0|5||', generated.data.rateCard]);
     // The claim outlives the longest-kept record of the job (its failed jobs', its reservation's).
     const gate = await ttl(`${p.prefix}:{keep}:gate:${id}`);
     expect(gate > DEFAULTS.reservationRetentionMs && gate > DEFAULTS.failedJobRetentionMs && gate <= DEFAULTS.cancelGateRetentionMs).toBe(true);

@@ -47,7 +47,7 @@ export async function runTask(deps: GeneratorDeps, run: TaskRun, job: Job, exter
  * task's bill and then lost its job's completion (a Redis restart, a lapsed lock), so BullMQ runs
  * it again; the task is followed to its end and the commit replays its first answer.
  */
-/** `terms` (at the submit) stay with the reservation: reconciliation prices the job's tasks by them once the generate job is gone. */
+/** `terms` stay with the reservation: reconciliation prices the job's tasks by them once the generate job is gone. */
 async function hold(deps: GeneratorDeps, id: string, during: 'submit' | 'follow', terms?: PricingTerms): Promise<void> {
   const held = await deps.ledger.extend({ reservationId: id, leaseMs: deps.leaseMs, ...(terms ? { terms: writePricingTerms(terms) } : {}) });
   if (held.status === 'reserved' || (held.status === 'committed' && during === 'follow')) return;
@@ -83,6 +83,8 @@ async function findOrCreate(deps: GeneratorDeps, run: TaskRun, job: Job, externa
 
 async function follow(deps: GeneratorDeps, run: TaskRun, job: Job, handle: TaskHandle) {
   const id = run.data().id;
+  // Also while it follows: a job an older version sent goes on with its terms in its reservation.
+  const terms = pricingTermsOf(run.data());
   let lastExtend = Date.now();
   return followTask(deps.providerFor(job.model), handle, {
     ...deps.poll,
@@ -95,7 +97,7 @@ async function follow(deps: GeneratorDeps, run: TaskRun, job: Job, handle: TaskH
       await deps.slots.acquire(job.model, id);
       if (Date.now() - lastExtend < deps.leaseMs / 4) return;
       lastExtend = Date.now();
-      await hold(deps, id, 'follow');
+      await hold(deps, id, 'follow', terms);
     },
   });
 }

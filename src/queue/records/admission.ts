@@ -55,13 +55,33 @@ export const pricingTermsOf = (a: Pick<Admission, 'rateCard' | 'variant'>): Pric
 const STORED_REF = /^sha256:([0-9a-f]{64})$/;
 
 /**
- * Terms as the reservation record keeps them: two texts, each within Redis's compact hash value
- * size (64 bytes), since every job that reaches the provider keeps them for days. The request is
+ * Short codes for the catalog's names in the request line. A name without a code (a model added
+ * later) is written whole, and reads back as itself. Codes never change meaning: records keep them.
+ */
+const CODES = new Map<string, string>([
+  ['kling-3.0', '3'],
+  ['kling-o3', 'o3'],
+  ['kling-o1', 'o1'],
+  ['kling-motion-control', 'mc'],
+  ['text-to-video', 't'],
+  ['image-to-video', 'i'],
+  ['motion-control', 'm'],
+]);
+const NAMES = new Map([...CODES].map(([name, code]) => [code, name]));
+const code = (name: string) => CODES.get(name) ?? name;
+const nameOf = (text: string) => NAMES.get(text) ?? text;
+
+/**
+ * Terms as the reservation record keeps them: two texts, which every job that reaches the provider
+ * keeps for days, so bytes count: each stays within Redis's compact hash value size (64 bytes;
+ * the request line at most about 45, a built-in or stored card's ref at most 44). The request is
  * "<model>|<mode>|<resolution>|<audio 1/0>|<seconds>|<reference orientation>|<reference seconds>",
- * empty where unset; then the card.
+ * the names as short codes, empty where unset and the reference's seconds where they are the
+ * job's own (Motion Control's always are); then the card.
  */
 export function writePricingTerms({ card, request: r }: PricingTerms): [string, string] {
-  const line = [r.model, r.mode ?? '', r.resolution, r.audio ? '1' : '0', String(r.durationSeconds), r.reference?.orientation ?? '', r.reference ? String(r.reference.videoSeconds) : ''].join('|');
+  const ref = r.reference;
+  const line = [code(r.model), r.mode ? code(r.mode) : '', r.resolution, r.audio ? '1' : '0', String(r.durationSeconds), ref?.orientation ?? '', ref && ref.videoSeconds !== r.durationSeconds ? String(ref.videoSeconds) : ''].join('|');
   const stored = STORED_REF.exec(card);
   return [line, stored ? `#${Buffer.from(stored[1]!, 'hex').toString('base64url')}` : card.startsWith('#') ? `#${card}` : card];
 }
@@ -72,14 +92,14 @@ export function readPricingTerms(texts: readonly [string, string] | null | undef
   const [line, cardText] = texts;
   const f = line.split('|');
   if (f.length !== 7) return null;
-  const [model, mode, resolution, audio, seconds, orientation, videoSeconds] = f;
+  const [model, mode, resolution, audio, seconds, orientation, videoSeconds] = f as [string, string, string, string, string, string, string];
   const request = {
-    model,
-    ...(mode ? { mode } : {}),
+    model: nameOf(model),
+    ...(mode ? { mode: nameOf(mode) } : {}),
     resolution,
     audio: audio === '1',
     durationSeconds: Number(seconds),
-    ...(orientation ? { reference: { orientation, videoSeconds: Number(videoSeconds) } } : {}),
+    ...(orientation ? { reference: { orientation, videoSeconds: Number(videoSeconds || seconds) } } : {}),
   };
   const card = cardText.startsWith('##') ? cardText.slice(1) : cardText.startsWith('#') ? `sha256:${Buffer.from(cardText.slice(1), 'base64url').toString('hex')}` : cardText;
   const parsed = PricingTerms.safeParse({ card, request });

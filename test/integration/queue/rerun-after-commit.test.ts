@@ -59,7 +59,7 @@ it('a re-run that finds its reservation committed by its earlier run follows the
     cardFor: async () => loadRateCard(),
     log: pino({ level: 'silent' }),
   };
-  const data = { id: 'rr-1', current: { model: 'kling-3.0', externalId: handle.externalId, taskId: handle.taskId, route: handle.route } } as unknown as GenerateData;
+  const data = { id: 'rr-1', variant: job, rateCard: 'hf-forum-2026-04', current: { model: 'kling-3.0', externalId: handle.externalId, taskId: handle.taskId, route: handle.route } } as unknown as GenerateData;
   const event = await runTask(deps, { bull: { attemptsMade: 1 } as BullJob<GenerateData>, data: () => data, save: async () => {} }, job, handle.externalId);
   expect(event).toMatchObject({ type: 'task-ended', task: { status: 'succeeded', handle: { taskId: handle.taskId } } });
   // The commit replays its first answer: nothing is charged twice.
