@@ -1,12 +1,10 @@
-import type { z } from 'zod';
-import type { ReserveInput, ReserveResult } from '../schema.js';
+import type { ReserveResult } from '../schema.js';
+import type { EncodedReservation } from '../encoded-candidate.js';
 import type { Instant, Retry } from '../clock.js';
-import { micros, ppm } from '../codec.js';
+import { micros } from '../codec.js';
 import { windowsAt } from '../windows.js';
 import { commonArgs, type Located, type OpContext, type ScriptCall } from './context.js';
 import { decodeAlertText, decodeViewText } from './views.js';
-
-type Reservation = z.output<typeof ReserveInput>;
 
 const DAY_MS = 86_400_000;
 
@@ -14,7 +12,7 @@ const DAY_MS = 86_400_000;
  * reserve.lua's KEYS and ARGV (see its header). The balance keys of every period are passed, for
  * the windows of `at.guess`; the script checks those windows against its own clock.
  */
-export function reserveCall(ctx: OpContext, r: Reservation, at: Instant): ScriptCall {
+export function reserveCall(ctx: OpContext, r: EncodedReservation, at: Instant): ScriptCall {
   const w = windowsAt(at.guess);
   const k = ctx.keys;
   const args: (string | number)[] = [
@@ -30,9 +28,9 @@ export function reserveCall(ctx: OpContext, r: Reservation, at: Instant): Script
     w.monthly,
     r.candidates.length,
   ];
-  for (const c of r.candidates) args.push(micros.encode(c.cost, 'up'), ppm.encode(c.ceiling));
+  for (const c of r.candidates) args.push(c.cost, c.ceiling);
   args.push(ctx.historyRetentionMs, r.jobId ?? '');
-  for (const c of r.candidates) args.push(historyTag(c.history));
+  for (const c of r.candidates) args.push(c.tag);
   const keys = [
     k.reservation(r.team, r.reservationId),
     k.leases(r.team),
@@ -44,13 +42,6 @@ export function reserveCall(ctx: OpContext, r: Reservation, at: Instant): Script
     k.history(r.team, w.daily),
   ];
   return { keys, args };
-}
-
-/** A candidate's history tag as reserve.lua reads it: "model|estimate µ|1 or 0|rule=µ;rule=µ" (names hold none of "|;="). */
-function historyTag(tag: Reservation['candidates'][number]['history']): string {
-  if (!tag) return '';
-  const savings = tag.savings.map((s) => `${s.rule}=${micros.encode(s.amount)}`).join(';');
-  return `${tag.model}|${micros.encode(tag.estimate)}|${tag.downgraded ? 1 : 0}|${savings}`;
 }
 
 /** reserve.lua's flat reply (see its header). */
