@@ -39,10 +39,9 @@ export function headroom(scopes: ScopeBalance[]): string[] {
 
 /** The stored shape of a record: the inverse of `readDecision` for everything that is shown. */
 export function storeDecision(r: DecisionRecord): StoredDecision {
-  // A budget rejection's reasons end with its scopes' headroom (the router's): written again on
-  // reading. Its lines are made only when there are reasons enough to end with them.
-  const n = r.scopes.length;
-  const tail = n > 0 && r.reasons.length >= n && headroom(r.scopes).every((line, i) => r.reasons[r.reasons.length - n + i] === line);
+  // A budget rejection's reasons end with its scopes' headroom (the router's): written again on reading.
+  const lines = headroom(r.scopes);
+  const tail = lines.length > 0 && r.reasons.length >= lines.length && lines.every((line, i) => r.reasons[r.reasons.length - lines.length + i] === line);
   return {
     v: 2,
     id: r.id,
@@ -56,7 +55,7 @@ export function storeDecision(r: DecisionRecord): StoredDecision {
     requestedCost: r.requestedCost,
     chosen: r.chosen,
     rules: r.rules,
-    reasons: tail ? r.reasons.slice(0, r.reasons.length - n) : r.reasons,
+    reasons: tail ? r.reasons.slice(0, r.reasons.length - lines.length) : r.reasons,
     ...(tail ? { headroom: true as const } : {}),
     scopes: r.scopes.map((s) => [s.scope, s.name, s.window, s.limit, s.spent, s.reserved, s.available]),
     decidedAt: r.decidedAt,
