@@ -47,9 +47,15 @@ export function sumMoney(amounts: Iterable<Decimal>): Money {
  * and this is on the hot path of every reservation.
  */
 export function microsToMoneyText(micros: string): string {
-  const negative = micros.startsWith('-');
-  const digits = (negative ? micros.slice(1) : micros).padStart(7, '0');
-  const whole = digits.slice(0, -6).replace(/^0+(?=\d)/, '');
-  const fraction = digits.slice(-6).replace(/0+$/, '').padEnd(2, '0');
-  return `${negative && /[1-9]/.test(digits) ? '-' : ''}${whole}.${fraction}`;
+  const negative = micros.charCodeAt(0) === 45; // '-'
+  let digits = negative ? micros.slice(1) : micros;
+  if (digits.length < 7) digits = digits.padStart(7, '0');
+  // Index scans, not regular expressions: two amounts of every scope of every reservation come through here.
+  let from = 0;
+  const point = digits.length - 6;
+  while (from < point - 1 && digits.charCodeAt(from) === 48) from++; // leading zeros of the whole part
+  let to = digits.length;
+  while (to > point + 2 && digits.charCodeAt(to - 1) === 48) to--; // trailing zeros past two places
+  const sign = negative && /[1-9]/.test(digits) ? '-' : '';
+  return `${sign}${digits.slice(from, point)}.${digits.slice(point, to)}`;
 }

@@ -13,7 +13,7 @@ import {
   TopUpInput,
   ReconcileInput,
   ReleaseInput,
-  ReserveInput,
+  type ReserveInput,
   type Alert,
   type AuditEntry,
   type BudgetView,
@@ -26,6 +26,7 @@ import {
 } from './schema.js';
 import { scriptRunner, type ScriptName, type ScriptRunner } from './scripts.js';
 import type { Located, OpContext, ScriptCall } from './ops/context.js';
+import { parseReservation, type EncodedReserveInput } from './encoded-candidate.js';
 import { decodeReserve, locatedBy, reserveCall, type ReserveReply } from './ops/reserve.js';
 import { decodeResolve, type ResolveWire } from './ops/resolve.js';
 import { commitCall } from './ops/commit.js';
@@ -98,10 +99,11 @@ export class Ledger extends EventEmitter<{ alert: [Alert] }> {
 
   /**
    * Reserves the first candidate that fits every scope (project, and team when it has a budget),
-   * atomically; or none. The same reservation id returns the original result.
+   * atomically; or none. The same reservation id returns the original result. Candidates are
+   * plain (validated and encoded per call) or all EncodedCandidates (done once by their maker).
    */
-  async reserve(input: ReserveInput): Promise<ReserveResult> {
-    const r = parseOrThrow(ReserveInput, input, 'reservation');
+  async reserve(input: ReserveInput | EncodedReserveInput): Promise<ReserveResult> {
+    const r = parseReservation(input);
     const ask = async (at: Instant) => {
       const { keys, args } = reserveCall(this.ctx, r, at);
       return decodeReserve(r.reservationId, (await this.run('reserve', keys, args)) as ReserveReply);

@@ -86,16 +86,17 @@ function explainCandidate(c: LadderCandidate, requested: Money): CandidateExplan
 export function decisionJson(d: Decision): Explanation {
   const l = d.ladder;
   const requested = l.requestPrice.cost;
-  const chosen = d.chosen === null ? null : l.candidates[d.chosen]!;
+  // The chosen candidate's explanation has its cost, reserve and saving written already.
+  const chosen = d.chosen === null ? null : candidateJson(l.candidates[d.chosen]!, requested);
   return {
     outcome: d.outcome,
     rateCard: l.rateCard,
     currency: l.currency,
-    chosen: chosen ? { index: d.chosen!, ...candidateJson(chosen, requested) } : null,
+    chosen: chosen ? { index: d.chosen!, ...chosen } : null,
     requestedCost: formatMoney(requested),
-    cost: chosen ? formatMoney(chosen.price.cost) : null,
-    reserve: chosen ? formatMoney(chosen.reserve) : null,
-    saving: chosen ? formatMoney(requested.minus(chosen.price.cost)) : null,
+    cost: chosen?.cost ?? null,
+    reserve: chosen?.reserve ?? null,
+    saving: chosen?.saving ?? null,
     candidates: l.candidates.map((c) => candidateJson(c, requested)),
     dropped: l.dropped.map((c) => ({ ...candidateJson(c, requested), reason: c.reason })),
     rules: l.rules,

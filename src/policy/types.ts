@@ -1,5 +1,6 @@
 import type { ModelId } from '../catalog.js';
 import type { Job } from '../job.js';
+import type { EncodedCandidate } from '../ledger/encoded-candidate.js';
 import type { Money } from '../money.js';
 import type { Price } from '../pricing/price.js';
 import type { CandidateExplanation } from './explanation.js';
@@ -33,11 +34,12 @@ export type CandidateSavings = { rule: string; amount: Money }[];
 
 /**
  * What is the same for every job of one shape under one policy version: the parts of its saving
- * (for the spend history) and, once made, its explanation.
+ * (for the spend history) and, once made, its explanation and its form for the ledger.
  */
 export interface PreparedCandidate {
   savings: CandidateSavings;
   explanation?: { requested: Money; json: CandidateExplanation };
+  reservation?: EncodedCandidate;
 }
 
 export interface DroppedCandidate extends LadderCandidate {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { DEFAULTS } from '../defaults.js';
 import { PricingError } from '../errors.js';
 import { Job } from '../job.js';
+import { EncodedCandidate } from '../ledger/encoded-candidate.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { ScopeBalance } from '../ledger/schema.js';
 import { money, type Money } from '../money.js';
@@ -54,9 +55,15 @@ async function utilizationOf(ledger: Ledger, team: string, project: string): Pro
   return max;
 }
 
-/** What the spend history keeps of a candidate if it is admitted: model, price, downgrade, savings by rule. */
-function historyTag(l: Ladder, c: LadderCandidate, card: RateCard) {
-  return { model: c.job.model, estimate: c.price.cost, downgraded: c.downgraded, savings: c.prepared?.savings ?? candidateSavings(l.request, c, card) };
+/**
+ * A candidate as the ledger reserves it, with what the spend history keeps of it if it is admitted
+ * (model, price, downgrade, savings by rule): validated and encoded once per prepared candidate,
+ * which every job of its shape shares.
+ */
+function ledgerCandidate(l: Ladder, c: LadderCandidate, card: RateCard): EncodedCandidate {
+  const encode = () =>
+    EncodedCandidate.of({ cost: c.reserve, ceiling: c.ceiling, history: { model: c.job.model, estimate: c.price.cost, downgraded: c.downgraded, savings: c.prepared?.savings ?? candidateSavings(l.request, c, card) } });
+  return c.prepared ? (c.prepared.reservation ??= encode()) : encode();
 }
 
 /** The admission the generator gets for the chosen variant. */
@@ -145,7 +152,7 @@ export function createRouter(deps: RouterDeps) {
       reservationId: id,
       team: job.team,
       project: job.project,
-      candidates: l.candidates.map((c) => ({ cost: c.reserve, ceiling: c.ceiling, history: historyTag(l, c, card) })),
+      candidates: l.candidates.map((c) => ledgerCandidate(l, c, card)),
       leaseMs: deps.leaseMs,
       jobId: job.id,
     });

@@ -1,5 +1,5 @@
 import type { Alert, ScopeBalance } from '../schema.js';
-import { decodeMoneyFields, ppm } from '../codec.js';
+import { decodeMoneyFields, micros, ppm } from '../codec.js';
 
 /** A scope view as the scripts' JSON carries it: amounts in micro-units. */
 export type ScopeWire = Record<keyof ScopeBalance, string>;
@@ -21,7 +21,6 @@ export function decodeAlert(wire: AlertWire): Alert {
   return { ...decodeMoneyFields(wire, ALERT_MONEY), threshold: ppm.decode(wire.threshold) } as unknown as Alert;
 }
 
-const VIEW_FIELDS = ['scope', 'name', 'window', 'limit', 'spent', 'reserved', 'available'] as const;
 const ALERT_FIELDS = ['scope', 'name', 'window', 'threshold', 'limit', 'spent', 'reserved'] as const;
 
 /** Reserve's flat text, "a|b|…;a|b|…", as objects with the given field names in order. */
@@ -35,9 +34,19 @@ function records<K extends string>(text: string, names: readonly K[]): Record<K,
   });
 }
 
-/** Reserve's flat views: "kind|name|window|limit|spent|reserved|available;…". */
+/** An amount of a flat record, decoded as decodeMoneyFields does (an empty one stays empty). */
+const amount = (v: string | undefined) => (v ? micros.decode(v) : v!);
+
+/**
+ * Reserve's flat views: "kind|name|window|limit|spent|reserved|available;…". Every reservation
+ * decodes two: each straight into its view, with no record in between to copy.
+ */
 export function decodeViewText(text: string): ScopeBalance[] {
-  return records(text, VIEW_FIELDS).map(decodeView);
+  if (!text) return [];
+  return text.split(';').map((line) => {
+    const [scope, name, window, limit, spent, reserved, available] = line.split('|');
+    return { scope: scope as ScopeBalance['scope'], name: name!, window: window!, limit: amount(limit), spent: amount(spent), reserved: amount(reserved), available: amount(available) };
+  });
 }
 
 /** Reserve's flat alerts: "scope|name|window|ppm|limit|spent|reserved;…". */

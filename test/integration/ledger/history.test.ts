@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { historyBalances, windowsAt, type HistoryRow, type Ledger } from '../../../src/ledger/index.js';
+import { EncodedCandidate, historyBalances, windowsAt, type HistoryRow, type Ledger } from '../../../src/ledger/index.js';
 import { InputError } from '../../../src/errors.js';
 import { DEFAULTS } from '../../../src/defaults.js';
 import { testLedger } from '../../helpers/ledger.js';
@@ -168,6 +168,38 @@ describe('spend history', () => {
     await expect(bad(tag('kling-o3', '1', [{ rule: 'a|b', amount: '1' }]))).rejects.toThrow(/rule/);
     await expect(bad(tag('kling-o3', '1', [{ rule: 'a=b;c', amount: '1' }]))).rejects.toThrow(/rule/);
     await expect(bad(tag('kling-o3', '-1'))).rejects.toThrow(/estimate/);
+    expect(await ledger.inspect('x')).toBeNull();
+  });
+
+  it('takes encoded candidates as it takes plain ones, and still validates the rest of a reservation', async () => {
+    const plain = [
+      { cost: '9', ceiling: 0.5, history: tag('kling-o3', '9') },
+      { cost: '3.000001', history: tag('kling-3.0', '2.5', [{ rule: 'cheaper-model', amount: '6' }, { rule: 'staging', amount: '0.5' }], true) },
+    ];
+    const encoded = plain.map((c) => EncodedCandidate.of(c));
+    const results = [];
+    const days = [];
+    for (const candidates of [plain, encoded]) {
+      const { ledger } = setup();
+      await ledger.setBudget({ team: 'studio', project: 'trailer', limit: '10', period: 'monthly' });
+      const r = { reservationId: 'a', team: 'studio', project: 'trailer', jobId: 'shot-1', candidates };
+      results.push([await ledger.reserve(r), await ledger.reserve(r)]);
+      days.push((await ledger.history({ team: 'studio', from: DAY, to: DAY })).map(text));
+    }
+    // The first candidate is over its ceiling: the second, a downgrade, is reserved (rounded up to micro-units).
+    expect(results[0]![0]).toMatchObject({ status: 'reserved', candidate: 1, amount: '3.000001' });
+    expect(results[1]).toEqual(results[0]);
+    expect(days[1]).toEqual(days[0]);
+    expect(days[0]!.map((r) => [r.model, r.reserved, r.jobs.downgraded, r.savings])).toEqual([
+      ['-', '0.00', 0, { 'cheaper-model': '6.00', staging: '0.50' }],
+      ['kling-3.0', '3.00', 1, {}],
+    ]);
+
+    const { ledger } = setup();
+    await expect(() => EncodedCandidate.of({ cost: '1', history: tag('kling-o3', '1', [{ rule: 'a|b', amount: '1' }]) })).toThrow(/rule/);
+    await expect(ledger.reserve({ reservationId: 'x', team: 'Studio}', project: 'trailer', candidates: encoded })).rejects.toThrow(/team/);
+    await expect(ledger.reserve({ reservationId: 'x:y', team: 'studio', project: 'trailer', candidates: encoded })).rejects.toThrow(/reservationId/);
+    await expect(ledger.reserve({ reservationId: 'x', team: 'studio', project: 'trailer', candidates: [] })).rejects.toThrow(/at least one candidate/);
     expect(await ledger.inspect('x')).toBeNull();
   });
 

@@ -267,6 +267,9 @@ describe('windows and alerts', () => {
     expect(await ledger.getBudget({ team: 'studio', project: 'trailer' })).toMatchObject({ window: w1, reserved: '6.00' });
     clock.now = after;
     expect(await ledger.getBudget({ team: 'studio', project: 'trailer' })).toMatchObject({ window: w2, reserved: w1 === w2 ? '6.00' : '0.00' });
+    // The same ledger's next reservation is of the new window (its keys are built per day, not kept from the last).
+    await reserve(ledger, 'y', '1');
+    expect(await ledger.getBudget({ team: 'studio', project: 'trailer' })).toMatchObject({ window: w2, reserved: w1 === w2 ? '7.00' : '1.00' });
   });
 
   it('fires each alert threshold once per window', async () => {
