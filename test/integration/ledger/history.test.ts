@@ -200,6 +200,11 @@ describe('spend history', () => {
     await expect(ledger.reserve({ reservationId: 'x', team: 'Studio}', project: 'trailer', candidates: encoded })).rejects.toThrow(/team/);
     await expect(ledger.reserve({ reservationId: 'x:y', team: 'studio', project: 'trailer', candidates: encoded })).rejects.toThrow(/reservationId/);
     await expect(ledger.reserve({ reservationId: 'x', team: 'studio', project: 'trailer', candidates: [] })).rejects.toThrow(/at least one candidate/);
+    // reserve.lua trusts its arguments: a look-alike made on the class's prototype, or a mix with
+    // plain candidates, is refused, never reserved unchecked (a cost of -100 would raise the headroom).
+    const forged = Object.assign(Object.create(EncodedCandidate.prototype) as EncodedCandidate, { cost: '-100000000', ceiling: 1_000_000, tag: '' });
+    await expect(ledger.reserve({ reservationId: 'x', team: 'studio', project: 'trailer', candidates: [forged] })).rejects.toThrow(/encoded candidate made by EncodedCandidate\.of/);
+    await expect(ledger.reserve({ reservationId: 'x', team: 'studio', project: 'trailer', candidates: [encoded[0]!, plain[0]!] as never })).rejects.toThrow(/encoded candidate made by EncodedCandidate\.of/);
     expect(await ledger.inspect('x')).toBeNull();
   });
 
