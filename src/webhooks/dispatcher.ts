@@ -155,27 +155,30 @@ export class Dispatcher {
 
   private async jobEvents(q: SourceQueue, entries: Entry[], configs: Map<string, StoredConfig>): Promise<WebhookEvent[]> {
     const out: WebhookEvent[] = [];
+    const gone: string[] = [];
     for (const [entryId, flat] of entries) {
       const fields = fieldsOf(flat);
       const finished = finishedJob(fields);
       if (!finished) continue;
-      const event = await this.jobEvent(q, entryId, finished, fields).catch((err: Error) => {
+      const event = await this.jobEvent(q, entryId, finished, fields, gone).catch((err: Error) => {
         this.o.log.warn({ entry: entryId, queue: q, err: err.message }, 'webhook dispatcher: unreadable job event skipped');
         return null;
       });
       const config = event && configs.get(event.team);
       if (config && entryMs(entryId) >= config.since) out.push(event);
     }
+    // One line per read, not per event: a dispatcher far behind meets many at once.
+    if (gone.length) this.o.log.warn({ queue: q, skipped: gone.length, first: gone[0] }, 'webhook dispatcher: job outcomes older than their generate jobs (kept a day) are skipped');
     return out;
   }
 
-  private async jobEvent(q: SourceQueue, entryId: string, f: { jobId: string; completed: boolean }, fields: Map<string, string>): Promise<WebhookEvent | null> {
+  /** `gone`: the entries whose generate job is removed (a day after it ended), so whose team is unknown. */
+  private async jobEvent(q: SourceQueue, entryId: string, f: { jobId: string; completed: boolean }, fields: Map<string, string>, gone: string[]): Promise<WebhookEvent | null> {
     if (q === 'intake') return f.completed ? decisionEvent(entryId, f.jobId, readDecision(JSON.parse(fields.get('returnvalue') ?? 'null'))) : null;
     // The team is in the admission: read it only for a finished generate job.
     const data = await this.o.redis.hget(this.keys.queueJob('generate', f.jobId), 'data');
     if (data === null) {
-      // Removed a day after it ended: a dispatcher that far behind cannot tell whose job it was.
-      this.o.log.warn({ entry: entryId, job: f.jobId }, 'webhook dispatcher: a job outcome older than its generate job (kept a day) is skipped');
+      gone.push(entryId);
       return null;
     }
     const admission = JSON.parse(data);
