@@ -24,7 +24,12 @@ export interface JobEventsOptions {
   maxCheckMs?: number;
   /** The longest XREAD BLOCK; a read that does not answer a second past it is abandoned (its connection reset). */
   blockMs?: number;
+  /** How long a safety-net look at a job's state may take before the sweep goes on without it. */
+  lookMs?: number;
 }
+
+/** Longer than any answer from a Redis that is there: a look this late is given up on. */
+const LOOK_MS = 5000;
 
 /** An event entry's field, read from the flat [name, value, ...] list without building an object. */
 function field(fields: string[], name: string): string | undefined {
@@ -48,6 +53,7 @@ export class JobEvents {
   private readonly checkMs: number;
   private readonly maxCheckMs: number;
   private readonly blockMs: number;
+  private readonly lookMs: number;
   private started: Promise<void> | undefined;
   private reading: Promise<void> | undefined;
   private sweep: NodeJS.Timeout | undefined;
@@ -65,6 +71,7 @@ export class JobEvents {
     this.checkMs = opts.checkMs ?? DEFAULTS.stateCheckMs;
     this.maxCheckMs = opts.maxCheckMs ?? DEFAULTS.maxStateCheckMs;
     this.blockMs = opts.blockMs ?? BLOCK_MS;
+    this.lookMs = opts.lookMs ?? LOOK_MS;
   }
 
   /**
@@ -74,7 +81,8 @@ export class JobEvents {
   ready(): Promise<void> {
     this.started ??= (async () => {
       for (const q of ['intake', 'generate'] as const) {
-        const last = (await this.redis.xrevrange(this.keys[q], '+', '-', 'COUNT', 1))[0];
+        // On the reader's own connection, idle until its first read.
+        const last = (await this.blocking.xrevrange(this.keys[q], '+', '-', 'COUNT', 1))[0];
         this.lastIds[q] = last?.[0] ?? '0-0';
       }
       this.reading = this.read();
@@ -140,6 +148,21 @@ export class JobEvents {
     if (finishedOn == null) return null;
     if (returnvalue != null) return { state: 'completed', returnvalue: JSON.parse(returnvalue) };
     return { state: 'failed', reason: failedReason ?? 'failed' };
+  }
+
+  /**
+   * A safety-net look, given up on after `lookMs`: during a Cluster failover a command sent to the
+   * dying master can stay unanswered for good, and the sweeps run one at a time, so one such look
+   * would stop every later sweep (and leave waiters whose events were lost waiting for ever).
+   */
+  private async checkWithin(queue: QueueName, id: string): Promise<Ending | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), this.lookMs)));
+    try {
+      return await Promise.race([this.check(queue, id).catch(() => null), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async read(): Promise<void> {
@@ -235,7 +258,7 @@ export class JobEvents {
           w.nextCheck = now + w.every;
         }
         looks.push(async () => {
-          const e = await this.check(queue, id).catch(() => null);
+          const e = await this.checkWithin(queue, id);
           if (e) for (const w of due) if (set.has(w)) w.settle(e);
         });
       }
