@@ -79,6 +79,12 @@ export interface RunningWorkers {
 
 /** How long a closing process waits for its last metrics flush. */
 const METRICS_CLOSE_MS = 2000;
+/** How long each later step of a close may take once the grace period is over or a step hangs. */
+const STEP_CLOSE_MS = 5000;
+
+/** Whether `p` settled within `ms` (it goes on unawaited if not). */
+const within = (p: Promise<unknown>, ms: number): Promise<boolean> =>
+  Promise.race([p.then(() => true, () => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms).unref())]);
 
 /** Starts the router and/or generator workers in this process, wired to one Redis and one provider. */
 export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
@@ -120,17 +126,24 @@ export async function startWorkers(cfg: WorkerConfig): Promise<RunningWorkers> {
   // Lets active jobs finish; past the grace period they are handed back (re-delivered later).
   const teardown = async (graceMs: number) => {
     const closing = Promise.all(workers.map((x) => x.close()));
-    const timer = setTimeout(() => void Promise.all(workers.map((x) => x.close(true))), graceMs);
-    await closing;
-    clearTimeout(timer);
-    for (const close of w.closers) await close();
-    // The last observations, after the last job: bounded, since a Redis that is away would hold the close for ever.
-    await Promise.race([flusher.close().catch((err: Error) => log.warn({ err: err.message }, 'last metrics flush failed')), new Promise((r) => setTimeout(r, METRICS_CLOSE_MS).unref())]);
-    await w.policies.close();
+    if (!(await within(closing, graceMs))) {
+      // BullMQ's close(true) returns the close already under way, so it cannot cut that short.
+      // What the workers still wait on (a job, or a command to a Cluster node that died mid-
+      // failover, which may never be answered) is failed instead by cutting the connections: the
+      // jobs' locks lapse and BullMQ hands them to another worker.
+      log.warn({ graceMs }, 'active jobs did not finish within the grace period: handing them back');
+      connection.disconnect();
+      ledgerRedis.disconnect();
+      await within(closing, STEP_CLOSE_MS);
+    }
+    // Every later step bounded too: a process asked to stop must stop.
+    for (const close of w.closers) await within(close(), STEP_CLOSE_MS);
+    // The last observations, after the last job.
+    await within(flusher.close().catch((err: Error) => log.warn({ err: err.message }, 'last metrics flush failed')), METRICS_CLOSE_MS);
+    await within(w.policies.close(), STEP_CLOSE_MS);
     policySubscriber.disconnect();
-    await ledger.close();
-    await ledgerRedis.quit();
-    await connection.quit();
+    await within(ledger.close(), STEP_CLOSE_MS);
+    for (const redis of [ledgerRedis, connection]) if (!(await within(redis.quit(), STEP_CLOSE_MS))) redis.disconnect();
   };
   try {
     if (cfg.router ?? true) {
