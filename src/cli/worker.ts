@@ -83,6 +83,11 @@ export async function runWorkers(cfg: WorkerConfig): Promise<void> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  // Closed: every job finished or was handed back, every connection asked to quit. A connection
+  // that never answers (a Cluster node that died mid-failover, reconnecting for ever) must not keep
+  // a stopped worker alive; the log is written synchronously, so nothing said is lost.
+  log.info('stopped');
+  process.exit();
 }
 
 /** Listens on `port` and lets it go again, or says why it cannot be had. */
